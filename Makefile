@@ -1,0 +1,95 @@
+# Consultation: every set-up step lives here, so a fresh clone needs only `make run` / `make test`.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+# pyenv honours .python-version; without pyenv on PATH, look where pyenv installs.
+PYTHON_BOOT ?= $(shell command -v python3.12 2>/dev/null || ls -d $(HOME)/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -n 1)
+SERVICES_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/0
+PYTEST_ARGS ?=
+CHROMIUM ?= $(shell command -v chromium 2>/dev/null)
+
+.PHONY: help install install-dev assets messages run worker test lint fmt typecheck \
+        migrations-check pytest test-services e2e bench ci clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+$(VENV)/bin/python:
+	@if [ -z "$(PYTHON_BOOT)" ]; then \
+	  echo "Python 3.12 not found: put python3.12 on PATH or install it with pyenv (pyenv install 3.12)." >&2; exit 1; fi
+	$(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime ## Create .venv and install the runtime dependencies
+
+install-dev: $(VENV)/.dev ## Install runtime and development dependencies
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/dist/app.js: node_modules/.installed $(wildcard frontend/*.ts frontend/**/*.ts) tsconfig.json
+	npx tsc --noEmit
+	npx esbuild frontend/main.ts --bundle --minify --sourcemap --target=es2020 --outfile=static/dist/app.js
+
+assets: static/dist/app.js ## Type-check and bundle the front-end into static/dist/
+
+messages: $(VENV)/.runtime ## Compile the translation catalogs (installs gettext if missing)
+	@command -v msgfmt >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext >/dev/null; }
+	$(MANAGE) compilemessages --ignore=.venv --ignore=node_modules -v 0
+
+run: install assets messages ## Migrate, seed and serve web + worker on http://127.0.0.1:$(PORT)
+	DEBUG=1 $(MANAGE) migrate --noinput -v 0
+	DEBUG=1 $(MANAGE) seed_demo
+	@echo "Consultation on http://127.0.0.1:$(PORT)/  (Ctrl-C stops web and worker)"
+	trap 'kill 0' INT TERM EXIT; \
+	DEBUG=1 $(MANAGE) db_worker --interval 0.5 & \
+	DEBUG=1 $(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) consultation.asgi:application & \
+	wait -n
+
+lint: install-dev ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: install-dev ## Format and autofix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+typecheck: install-dev ## mypy --strict over the whole tree
+	$(VENV)/bin/mypy .
+
+migrations-check: install-dev ## Fail if a model change has no migration
+	DEBUG=1 $(MANAGE) makemigrations --check --dry-run
+
+pytest: install-dev assets messages ## The suite on the embedded default (SQLite, locmem)
+	$(VENV)/bin/pytest -m "not e2e and not services" --cov --cov-report=term $(PYTEST_ARGS)
+
+test: lint typecheck migrations-check pytest ## Lint, types, migrations check and the whole suite
+
+test-services: install-dev assets messages ## The suite on PostgreSQL + Redis at 127.0.0.1
+	$(SERVICES_ENV) $(VENV)/bin/pytest -m "not e2e" $(PYTEST_ARGS)
+
+e2e: install-dev assets messages ## Browser tests in headless Chromium
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	$(VENV)/bin/pytest -m e2e tests/e2e $(PYTEST_ARGS)
+
+bench: install-dev ## Benchmarks; results go to bench/results/
+	$(PY) -m bench
+
+ci: test test-services e2e ## Exactly what .ci/run runs
+
+clean: ## Remove the venv, node_modules and built assets
+	rm -rf $(VENV) node_modules static/dist

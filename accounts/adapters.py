@@ -1,0 +1,55 @@
+"""django-allauth hooks: every new account gets its workspace; the saved language applies."""
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+from accounts.models import Profile, User
+from accounts.services import audit_record, user_setup_workspace
+
+
+class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
+    def save_user(self, request: HttpRequest, user: User, form: Any, commit: bool = True) -> User:
+        user = super().save_user(request, user, form, commit=commit)
+        if commit:
+            user_setup_workspace(user=user)
+            language = translation.get_language()
+            if language in dict(settings.LANGUAGES):
+                Profile.objects.filter(user=user).update(locale=language)
+            audit_record(actor=user, action="user.signed_up", target=user)
+        return user
+
+    def post_login(
+        self, request: HttpRequest, user: User, **kwargs: Any
+    ) -> HttpResponse:
+        response: HttpResponse = super().post_login(request, user, **kwargs)
+        locale = Profile.objects.filter(user=user).values_list("locale", flat=True).first()
+        if locale:
+            translation.activate(locale)
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                locale,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        return response
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[misc]
+    def save_user(self, request: HttpRequest, sociallogin: Any, form: Any = None) -> User:
+        user: User = super().save_user(request, sociallogin, form)
+        # With a sign-up form, allauth has already run AccountAdapter.save_user above.
+        if form is None:
+            user_setup_workspace(user=user)
+            audit_record(
+                actor=user,
+                action="user.signed_up",
+                target=user,
+                data={"provider": sociallogin.account.provider},
+            )
+        return user

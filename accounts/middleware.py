@@ -1,0 +1,29 @@
+"""Resolve the active team once per request, lazily: `request.team`."""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject
+
+from accounts.models import Team, User
+from accounts.selectors import active_team_for_user
+from accounts.services import user_setup_workspace
+
+
+def _active_team(request: HttpRequest) -> Team | None:
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    assert isinstance(user, User)
+    team = active_team_for_user(user=user)
+    # Accounts made outside sign-up (createsuperuser, admin) get their workspace on first use.
+    return team if team is not None else user_setup_workspace(user=user)
+
+
+class ActiveTeamMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.team = SimpleLazyObject(lambda: _active_team(request))  # type: ignore[attr-defined]
+        return self.get_response(request)

@@ -1,0 +1,75 @@
+"""Reads of the accounts app. Each one authorises: someone else's team is NotFound."""
+
+from uuid import UUID
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from accounts.models import AuditEntry, Invitation, Membership, Profile, Team, User
+from consultation.exceptions import NotFound
+
+
+def team_list_for_user(*, user: User) -> QuerySet[Team]:
+    return Team.objects.filter(memberships__user=user).order_by("-is_personal", "name")
+
+
+def membership_get(*, team: Team, user: User) -> Membership:
+    try:
+        return Membership.objects.select_related("team", "user").get(team=team, user=user)
+    except Membership.DoesNotExist as exc:
+        raise NotFound(_("Team not found.")) from exc
+
+
+def team_get_for_user(*, user: User, team_id: UUID | str) -> tuple[Team, Membership]:
+    """The team and the user's membership in it; NotFound for teams they are not in."""
+    try:
+        membership = Membership.objects.select_related("team").get(team_id=team_id, user=user)
+    except (Membership.DoesNotExist, ValueError) as exc:
+        raise NotFound(_("Team not found.")) from exc
+    return membership.team, membership
+
+
+def team_members(*, team: Team) -> QuerySet[Membership]:
+    return team.memberships.select_related("user", "user__profile").order_by("created_at")
+
+
+def member_get(*, team: Team, membership_id: int) -> Membership:
+    try:
+        return team.memberships.select_related("user", "team").get(pk=membership_id)
+    except Membership.DoesNotExist as exc:
+        raise NotFound(_("Member not found.")) from exc
+
+
+def invitation_list_open(*, team: Team) -> QuerySet[Invitation]:
+    return team.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).select_related(
+        "invited_by"
+    )
+
+
+def invitation_get(*, team: Team, invitation_id: UUID | str) -> Invitation:
+    try:
+        return team.invitations.select_related("team").get(pk=invitation_id)
+    except (Invitation.DoesNotExist, ValueError) as exc:
+        raise NotFound(_("Invitation not found.")) from exc
+
+
+def active_team_for_user(*, user: User) -> Team | None:
+    """The team the user works in now: the saved choice if still a member, else personal."""
+    profile = Profile.objects.select_related("active_team").filter(user=user).first()
+    if profile is None:
+        return None
+    team = profile.active_team
+    if team is not None and Membership.objects.filter(team=team, user=user).exists():
+        return team
+    return Team.objects.filter(created_by=user, is_personal=True).first()
+
+
+def profile_get_public(*, handle: str) -> Profile:
+    try:
+        return Profile.objects.select_related("user").get(handle=handle, is_public=True)
+    except Profile.DoesNotExist as exc:
+        raise NotFound(_("No public profile with this handle.")) from exc
+
+
+def audit_list_for_team(*, team: Team, limit: int = 50) -> QuerySet[AuditEntry]:
+    return AuditEntry.objects.filter(team=team).select_related("actor")[:limit]

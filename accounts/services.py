@@ -1,0 +1,309 @@
+"""Writes of the accounts app. Each is keyword-only, atomic, and audits what it changes."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from accounts.models import (
+    MANAGER_ROLES,
+    AuditEntry,
+    Invitation,
+    Membership,
+    Profile,
+    Role,
+    Team,
+    User,
+)
+from consultation.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+
+logger = structlog.get_logger(__name__)
+
+INVITATION_TTL = timedelta(days=7)
+PROFILE_FIELDS = frozenset({"display_name", "bio", "avatar_url", "locale", "timezone", "is_public", "handle"})
+
+
+# --- Audit -----------------------------------------------------------------------------------
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    team: Team | None = None,
+    target: Any = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one audit entry. Call it inside the service's transaction."""
+    entry = AuditEntry.objects.create(
+        actor=actor,
+        actor_email=actor.email if actor is not None else "",
+        team=team,
+        action=action,
+        target_type=type(target).__name__.lower() if target is not None else "",
+        target_id=str(getattr(target, "pk", "")) if target is not None else "",
+        data=data or {},
+    )
+    logger.info("audit", action=action, team_id=str(team.pk) if team else None)
+    return entry
+
+
+# --- Users and profiles ----------------------------------------------------------------------
+
+
+def _unique_handle(email: str) -> str:
+    base = slugify(email.split("@", 1)[0])[:30] or "member"
+    handle = base
+    while Profile.objects.filter(handle=handle).exists():
+        handle = f"{base}-{secrets.token_hex(2)}"
+    return handle
+
+
+@transaction.atomic
+def user_setup_workspace(*, user: User) -> Team:
+    """Give a user their profile and personal team. Idempotent: safe on every login."""
+    profile, _created = Profile.objects.get_or_create(
+        user=user, defaults={"handle": _unique_handle(user.email)}
+    )
+    team = Team.objects.filter(created_by=user, is_personal=True).first()
+    if team is None:
+        team = Team.objects.create(name=_("Personal"), is_personal=True, created_by=user)
+        Membership.objects.create(team=team, user=user, role=Role.OWNER)
+        audit_record(actor=user, action="team.created", team=team, target=team, data={"personal": True})
+    if profile.active_team_id is None:
+        profile.active_team = team
+        profile.save(update_fields=["active_team", "updated_at"])
+    return team
+
+
+@transaction.atomic
+def user_create(*, email: str, password: str | None, display_name: str = "") -> User:
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise Conflict(_("An account with this email already exists."))
+    user = User.objects.create_user(email=email, password=password)
+    user_setup_workspace(user=user)
+    if display_name:
+        Profile.objects.filter(user=user).update(display_name=display_name)
+    audit_record(actor=user, action="user.created", target=user)
+    return user
+
+
+@transaction.atomic
+def profile_update(*, actor: User, **changes: Any) -> Profile:
+    """Change the actor's own profile. Unknown fields are a programming error."""
+    unknown = set(changes) - PROFILE_FIELDS
+    if unknown:
+        raise TypeError(f"Not profile fields: {', '.join(sorted(unknown))}")
+    profile = Profile.objects.select_for_update().get(user=actor)
+    changed = {name: value for name, value in changes.items() if getattr(profile, name) != value}
+    if not changed:
+        return profile
+    for name, value in changed.items():
+        setattr(profile, name, value)
+    try:
+        profile.full_clean(exclude=["user", "active_team"])
+    except Exception as exc:
+        raise ValidationFailed(fields=getattr(exc, "message_dict", {})) from exc
+    try:
+        profile.save()
+    except IntegrityError as exc:
+        raise ValidationFailed(fields={"handle": [_("This handle is taken.")]}) from exc
+    audit_record(actor=actor, action="profile.updated", target=profile, data={"fields": sorted(changed)})
+    return profile
+
+
+def language_set(*, user: User | None, language: str) -> str:
+    """Validate a language code and remember it on the profile of a signed-in user."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationFailed(fields={"language": [_("Unsupported language.")]})
+    if user is not None:
+        Profile.objects.filter(user=user).update(locale=language, updated_at=timezone.now())
+    return language
+
+
+# --- Teams -----------------------------------------------------------------------------------
+
+
+def _membership_of(*, team: Team, user: User) -> Membership:
+    try:
+        return Membership.objects.select_related("team").get(team=team, user=user)
+    except Membership.DoesNotExist as exc:
+        raise NotFound(_("Team not found.")) from exc
+
+
+def _require_manager(*, team: Team, user: User) -> Membership:
+    membership = _membership_of(team=team, user=user)
+    if membership.role not in MANAGER_ROLES:
+        raise PermissionDenied(_("Only owners and admins can manage members."))
+    return membership
+
+
+@transaction.atomic
+def team_create(*, actor: User, name: str) -> Team:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed(fields={"name": [_("Give the team a name.")]})
+    team = Team.objects.create(name=name, created_by=actor)
+    Membership.objects.create(team=team, user=actor, role=Role.OWNER)
+    audit_record(actor=actor, action="team.created", team=team, target=team, data={"name": name})
+    team_switch(user=actor, team=team)
+    return team
+
+
+@transaction.atomic
+def team_switch(*, user: User, team: Team) -> Team:
+    _membership_of(team=team, user=user)
+    Profile.objects.filter(user=user).update(active_team=team, updated_at=timezone.now())
+    return team
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _send_invitation_email(*, invitation: Invitation, token: str, inviter: User) -> None:
+    accept_url = settings.SITE_URL + reverse("invitation-accept", kwargs={"token": token})
+    context = {"invitation": invitation, "inviter": inviter, "accept_url": accept_url}
+    # The invitee's language is unknown: write in the inviter's.
+    subject = _("%(inviter)s invited you to %(team)s on Consultation") % {
+        "inviter": inviter.email,
+        "team": invitation.team.name,
+    }
+    send_mail(
+        subject=subject,
+        message=render_to_string("accounts/email/invitation.txt", context),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
+@transaction.atomic
+def invitation_create(*, actor: User, team: Team, email: str, role: str = Role.MEMBER) -> Invitation:
+    """Invite someone by email; the link in the email carries the only copy of the token."""
+    inviter = _require_manager(team=team, user=actor)
+    if team.is_personal:
+        raise PermissionDenied(_("A personal workspace cannot have other members."))
+    email = email.strip().lower()
+    if role not in (Role.ADMIN, Role.MEMBER):
+        raise ValidationFailed(fields={"role": [_("Invite as admin or member.")]})
+    if role == Role.ADMIN and inviter.role != Role.OWNER:
+        raise PermissionDenied(_("Only owners can invite admins."))
+    if Membership.objects.filter(team=team, user__email__iexact=email).exists():
+        raise Conflict(_("%(email)s is already a member.") % {"email": email})
+    if Invitation.objects.filter(
+        team=team, email=email, accepted_at__isnull=True, revoked_at__isnull=True
+    ).exists():
+        raise Conflict(_("%(email)s already has an open invitation.") % {"email": email})
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        team=team,
+        email=email,
+        role=role,
+        token_hash=_hash_token(token),
+        invited_by=actor,
+        expires_at=timezone.now() + INVITATION_TTL,
+    )
+    audit_record(actor=actor, action="invitation.created", team=team, target=invitation, data={"email": email, "role": role})
+    transaction.on_commit(
+        lambda: _send_invitation_email(invitation=invitation, token=token, inviter=actor)
+    )
+    return invitation
+
+
+def invitation_get_by_token(*, token: str) -> Invitation:
+    try:
+        invitation = Invitation.objects.select_related("team", "invited_by").get(
+            token_hash=_hash_token(token)
+        )
+    except Invitation.DoesNotExist as exc:
+        raise NotFound(_("This invitation does not exist.")) from exc
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, user: User, token: str) -> Membership:
+    invitation = invitation_get_by_token(token=token)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_open:
+        raise Conflict(_("This invitation has expired or was already used."))
+    if invitation.email.lower() != user.email.lower():
+        raise PermissionDenied(
+            _("This invitation was sent to %(email)s. Log in with that address to accept it.")
+            % {"email": invitation.email}
+        )
+    membership, _created = Membership.objects.get_or_create(
+        team=invitation.team, user=user, defaults={"role": invitation.role}
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by", "updated_at"])
+    audit_record(actor=user, action="membership.joined", team=invitation.team, target=membership, data={"role": membership.role, "invitation": str(invitation.pk)})
+    team_switch(user=user, team=invitation.team)
+    return membership
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
+    _require_manager(team=invitation.team, user=actor)
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise Conflict(_("This invitation is no longer open."))
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at", "updated_at"])
+    audit_record(actor=actor, action="invitation.revoked", team=invitation.team, target=invitation, data={"email": invitation.email})
+    return invitation
+
+
+def _owner_count(team: Team) -> int:
+    return Membership.objects.filter(team=team, role=Role.OWNER).count()
+
+
+@transaction.atomic
+def membership_change_role(*, actor: User, membership: Membership, role: str) -> Membership:
+    if role not in Role.values:
+        raise ValidationFailed(fields={"role": [_("Unknown role.")]})
+    acting = _require_manager(team=membership.team, user=actor)
+    # Owners manage everyone; admins manage members only, and cannot make owners.
+    if acting.role != Role.OWNER and (membership.role != Role.MEMBER or role == Role.OWNER):
+        raise PermissionDenied(_("Only owners can change the role of owners and admins."))
+    if membership.role == Role.OWNER and role != Role.OWNER and _owner_count(membership.team) == 1:
+        raise Conflict(_("A team needs at least one owner. Make someone else owner first."))
+    previous = membership.role
+    membership.role = role
+    membership.save(update_fields=["role", "updated_at"])
+    audit_record(actor=actor, action="membership.role_changed", team=membership.team, target=membership, data={"user": membership.user.email, "from": previous, "to": role})
+    return membership
+
+
+def _leave(*, membership: Membership) -> None:
+    if membership.team.is_personal:
+        raise PermissionDenied(_("You cannot leave your personal workspace."))
+    if membership.role == Role.OWNER and _owner_count(membership.team) == 1:
+        raise Conflict(_("A team needs at least one owner. Make someone else owner first."))
+    Profile.objects.filter(user=membership.user, active_team=membership.team).update(active_team=None)
+    membership.delete()
+
+
+@transaction.atomic
+def membership_remove(*, actor: User, membership: Membership) -> None:
+    """Remove a member (managers) or leave a team (anyone, for their own membership)."""
+    if membership.user_id == actor.pk:
+        _leave(membership=membership)
+        audit_record(actor=actor, action="membership.left", team=membership.team, data={"user": actor.email})
+        return
+    acting = _require_manager(team=membership.team, user=actor)
+    if acting.role != Role.OWNER and membership.role != Role.MEMBER:
+        raise PermissionDenied(_("Only owners can remove owners and admins."))
+    _leave(membership=membership)
+    audit_record(actor=actor, action="membership.removed", team=membership.team, data={"user": membership.user.email})
+

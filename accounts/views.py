@@ -1,0 +1,210 @@
+"""Account, profile and team pages. Thin: parse, call one service or selector, render.
+
+AppErrors raised by services are turned into messages by consultation.middleware.
+"""
+
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from accounts import selectors, services
+from accounts.forms import InvitationForm, LanguageForm, ProfileForm, RoleForm, TeamForm
+from accounts.models import User
+from consultation.exceptions import ValidationFailed
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+@login_required
+@require_safe
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    return render(
+        request,
+        "accounts/dashboard.html",
+        {"teams": selectors.team_list_for_user(user=user), "profile": user.profile},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = ProfileForm(request.POST or None, instance=user.profile)
+    if request.method == "POST" and form.is_valid():
+        services.profile_update(actor=user, **form.cleaned_data)
+        messages.success(request, _("Profile saved."))
+        response = redirect("profile-edit")
+        _remember_language(response, form.cleaned_data["locale"])
+        return response
+    return render(request, "accounts/profile_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def team_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = TeamForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        team = services.team_create(actor=user, name=form.cleaned_data["name"])
+        messages.success(request, _("Team “%(name)s” created. You are working in it now.") % {"name": team.name})
+        return redirect("team-detail", team_id=team.pk)
+    return render(
+        request,
+        "accounts/team_list.html",
+        {"teams": selectors.team_list_for_user(user=user), "form": form},
+    )
+
+
+@login_required
+@require_safe
+def team_detail(request: HttpRequest, team_id: UUID) -> HttpResponse:
+    team, membership = selectors.team_get_for_user(user=_user(request), team_id=team_id)
+    return render(
+        request,
+        "accounts/team_detail.html",
+        {
+            "team": team,
+            "membership": membership,
+            "members": selectors.team_members(team=team),
+            "invitations": selectors.invitation_list_open(team=team),
+            "invite_form": InvitationForm(),
+            "role_form": RoleForm(),
+            "audit_entries": selectors.audit_list_for_team(team=team, limit=20),
+        },
+    )
+
+
+def _invalid(form: InvitationForm | RoleForm | LanguageForm) -> ValidationFailed:
+    return ValidationFailed(
+        fields={name: [str(e) for e in errors] for name, errors in form.errors.items()}
+    )
+
+
+@login_required
+@require_POST
+def team_invite(request: HttpRequest, team_id: UUID) -> HttpResponse:
+    user = _user(request)
+    team, _membership = selectors.team_get_for_user(user=user, team_id=team_id)
+    form = InvitationForm(request.POST)
+    if not form.is_valid():
+        raise _invalid(form)
+    invitation = services.invitation_create(
+        actor=user, team=team, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
+    )
+    messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
+    return redirect("team-detail", team_id=team.pk)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: HttpRequest, team_id: UUID, invitation_id: UUID) -> HttpResponse:
+    user = _user(request)
+    team, _membership = selectors.team_get_for_user(user=user, team_id=team_id)
+    invitation = selectors.invitation_get(team=team, invitation_id=invitation_id)
+    services.invitation_revoke(actor=user, invitation=invitation)
+    messages.success(request, _("Invitation to %(email)s revoked.") % {"email": invitation.email})
+    return redirect("team-detail", team_id=team.pk)
+
+
+@login_required
+@require_POST
+def member_role(request: HttpRequest, team_id: UUID, membership_id: int) -> HttpResponse:
+    user = _user(request)
+    team, _membership = selectors.team_get_for_user(user=user, team_id=team_id)
+    member = selectors.member_get(team=team, membership_id=membership_id)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        raise _invalid(form)
+    services.membership_change_role(actor=user, membership=member, role=form.cleaned_data["role"])
+    messages.success(request, _("Role of %(email)s changed.") % {"email": member.user.email})
+    return redirect("team-detail", team_id=team.pk)
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, team_id: UUID, membership_id: int) -> HttpResponse:
+    user = _user(request)
+    team, _membership = selectors.team_get_for_user(user=user, team_id=team_id)
+    member = selectors.member_get(team=team, membership_id=membership_id)
+    services.membership_remove(actor=user, membership=member)
+    if member.user_id == user.pk:
+        messages.success(request, _("You left %(team)s.") % {"team": team.name})
+        return redirect("team-list")
+    messages.success(request, _("%(email)s was removed.") % {"email": member.user.email})
+    return redirect("team-detail", team_id=team.pk)
+
+
+@login_required
+@require_POST
+def team_switch(request: HttpRequest, team_id: UUID) -> HttpResponse:
+    user = _user(request)
+    team, _membership = selectors.team_get_for_user(user=user, team_id=team_id)
+    services.team_switch(user=user, team=team)
+    messages.success(request, _("You are working in %(team)s now.") % {"team": team.name})
+    return _redirect_next(request, fallback=reverse("dashboard"))
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = services.invitation_get_by_token(token=token)
+    if request.method == "POST":
+        membership = services.invitation_accept(user=_user(request), token=token)
+        messages.success(request, _("Welcome to %(team)s.") % {"team": membership.team.name})
+        return redirect("team-detail", team_id=membership.team.pk)
+    return render(request, "accounts/invitation_accept.html", {"invitation": invitation})
+
+
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """Set the interface language: a cookie for everyone, the profile for signed-in users."""
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        raise _invalid(form)
+    user = request.user if request.user.is_authenticated else None
+    language = services.language_set(
+        user=user if isinstance(user, User) else None, language=form.cleaned_data["language"]
+    )
+    translation.activate(language)
+    response = _redirect_next(request, fallback="/")
+    _remember_language(response, language)
+    return response
+
+
+@require_safe
+def public_profile(request: HttpRequest, handle: str) -> HttpResponse:
+    profile = selectors.profile_get_public(handle=handle)
+    return render(request, "accounts/public_profile.html", {"profile": profile})
+
+
+def _redirect_next(request: HttpRequest, *, fallback: str) -> HttpResponseRedirect:
+    target = request.POST.get("next") or request.headers.get("referer") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = fallback
+    return HttpResponseRedirect(target)
+
+
+def _remember_language(response: HttpResponse, language: str) -> None:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )

@@ -1,0 +1,98 @@
+"""One renderer for every API error: {"code": "...", "detail": "...", ...extra}.
+
+DRF's own exceptions are mapped onto the same vocabulary as our AppError tree, so a client
+handles one shape whatever went wrong. Unknown exceptions become 500 `internal_error` carrying
+the request id; their traceback is logged with that id.
+"""
+
+from typing import Any
+
+import structlog
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+from consultation.exceptions import AppError, InternalError, RateLimited
+
+logger = structlog.get_logger(__name__)
+
+# DRF exception class -> our stable code. Checked in order, so subclasses come first.
+_DRF_CODES: tuple[tuple[type[drf.APIException], str], ...] = (
+    (drf.NotAuthenticated, "not_authenticated"),
+    (drf.AuthenticationFailed, "authentication_failed"),
+    (drf.PermissionDenied, "permission_denied"),
+    (drf.NotFound, "not_found"),
+    (drf.MethodNotAllowed, "method_not_allowed"),
+    (drf.NotAcceptable, "not_acceptable"),
+    (drf.UnsupportedMediaType, "unsupported_media_type"),
+    (drf.ParseError, "parse_error"),
+    (drf.Throttled, RateLimited.code),
+)
+
+
+def _flatten(detail: Any) -> list[str]:
+    if isinstance(detail, dict):
+        return [message for value in detail.values() for message in _flatten(value)]
+    if isinstance(detail, list):
+        return [message for item in detail for message in _flatten(item)]
+    return [str(detail)]
+
+
+def _validation_body(exc: drf.ValidationError) -> dict[str, Any]:
+    detail = exc.detail
+    if isinstance(detail, dict):
+        fields = {str(name): _flatten(messages) for name, messages in detail.items()}
+    else:
+        fields = {"non_field_errors": _flatten(detail)}
+    return {"code": "validation_failed", "detail": _("Some fields are not valid."), "fields": fields}
+
+
+def request_id_of(request: HttpRequest | None) -> str:
+    return str(getattr(request, "request_id", "")) if request is not None else ""
+
+
+def error_body(exc: Exception, request: HttpRequest | None) -> tuple[dict[str, Any], int]:
+    """The JSON body and status of any exception, for DRF and plain Django views alike."""
+    if isinstance(exc, AppError):
+        return exc.as_dict(), exc.status
+    if isinstance(exc, Http404):
+        exc = drf.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+    if isinstance(exc, drf.ValidationError):
+        return _validation_body(exc), exc.status_code
+    if isinstance(exc, drf.APIException):
+        code = next((c for cls, c in _DRF_CODES if isinstance(exc, cls)), "error")
+        body: dict[str, Any] = {"code": code, "detail": str(exc.detail)}
+        if isinstance(exc, drf.Throttled) and exc.wait is not None:
+            body["retry_after"] = int(exc.wait)
+        return body, exc.status_code
+    logger.exception("unhandled_exception", path=getattr(request, "path", ""))
+    internal = InternalError(request_id=request_id_of(request))
+    return internal.as_dict(), internal.status
+
+
+def _headers(body: dict[str, Any]) -> dict[str, str]:
+    headers = {}
+    if (retry_after := body.get("retry_after")) is not None:
+        headers["Retry-After"] = str(retry_after)
+    return headers
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF's EXCEPTION_HANDLER."""
+    request = context.get("request")
+    body, status = error_body(exc, request)
+    response = Response(body, status=status, headers=_headers(body))
+    # APIView.handle_exception sets auth_header (401) or downgrades the status to 403.
+    if auth_header := getattr(exc, "auth_header", None):
+        response["WWW-Authenticate"] = auth_header
+    return response
+
+
+def json_error_response(exc: Exception, request: HttpRequest | None) -> JsonResponse:
+    """The same shape outside DRF (unknown /api/ paths, errors raised before a view)."""
+    body, status = error_body(exc, request)
+    return JsonResponse(body, status=status, headers=_headers(body))

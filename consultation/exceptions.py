@@ -1,0 +1,93 @@
+"""The one error vocabulary: every known failure is an AppError with a stable code.
+
+API responses render as {"code": ..., "detail": ..., **extra}; HTML views show the same codes as
+translated messages. Codes are part of the public contract (docs/API.md): never rename one.
+"""
+
+from typing import Any, ClassVar
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.functional import Promise
+
+
+class AppError(Exception):
+    code: ClassVar[str] = "error"
+    status: ClassVar[int] = 400
+    default_detail: ClassVar[str | Promise] = _("The request could not be completed.")
+
+    def __init__(self, detail: str | Promise | None = None, **extra: Any) -> None:
+        self.detail = detail if detail is not None else self.default_detail
+        self.extra = extra
+        super().__init__(str(self.detail))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "detail": str(self.detail), **self.extra}
+
+
+class ValidationFailed(AppError):
+    """Bad input; `fields` maps a field name (or "non_field_errors") to its messages."""
+
+    code = "validation_failed"
+    status = 400
+    default_detail = _("Some fields are not valid.")
+
+    def __init__(
+        self,
+        detail: str | Promise | None = None,
+        *,
+        fields: dict[str, list[str]] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail, fields=fields or {}, **extra)
+
+
+class NotAuthenticated(AppError):
+    code = "not_authenticated"
+    status = 401
+    default_detail = _("Authentication is required.")
+
+
+class PermissionDenied(AppError):
+    code = "permission_denied"
+    status = 403
+    default_detail = _("You do not have permission to do this.")
+
+
+class NotFound(AppError):
+    code = "not_found"
+    status = 404
+    default_detail = _("Not found.")
+
+
+class Conflict(AppError):
+    code = "conflict"
+    status = 409
+    default_detail = _("This conflicts with the current state.")
+
+
+class QuotaExceeded(AppError):
+    """A plan limit is used up; extra carries limit, used, reset_at and upgrade_url."""
+
+    code = "quota_exceeded"
+    status = 402
+    default_detail = _("Your plan's limit is used up.")
+
+
+class RateLimited(AppError):
+    """Too many requests; extra carries limit, reset_at and retry_after (seconds)."""
+
+    code = "rate_limited"
+    status = 429
+    default_detail = _("Too many requests. Please slow down.")
+
+
+class ProviderUnavailable(AppError):
+    code = "provider_unavailable"
+    status = 503
+    default_detail = _("The model provider is unavailable right now.")
+
+
+class InternalError(AppError):
+    code = "internal_error"
+    status = 500
+    default_detail = _("Something went wrong on our side. It has been logged.")

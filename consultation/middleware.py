@@ -1,0 +1,108 @@
+"""Project middleware.
+
+Request id: accept a sane incoming X-Request-ID or mint one, and echo it on the response.
+
+Sits before django-structlog's RequestMiddleware, which binds the id it finds in the header to
+every log line of the request; the same id reaches error bodies through `request.request_id`.
+"""
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from consultation.api.errors import json_error_response
+from consultation.exceptions import AppError, NotFound, PermissionDenied
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_META_KEY = "HTTP_X_REQUEST_ID"
+# An upstream id is trusted only if it cannot smuggle anything into a log line.
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+
+
+def assign_request_id(request: HttpRequest) -> str:
+    incoming = request.META.get(_META_KEY, "")
+    request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+    request.META[_META_KEY] = request_id
+    request.request_id = request_id  # type: ignore[attr-defined]
+    return request_id
+
+
+class RequestIdMiddleware:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(
+        self,
+        get_response: Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]],
+    ) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(
+        self, request: HttpRequest
+    ) -> HttpResponseBase | Awaitable[HttpResponseBase]:
+        if self.is_async:
+            return self._acall(request)
+        request_id = assign_request_id(request)
+        response = self.get_response(request)
+        assert isinstance(response, HttpResponseBase)
+        response[REQUEST_ID_HEADER] = request_id
+        return response
+
+    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+        request_id = assign_request_id(request)
+        response = self.get_response(request)
+        assert not isinstance(response, HttpResponseBase)
+        result = await response
+        result[REQUEST_ID_HEADER] = request_id
+        return result
+
+
+class AppErrorMiddleware:
+    """Turn an AppError escaping a view into its page: JSON under /api/, HTML elsewhere.
+
+    HTML: NotFound and PermissionDenied render the 404/403 pages; any other error of a form
+    post becomes a message on the page the user came from, so nothing is lost silently.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponseBase | None:
+        if not isinstance(exception, AppError):
+            return None
+        if request.path.startswith("/api/"):
+            return json_error_response(exception, request)
+        if isinstance(exception, NotFound | PermissionDenied) or request.method != "POST":
+            return render(
+                request,
+                f"errors/{exception.status}.html"
+                if exception.status in (403, 404)
+                else "errors/error.html",
+                {"error": exception},
+                status=exception.status,
+            )
+        messages.error(request, _error_message(exception))
+        target = request.headers.get("referer", "")
+        if not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            target = "/"
+        return HttpResponseRedirect(target)
+
+
+def _error_message(exception: AppError) -> str:
+    fields = exception.extra.get("fields") or {}
+    details = [message for messages_ in fields.values() for message in messages_]
+    return " ".join([str(exception.detail), *details])

@@ -1,0 +1,88 @@
+"""structlog set-up, imported by settings: JSON in production, readable in development.
+
+Both stdlib `logging` records (Django, libraries) and structlog events go through one
+ProcessorFormatter, so every line carries the bound context (request_id, user_id, team_id,
+debate_id, provider, model, circuit_state) and is redacted the same way.
+"""
+
+from typing import Any
+
+import structlog
+from structlog.types import EventDict, WrappedLogger
+
+# Keys whose values must never reach a log line, wherever they appear in an event.
+SECRET_KEYS = frozenset(
+    {"password", "secret", "api_key", "apikey", "token", "authorization", "cookie", "secret_key"}
+)
+SECRET_SUFFIXES = ("_secret", "_password", "_api_key", "_token")
+REDACTED = "[redacted]"
+
+
+def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """Replace values of secret-looking keys; a secret is never logged, even by mistake."""
+    for name in list(event_dict):
+        lowered = name.lower()
+        if lowered in SECRET_KEYS or lowered.endswith(SECRET_SUFFIXES):
+            event_dict[name] = REDACTED
+    return event_dict
+
+
+def _shared_processors() -> list[Any]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_secrets,
+    ]
+
+
+def _renderer(log_format: str) -> Any:
+    if log_format == "json":
+        return structlog.processors.JSONRenderer()
+    return structlog.dev.ConsoleRenderer(colors=False)
+
+
+def build_logging_config(*, log_format: str, level: str) -> dict[str, Any]:
+    """The LOGGING dict: one handler on stderr rendering through structlog."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "structlog": {
+                "()": structlog.stdlib.ProcessorFormatter,
+                "processors": [
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info,
+                    _renderer(log_format),
+                ],
+                "foreign_pre_chain": _shared_processors(),
+            }
+        },
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structlog"}},
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            # django-structlog logs every request already; Django's own line would repeat it.
+            "django.request": {"level": "ERROR"},
+            "django.server": {"level": "WARNING"},
+            "django.channels.server": {"level": "WARNING"},
+            "daphne": {"level": "WARNING"},
+            "django_structlog": {"level": level},
+            "httpx": {"level": "WARNING"},
+        },
+    }
+
+
+def configure_structlog() -> None:
+    structlog.configure(
+        processors=[
+            *_shared_processors(),
+            structlog.stdlib.filter_by_level,
+            structlog.processors.StackInfoRenderer(),
+            structlog.processors.UnicodeDecoder(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )

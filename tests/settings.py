@@ -1,0 +1,41 @@
+"""Test configuration: production settings plus the few differences a fast, isolated suite needs.
+
+Differences live here and nowhere else (no test branches in production code). Individual tests
+change settings only through pytest-django's `settings` fixture or `override_settings`.
+"""
+
+import os
+
+# The environment a test run starts from: production mode (DEBUG off) with test credentials.
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789abcdef")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("SITE_URL", "http://testserver")
+os.environ.setdefault("EMAIL_URL", "consolemail://")
+os.environ.setdefault("LOG_FORMAT", "console")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+from consultation.settings import *  # noqa: E402, F403
+from consultation.settings import DATABASES, REDIS_URL  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+LANGUAGE_COOKIE_SECURE = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = True
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# dj-stripe's ~100 migrations take ~50 s on SQLite; its tables are created directly instead.
+MIGRATION_MODULES = {"djstripe": None}
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # An in-memory test database; WAL and busy timeouts only matter across processes.
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
+
+if REDIS_URL:
+    # Each test run gets its own key prefix so parallel runs never see each other's keys.
+    CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"  # noqa: F405
