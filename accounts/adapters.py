@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
+from accounts.i18n import remember_language
 from accounts.models import Profile, User
 from accounts.services import audit_record, user_setup_workspace
 
@@ -23,20 +24,12 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
             audit_record(actor=user, action="user.signed_up", target=user)
         return user
 
-    def post_login(
-        self, request: HttpRequest, user: User, **kwargs: Any
-    ) -> HttpResponse:
+    def post_login(self, request: HttpRequest, user: User, **kwargs: Any) -> HttpResponse:
         response: HttpResponse = super().post_login(request, user, **kwargs)
         locale = Profile.objects.filter(user=user).values_list("locale", flat=True).first()
         if locale:
             translation.activate(locale)
-            response.set_cookie(
-                settings.LANGUAGE_COOKIE_NAME,
-                locale,
-                max_age=settings.LANGUAGE_COOKIE_AGE,
-                secure=settings.LANGUAGE_COOKIE_SECURE,
-                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-            )
+            remember_language(response, locale)
         return response
 
 

@@ -41,9 +41,9 @@ def member_get(*, team: Team, membership_id: int) -> Membership:
 
 
 def invitation_list_open(*, team: Team) -> QuerySet[Invitation]:
-    return team.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).select_related(
-        "invited_by"
-    )
+    return team.invitations.filter(
+        accepted_at__isnull=True, revoked_at__isnull=True
+    ).select_related("invited_by")
 
 
 def invitation_get(*, team: Team, invitation_id: UUID | str) -> Invitation:

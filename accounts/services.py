@@ -30,7 +30,9 @@ from consultation.exceptions import Conflict, NotFound, PermissionDenied, Valida
 logger = structlog.get_logger(__name__)
 
 INVITATION_TTL = timedelta(days=7)
-PROFILE_FIELDS = frozenset({"display_name", "bio", "avatar_url", "locale", "timezone", "is_public", "handle"})
+PROFILE_FIELDS = frozenset(
+    {"display_name", "bio", "avatar_url", "locale", "timezone", "is_public", "handle"}
+)
 
 
 # --- Audit -----------------------------------------------------------------------------------
@@ -79,7 +81,9 @@ def user_setup_workspace(*, user: User) -> Team:
     if team is None:
         team = Team.objects.create(name=_("Personal"), is_personal=True, created_by=user)
         Membership.objects.create(team=team, user=user, role=Role.OWNER)
-        audit_record(actor=user, action="team.created", team=team, target=team, data={"personal": True})
+        audit_record(
+            actor=user, action="team.created", team=team, target=team, data={"personal": True}
+        )
     if profile.active_team_id is None:
         profile.active_team = team
         profile.save(update_fields=["active_team", "updated_at"])
@@ -119,7 +123,9 @@ def profile_update(*, actor: User, **changes: Any) -> Profile:
         profile.save()
     except IntegrityError as exc:
         raise ValidationFailed(fields={"handle": [_("This handle is taken.")]}) from exc
-    audit_record(actor=actor, action="profile.updated", target=profile, data={"fields": sorted(changed)})
+    audit_record(
+        actor=actor, action="profile.updated", target=profile, data={"fields": sorted(changed)}
+    )
     return profile
 
 
@@ -189,7 +195,9 @@ def _send_invitation_email(*, invitation: Invitation, token: str, inviter: User)
 
 
 @transaction.atomic
-def invitation_create(*, actor: User, team: Team, email: str, role: str = Role.MEMBER) -> Invitation:
+def invitation_create(
+    *, actor: User, team: Team, email: str, role: str = Role.MEMBER
+) -> Invitation:
     """Invite someone by email; the link in the email carries the only copy of the token."""
     inviter = _require_manager(team=team, user=actor)
     if team.is_personal:
@@ -214,7 +222,13 @@ def invitation_create(*, actor: User, team: Team, email: str, role: str = Role.M
         invited_by=actor,
         expires_at=timezone.now() + INVITATION_TTL,
     )
-    audit_record(actor=actor, action="invitation.created", team=team, target=invitation, data={"email": email, "role": role})
+    audit_record(
+        actor=actor,
+        action="invitation.created",
+        team=team,
+        target=invitation,
+        data={"email": email, "role": role},
+    )
     transaction.on_commit(
         lambda: _send_invitation_email(invitation=invitation, token=token, inviter=actor)
     )
@@ -248,7 +262,13 @@ def invitation_accept(*, user: User, token: str) -> Membership:
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by", "updated_at"])
-    audit_record(actor=user, action="membership.joined", team=invitation.team, target=membership, data={"role": membership.role, "invitation": str(invitation.pk)})
+    audit_record(
+        actor=user,
+        action="membership.joined",
+        team=invitation.team,
+        target=membership,
+        data={"role": membership.role, "invitation": str(invitation.pk)},
+    )
     team_switch(user=user, team=invitation.team)
     return membership
 
@@ -260,7 +280,13 @@ def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
         raise Conflict(_("This invitation is no longer open."))
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at", "updated_at"])
-    audit_record(actor=actor, action="invitation.revoked", team=invitation.team, target=invitation, data={"email": invitation.email})
+    audit_record(
+        actor=actor,
+        action="invitation.revoked",
+        team=invitation.team,
+        target=invitation,
+        data={"email": invitation.email},
+    )
     return invitation
 
 
@@ -281,7 +307,13 @@ def membership_change_role(*, actor: User, membership: Membership, role: str) ->
     previous = membership.role
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
-    audit_record(actor=actor, action="membership.role_changed", team=membership.team, target=membership, data={"user": membership.user.email, "from": previous, "to": role})
+    audit_record(
+        actor=actor,
+        action="membership.role_changed",
+        team=membership.team,
+        target=membership,
+        data={"user": membership.user.email, "from": previous, "to": role},
+    )
     return membership
 
 
@@ -290,7 +322,9 @@ def _leave(*, membership: Membership) -> None:
         raise PermissionDenied(_("You cannot leave your personal workspace."))
     if membership.role == Role.OWNER and _owner_count(membership.team) == 1:
         raise Conflict(_("A team needs at least one owner. Make someone else owner first."))
-    Profile.objects.filter(user=membership.user, active_team=membership.team).update(active_team=None)
+    Profile.objects.filter(user=membership.user, active_team=membership.team).update(
+        active_team=None
+    )
     membership.delete()
 
 
@@ -299,11 +333,17 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
     """Remove a member (managers) or leave a team (anyone, for their own membership)."""
     if membership.user_id == actor.pk:
         _leave(membership=membership)
-        audit_record(actor=actor, action="membership.left", team=membership.team, data={"user": actor.email})
+        audit_record(
+            actor=actor, action="membership.left", team=membership.team, data={"user": actor.email}
+        )
         return
     acting = _require_manager(team=membership.team, user=actor)
     if acting.role != Role.OWNER and membership.role != Role.MEMBER:
         raise PermissionDenied(_("Only owners can remove owners and admins."))
     _leave(membership=membership)
-    audit_record(actor=actor, action="membership.removed", team=membership.team, data={"user": membership.user.email})
-
+    audit_record(
+        actor=actor,
+        action="membership.removed",
+        team=membership.team,
+        data={"user": membership.user.email},
+    )

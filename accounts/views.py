@@ -5,7 +5,6 @@ AppErrors raised by services are turned into messages by consultation.middleware
 
 from uuid import UUID
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts import selectors, services
 from accounts.forms import InvitationForm, LanguageForm, ProfileForm, RoleForm, TeamForm
+from accounts.i18n import remember_language
 from accounts.models import User
 from consultation.exceptions import ValidationFailed
 
@@ -48,7 +48,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
         services.profile_update(actor=user, **form.cleaned_data)
         messages.success(request, _("Profile saved."))
         response = redirect("profile-edit")
-        _remember_language(response, form.cleaned_data["locale"])
+        remember_language(response, form.cleaned_data["locale"])
         return response
     return render(request, "accounts/profile_form.html", {"form": form})
 
@@ -60,7 +60,9 @@ def team_list(request: HttpRequest) -> HttpResponse:
     form = TeamForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         team = services.team_create(actor=user, name=form.cleaned_data["name"])
-        messages.success(request, _("Team “%(name)s” created. You are working in it now.") % {"name": team.name})
+        messages.success(
+            request, _("Team “%(name)s” created. You are working in it now.") % {"name": team.name}
+        )
         return redirect("team-detail", team_id=team.pk)
     return render(
         request,
@@ -181,7 +183,7 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     )
     translation.activate(language)
     response = _redirect_next(request, fallback="/")
-    _remember_language(response, language)
+    remember_language(response, language)
     return response
 
 
@@ -198,13 +200,3 @@ def _redirect_next(request: HttpRequest, *, fallback: str) -> HttpResponseRedire
     ):
         target = fallback
     return HttpResponseRedirect(target)
-
-
-def _remember_language(response: HttpResponse, language: str) -> None:
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        language,
-        max_age=settings.LANGUAGE_COOKIE_AGE,
-        secure=settings.LANGUAGE_COOKIE_SECURE,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-    )

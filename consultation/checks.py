@@ -17,7 +17,9 @@ REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 
 
 @register(Tags.security)
-def check_stripe_webhook(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+def check_stripe_webhook(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
     billing_on = bool(settings.STRIPE_SECRET_KEY)
     if settings.STRIPE_WEBHOOK_VERIFY and billing_on and not settings.STRIPE_WEBHOOK_SECRET:
@@ -33,7 +35,7 @@ def check_stripe_webhook(app_configs: Sequence[AppConfig] | None, **kwargs: Any)
         errors.append(
             Error(
                 "STRIPE_WEBHOOK_VERIFY is off outside DEBUG: anyone could forge billing events.",
-                hint="Remove STRIPE_WEBHOOK_VERIFY=0; unverified webhooks are for development only.",
+                hint="Remove STRIPE_WEBHOOK_VERIFY=0: unverified webhooks are for development.",
                 id="consultation.E002",
             )
         )

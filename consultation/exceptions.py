@@ -6,8 +6,8 @@ translated messages. Codes are part of the public contract (docs/API.md): never 
 
 from typing import Any, ClassVar
 
-from django.utils.translation import gettext_lazy as _
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 class AppError(Exception):

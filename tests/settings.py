@@ -14,8 +14,8 @@ os.environ.setdefault("EMAIL_URL", "consolemail://")
 os.environ.setdefault("LOG_FORMAT", "console")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from consultation.settings import *  # noqa: E402, F403
-from consultation.settings import DATABASES, REDIS_URL  # noqa: E402
+from consultation.settings import *  # noqa: F403
+from consultation.settings import DATABASES, REDIS_URL
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

@@ -6,9 +6,7 @@ from accounts.models import Membership, Role, Team, User
 from accounts.services import team_create, user_create
 
 
-def make_user(
-    *, email: str, password: str | None = "pw-for-tests-only", **fields: Any
-) -> User:
+def make_user(*, email: str, password: str | None = "pw-for-tests-only", **fields: Any) -> User:
     user = user_create(email=email, password=password)
     if fields:
         User.objects.filter(pk=user.pk).update(**fields)

@@ -46,7 +46,11 @@ def _validation_body(exc: drf.ValidationError) -> dict[str, Any]:
         fields = {str(name): _flatten(messages) for name, messages in detail.items()}
     else:
         fields = {"non_field_errors": _flatten(detail)}
-    return {"code": "validation_failed", "detail": _("Some fields are not valid."), "fields": fields}
+    return {
+        "code": "validation_failed",
+        "detail": _("Some fields are not valid."),
+        "fields": fields,
+    }
 
 
 def request_id_of(request: HttpRequest | None) -> str:
@@ -66,10 +70,11 @@ def error_body(exc: Exception, request: HttpRequest | None) -> tuple[dict[str, A
     if isinstance(exc, drf.APIException):
         code = next((c for cls, c in _DRF_CODES if isinstance(exc, cls)), "error")
         body: dict[str, Any] = {"code": code, "detail": str(exc.detail)}
-        if isinstance(exc, drf.Throttled) and exc.wait is not None:
-            body["retry_after"] = int(exc.wait)
+        wait = getattr(exc, "wait", None)  # set by drf.Throttled
+        if wait is not None:
+            body["retry_after"] = int(wait)
         return body, exc.status_code
-    logger.exception("unhandled_exception", path=getattr(request, "path", ""))
+    logger.error("unhandled_exception", path=getattr(request, "path", ""), exc_info=exc)
     internal = InternalError(request_id=request_id_of(request))
     return internal.as_dict(), internal.status
 
