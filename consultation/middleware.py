@@ -12,23 +12,28 @@ from collections.abc import Awaitable, Callable
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from consultation.api.errors import json_error_response
-from consultation.exceptions import AppError, NotFound, PermissionDenied
+from consultation.exceptions import AppError, NotAuthenticated, NotFound, PermissionDenied
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _META_KEY = "HTTP_X_REQUEST_ID"
 # An upstream id is trusted only if it cannot smuggle anything into a log line.
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+_SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 
 
 def assign_request_id(request: HttpRequest) -> str:
     incoming = request.META.get(_META_KEY, "")
-    request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+    # fullmatch: `$` in a plain match would let a trailing newline through into log lines.
+    request_id = incoming if _SAFE_ID.fullmatch(incoming) else uuid.uuid4().hex
     request.META[_META_KEY] = request_id
+    # `request.headers` is a cached copy of META: drop it so later readers (django-structlog)
+    # see the sanitised id, not the one the client sent.
+    request.__dict__.pop("headers", None)
     request.request_id = request_id  # type: ignore[attr-defined]
     return request_id
 
@@ -67,8 +72,9 @@ class RequestIdMiddleware:
 class AppErrorMiddleware:
     """Turn an AppError escaping a view into its page: JSON under /api/, HTML elsewhere.
 
-    HTML: NotFound and PermissionDenied render the 404/403 pages; any other error of a form
-    post becomes a message on the page the user came from, so nothing is lost silently.
+    HTML: NotAuthenticated sends the visitor to the login page and back; NotFound and
+    PermissionDenied render the 404/403 pages; any other error of a form post becomes a
+    message on the page the user came from, so nothing is lost silently.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
@@ -84,6 +90,8 @@ class AppErrorMiddleware:
             return None
         if request.path.startswith("/api/"):
             return json_error_response(exception, request)
+        if isinstance(exception, NotAuthenticated):
+            return redirect_to_login(request.get_full_path())
         if isinstance(exception, NotFound | PermissionDenied) or request.method != "POST":
             return render(
                 request,

@@ -17,7 +17,11 @@ from ops.logging import build_logging_config, configure_structlog
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A developer's `.env` fills in variables the environment leaves unset. ENV_FILE points
+# elsewhere; ENV_FILE="" reads no file (the test suite does, so a local .env never leaks in).
+ENV_FILE: str = env.str("ENV_FILE", default=str(BASE_DIR / ".env"))
+if ENV_FILE:
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 DEBUG: bool = env.bool("DEBUG", default=False)
 
@@ -27,16 +31,21 @@ def _dev_default(value: Any) -> Any:
     return value if DEBUG else environ.Env.NOTSET
 
 
+def _env_list(name: str, default: Any = environ.Env.NOTSET) -> list[str]:
+    """A comma-separated list; "a, b" means ["a", "b"] (django-environ keeps the spaces)."""
+    return [item.strip() for item in env.list(name, default=default) if item.strip()]
+
+
 # --- Core -----------------------------------------------------------------------------------
 
 SECRET_KEY: str = env.str(
     "SECRET_KEY", default=_dev_default("dev-only-insecure-key-do-not-use-in-production-0123456789")
 )
-ALLOWED_HOSTS: list[str] = env.list(
+ALLOWED_HOSTS: list[str] = _env_list(
     "ALLOWED_HOSTS", default=_dev_default(["127.0.0.1", "localhost", "[::1]"])
 )
 SITE_URL: str = env.str("SITE_URL", default=_dev_default("http://127.0.0.1:8000")).rstrip("/")
-CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
+CSRF_TRUSTED_ORIGINS: list[str] = _env_list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
     "daphne",
@@ -195,6 +204,13 @@ if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Liveness and readiness answer probes over plain HTTP inside the platform.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SILENCED_SYSTEM_CHECKS = [
+    # security.W021 asks for SECURE_HSTS_PRELOAD. Sending `preload` lets anyone submit the
+    # domain (and, with includeSubDomains, every subdomain) to the browsers' preload list,
+    # which takes months to undo: an operator opts in with SECURE_HSTS_PRELOAD=1, a default
+    # must not consent for them.
+    "security.W021",
+]
 
 # --- Email -----------------------------------------------------------------------------------
 
@@ -284,9 +300,32 @@ PROVIDER_CREDENTIALS: dict[str, str] = {
     "openai_compat": OPENAI_COMPAT_BASE_URL,
 }
 # Empty means "every provider that has credentials"; naming one without them fails `check`.
-LLM_PROVIDERS: list[str] = env.list("LLM_PROVIDERS", default=[]) or [
+LLM_PROVIDERS: list[str] = _env_list("LLM_PROVIDERS", default=[]) or [
     name for name, credential in PROVIDER_CREDENTIALS.items() if credential
 ]
+
+# --- Debate engine -------------------------------------------------------------------------
+
+LLM_TIMEOUT_SECONDS: float = env.float("LLM_TIMEOUT_SECONDS", default=60.0)
+LLM_RETRY_ATTEMPTS: int = env.int("LLM_RETRY_ATTEMPTS", default=3)
+LLM_RETRY_BASE_DELAY_SECONDS: float = env.float("LLM_RETRY_BASE_DELAY_SECONDS", default=1.0)
+LLM_RETRY_MAX_DELAY_SECONDS: float = env.float("LLM_RETRY_MAX_DELAY_SECONDS", default=20.0)
+LLM_MAX_OUTPUT_TOKENS: int = env.int("LLM_MAX_OUTPUT_TOKENS", default=1200)
+DEMO_TOKENS_PER_SECOND: float = env.float("DEMO_TOKENS_PER_SECOND", default=40.0)
+DEBATE_MAX_SEAT_FAIL_RATIO: float = env.float("DEBATE_MAX_SEAT_FAIL_RATIO", default=0.4)
+DEBATE_MIN_REQUIRED_SEATS: int = env.int("DEBATE_MIN_REQUIRED_SEATS", default=2)
+DEBATE_FAIL_FAST: bool = env.bool("DEBATE_FAIL_FAST", default=True)
+DEBATE_DEFAULT_JUDGES: list[str] = _env_list("DEBATE_DEFAULT_JUDGES", default=[])
+DEBATE_HEARTBEAT_SECONDS: float = env.float("DEBATE_HEARTBEAT_SECONDS", default=5.0)
+DEBATE_STALE_SECONDS: float = env.float("DEBATE_STALE_SECONDS", default=30.0)
+DEBATE_DELTA_INTERVAL_SECONDS: float = env.float("DEBATE_DELTA_INTERVAL_SECONDS", default=0.15)
+PROVIDER_HEALTH_WINDOW_SECONDS: int = env.int("PROVIDER_HEALTH_WINDOW_SECONDS", default=300)
+PROVIDER_HEALTH_ERROR_THRESHOLD: float = env.float("PROVIDER_HEALTH_ERROR_THRESHOLD", default=0.5)
+PROVIDER_HEALTH_MIN_CALLS: int = env.int("PROVIDER_HEALTH_MIN_CALLS", default=10)
+PROVIDER_HEALTH_COOLDOWN_SECONDS: int = env.int("PROVIDER_HEALTH_COOLDOWN_SECONDS", default=60)
+PROVIDER_HEALTH_PROBE_TIMEOUT_SECONDS: int = env.int(
+    "PROVIDER_HEALTH_PROBE_TIMEOUT_SECONDS", default=120
+)
 
 # --- Billing (Stripe through dj-stripe) ------------------------------------------------------
 
@@ -315,6 +354,9 @@ LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO").upper()
 LOGGING = build_logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
 configure_structlog()
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+# RequestIdMiddleware runs first and leaves only a sanitised X-Request-ID on the request, so
+# django-structlog may bind it: log lines, the response header and error bodies share one id.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 
 # --- Demo account (development only: `make run` creates it once) -----------------------------
 

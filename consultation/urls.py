@@ -6,10 +6,11 @@ from consultation import views
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.api_urls")),
+    path("", include("debates.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.landing, name="landing"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),

@@ -1,6 +1,8 @@
 """Project-level pages: landing, health probes, and the error pages (HTML or JSON by path)."""
 
+import asyncio
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -11,12 +13,16 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from consultation.api.errors import json_error_response, request_id_of
 from consultation.exceptions import InternalError, NotFound, PermissionDenied
 
 logger = structlog.get_logger(__name__)
+
+# A probe that hangs is worse than one that fails: each async check gives up after this long.
+READINESS_TIMEOUT_SECONDS = 2.0
 
 
 @require_safe
@@ -57,10 +63,13 @@ def _check_channel_layer() -> None:
         if message.get("type") != "readyz.ping":
             raise RuntimeError("channel layer returned another message")
 
-    async_to_sync(roundtrip)()
+    async def bounded() -> None:
+        await asyncio.wait_for(roundtrip(), timeout=READINESS_TIMEOUT_SECONDS)
+
+    async_to_sync(bounded)()
 
 
-READINESS_CHECKS = {
+READINESS_CHECKS: dict[str, Callable[[], None]] = {
     "database": _check_database,
     "cache": _check_cache,
     "channel_layer": _check_channel_layer,
@@ -75,8 +84,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
     for name, check in READINESS_CHECKS.items():
         try:
             check()
-        except Exception as exc:
-            logger.warning("readiness_check_failed", check=name, error=str(exc))
+        except Exception as exc:  # noqa: BLE001  (whatever broke, the probe answers 503)
+            logger.warning("readiness_check_failed", check=name, error=repr(exc))
             results[name] = "error"
         else:
             results[name] = "ok"
@@ -113,6 +122,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return _render_error(request, 500, {"request_id": request_id_of(request)})
 
 
+@csrf_exempt
 def api_not_found(request: HttpRequest, path: str = "") -> JsonResponse:
-    """Any /api/ path no route matched: JSON 404, never the HTML page."""
+    """Any /api/ path no route matched: JSON 404, never the HTML page (nor a CSRF page: the
+    view changes nothing, and an API client posting to a wrong URL should learn that)."""
     return json_error_response(NotFound(), request)

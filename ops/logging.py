@@ -5,25 +5,52 @@ ProcessorFormatter, so every line carries the bound context (request_id, user_id
 debate_id, provider, model, circuit_state) and is redacted the same way.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
 from structlog.types import EventDict, WrappedLogger
 
-# Keys whose values must never reach a log line, wherever they appear in an event.
+# Keys whose values must never reach a log line, wherever they appear in an event. Names are
+# compared lower-cased with "-" read as "_", so header spellings (X-API-Key) match too.
 SECRET_KEYS = frozenset(
-    {"password", "secret", "api_key", "apikey", "token", "authorization", "cookie", "secret_key"}
+    {
+        "password",
+        "secret",
+        "api_key",
+        "apikey",
+        "token",
+        "authorization",
+        "cookie",
+        "set_cookie",
+        "secret_key",
+    }
 )
-SECRET_SUFFIXES = ("_secret", "_password", "_api_key", "_token")
+SECRET_SUFFIXES = ("_secret", "_password", "_api_key", "_token", "_secret_key", "_cookie")
 REDACTED = "[redacted]"
 
 
+def is_secret_key(name: str) -> bool:
+    normalised = name.lower().replace("-", "_")
+    return normalised in SECRET_KEYS or normalised.endswith(SECRET_SUFFIXES)
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            key: REDACTED if isinstance(key, str) and is_secret_key(key) else _redact(item)
+            for key, item in value.items()
+        }
+    return value
+
+
 def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
-    """Replace values of secret-looking keys; a secret is never logged, even by mistake."""
-    for name in list(event_dict):
-        lowered = name.lower()
-        if lowered in SECRET_KEYS or lowered.endswith(SECRET_SUFFIXES):
-            event_dict[name] = REDACTED
+    """Replace values of secret-looking keys, nested mappings (headers=...) included.
+
+    A secret is never logged, even by mistake. Values are not inspected: keys are the contract.
+    """
+    for name, value in list(event_dict.items()):
+        event_dict[name] = REDACTED if is_secret_key(name) else _redact(value)
     return event_dict
 
 
@@ -79,6 +106,9 @@ def configure_structlog() -> None:
             *_shared_processors(),
             structlog.stdlib.filter_by_level,
             structlog.processors.StackInfoRenderer(),
+            # Render the traceback while the exception is current: `logger.exception()` carries
+            # only exc_info=True, which a handler formatting later could no longer resolve.
+            structlog.processors.format_exc_info,
             structlog.processors.UnicodeDecoder(),
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],

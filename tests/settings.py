@@ -6,6 +6,8 @@ change settings only through pytest-django's `settings` fixture or `override_set
 
 import os
 
+# A developer's .env (DEBUG=1, real provider keys) must never change what the suite runs.
+os.environ["ENV_FILE"] = ""
 # The environment a test run starts from: production mode (DEBUG off) with test credentials.
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789abcdef")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
@@ -29,6 +31,7 @@ STORAGES = {
 }
 WHITENOISE_AUTOREFRESH = True
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+DEMO_TOKENS_PER_SECOND = 0  # the demo provider streams without pacing in tests
 # dj-stripe's ~100 migrations take ~50 s on SQLite; its tables are created directly instead.
 MIGRATION_MODULES = {"djstripe": None}
 

@@ -5,14 +5,18 @@ handles one shape whatever went wrong. Unknown exceptions become 500 `internal_e
 the request id; their traceback is logged with that id.
 """
 
+import math
 from typing import Any
 
 import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import set_rollback
 
 from consultation.exceptions import AppError, InternalError, RateLimited
 
@@ -65,6 +69,9 @@ def error_body(exc: Exception, request: HttpRequest | None) -> tuple[dict[str, A
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        # A model's clean() failing inside a service is bad input, not a server error.
+        exc = drf.ValidationError(as_serializer_error(exc))
     if isinstance(exc, drf.ValidationError):
         return _validation_body(exc), exc.status_code
     if isinstance(exc, drf.APIException):
@@ -72,10 +79,17 @@ def error_body(exc: Exception, request: HttpRequest | None) -> tuple[dict[str, A
         body: dict[str, Any] = {"code": code, "detail": str(exc.detail)}
         wait = getattr(exc, "wait", None)  # set by drf.Throttled
         if wait is not None:
-            body["retry_after"] = int(wait)
+            # Round up: a client told "0" for a 0.4 s wait would retry into the limit again.
+            body["retry_after"] = math.ceil(wait)
         return body, exc.status_code
-    logger.error("unhandled_exception", path=getattr(request, "path", ""), exc_info=exc)
-    internal = InternalError(request_id=request_id_of(request))
+    request_id = request_id_of(request)
+    logger.error(
+        "unhandled_exception",
+        path=getattr(request, "path", ""),
+        request_id=request_id,
+        exc_info=exc,
+    )
+    internal = InternalError(request_id=request_id)
     return internal.as_dict(), internal.status
 
 
@@ -90,6 +104,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER."""
     request = context.get("request")
     body, status = error_body(exc, request)
+    # Like DRF's own handler: an error inside ATOMIC_REQUESTS must not commit half a write.
+    set_rollback()
     response = Response(body, status=status, headers=_headers(body))
     # APIView.handle_exception sets auth_header (401) or downgrades the status to 403.
     if auth_header := getattr(exc, "auth_header", None):

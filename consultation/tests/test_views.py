@@ -1,15 +1,16 @@
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 
 @pytest.mark.django_db
-def test_landing_renders_for_anonymous(anon_client: Client) -> None:
+def test_landing_renders_for_anonymous_with_the_sign_up_path(anon_client: Client) -> None:
     response = anon_client.get("/")
     assert response.status_code == 200
-    assert b"Convene a parliament" in response.content
+    assert "landing.html" in [template.name for template in response.templates]
+    assert f'href="{reverse("account_signup")}"' in response.content.decode()
 
 
-def test_healthz_answers_ok(anon_client: Client) -> None:
-    response = anon_client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+@pytest.mark.django_db
+def test_landing_refuses_writes(anon_client: Client) -> None:
+    assert anon_client.post("/").status_code == 405

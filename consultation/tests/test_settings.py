@@ -1,0 +1,78 @@
+"""Production settings, exercised in real processes started from a clean environment.
+
+Each test builds the environment from nothing (never from the developer's), so what passes here
+is what a deployment with exactly these variables gets.
+"""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    env = {
+        # Built, not copied from os.environ: the interpreter is absolute, HOME is a scratch dir.
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.defpath]),
+        "HOME": str(tmp_path),
+        # A developer's .env in the checkout must not leak into "production".
+        "ENV_FILE": "",
+        "DJANGO_SETTINGS_MODULE": "consultation.settings",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "consultation.example",
+        "SITE_URL": "https://consultation.example",
+        "EMAIL_URL": "smtp+tls://user:pass@smtp.example:587",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'production.sqlite3'}",
+    }
+    env.update(overrides)
+    return env
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603  (our interpreter, our arguments)
+        [sys.executable, *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_settings_production_env_passes_deploy_checks(tmp_path: Path) -> None:
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env(tmp_path)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.slow
+def test_settings_without_secret_key_fail_clearly_outside_debug(tmp_path: Path) -> None:
+    env = production_env(tmp_path)
+    del env["SECRET_KEY"]
+    result = run(["-c", "import django; django.setup()"], env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: Set the SECRET_KEY environment variable" in result.stderr
+
+
+@pytest.mark.slow
+def test_settings_read_the_file_named_by_env_file(tmp_path: Path) -> None:
+    env_file = tmp_path / "production.env"
+    env_file.write_text(f"SECRET_KEY={secrets.token_hex(32)}\nALLOWED_HOSTS=a.example, b.example\n")
+    env = production_env(tmp_path, ENV_FILE=str(env_file))
+    del env["SECRET_KEY"], env["ALLOWED_HOSTS"]
+    script = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.ALLOWED_HOSTS)"
+    )
+    result = run(["-c", script], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['a.example', 'b.example']"
