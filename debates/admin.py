@@ -1,0 +1,94 @@
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from debates.models import Debate, DebateEvent, Judgment, LLMModel, Seat, Turn
+
+
+@admin.register(LLMModel)
+class LLMModelAdmin(admin.ModelAdmin[LLMModel]):
+    list_display = [
+        "display_name",
+        "key",
+        "provider",
+        "tier",
+        "price_in_per_mtok",
+        "price_out_per_mtok",
+        "context_window",
+        "enabled",
+    ]
+    list_filter = ["provider", "tier", "enabled"]
+    list_editable = ["enabled", "price_in_per_mtok", "price_out_per_mtok"]
+    search_fields = ["key", "display_name", "model_id"]
+
+
+class SeatInline(admin.TabularInline[Seat, Debate]):
+    model = Seat
+    extra = 0
+    fields = ("position", "llm_model", "role", "temperature", "status", "failure_reason")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Debate)
+class DebateAdmin(admin.ModelAdmin[Debate]):
+    list_display = ["__str__", "team", "status", "uses_demo", "cost_usd", "created_at", "attempts"]
+    list_filter = ["status", "uses_demo", "category"]
+    search_fields = ["question", "team__name", "created_by__email"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "id",
+        "team",
+        "created_by",
+        "status",
+        "synthesis",
+        "scoreboard",
+        "failure_reason",
+        "failure_detail",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+        "last_seq",
+        "started_at",
+        "finished_at",
+        "heartbeat_at",
+        "attempts",
+        "finalized_at",
+    ]
+    inlines = [SeatInline]
+    actions = ["recover"]
+
+    @admin.action(description="Resume the selected running debates now")
+    def recover(self, request: HttpRequest, queryset: QuerySet[Debate]) -> None:
+        from debates.tasks import run_debate
+
+        for debate in queryset.filter(status="running"):
+            run_debate.enqueue(str(debate.pk))
+
+
+@admin.register(Turn)
+class TurnAdmin(admin.ModelAdmin[Turn]):
+    list_display = ["debate", "seat", "round", "status", "output_tokens", "latency_ms"]
+    list_filter = ["status"]
+    raw_id_fields = ["debate", "seat"]
+
+
+@admin.register(Judgment)
+class JudgmentAdmin(admin.ModelAdmin[Judgment]):
+    list_display = ["debate", "judge_model", "seat", "status", "total"]
+    list_filter = ["status"]
+    raw_id_fields = ["debate", "seat"]
+
+
+@admin.register(DebateEvent)
+class DebateEventAdmin(admin.ModelAdmin[DebateEvent]):
+    list_display = ["debate", "seq", "type", "created_at"]
+    list_filter = ["type"]
+    raw_id_fields = ["debate"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

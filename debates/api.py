@@ -1,0 +1,273 @@
+"""The debates API: one view per operation, each with its own small serializers."""
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Team, User
+from consultation.api.pagination import Pagination
+from consultation.exceptions import ValidationFailed
+from debates import selectors
+from debates.models import Category, Debate, DebateStatus, LLMModel
+from debates.services.creation import SeatInput, debate_cancel, debate_create, seats_from_preset
+
+
+def _actor(request: Request) -> tuple[User, Team]:
+    user = request.user
+    assert isinstance(user, User)
+    return user, request._request.team  # type: ignore[attr-defined]
+
+
+def _links(debate: Debate) -> dict[str, str]:
+    return {
+        "self": reverse("api-debate-detail", args=[debate.pk]),
+        "events": reverse("api-debate-events", args=[debate.pk]),
+        "cancel": reverse("api-debate-cancel", args=[debate.pk]),
+    }
+
+
+class ModelBrief(serializers.Serializer[LLMModel]):
+    key = serializers.CharField()
+    display_name = serializers.CharField()
+    provider = serializers.CharField()
+
+
+class SeatOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField(source="pk")
+    position = serializers.IntegerField()
+    seat_label = serializers.CharField(source="label")
+    role = serializers.CharField()
+    instruction = serializers.CharField()
+    temperature = serializers.FloatField()
+    model = ModelBrief(source="llm_model")
+    status = serializers.CharField()
+    failure_reason = serializers.CharField()
+
+
+class TurnOutput(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    seat = serializers.IntegerField(source="seat_id")
+    seat_label = serializers.CharField(source="seat.label")
+    round = serializers.IntegerField()
+    stage = serializers.CharField()
+    status = serializers.CharField()
+    content = serializers.CharField()
+    stance = serializers.CharField()
+    confidence = serializers.FloatField(allow_null=True)
+    key_claims = serializers.ListField(child=serializers.CharField())
+    error_code = serializers.CharField()
+    input_tokens = serializers.IntegerField()
+    output_tokens = serializers.IntegerField()
+    cost_usd = serializers.DecimalField(max_digits=12, decimal_places=6)
+    latency_ms = serializers.IntegerField()
+
+
+class JudgmentOutput(serializers.Serializer[Any]):
+    judge = serializers.CharField(source="judge_model.key")
+    seat = serializers.IntegerField(source="seat_id")
+    seat_label = serializers.CharField(source="seat.label")
+    status = serializers.CharField()
+    scores = serializers.DictField(child=serializers.FloatField())
+    total = serializers.FloatField(allow_null=True)
+    rationale = serializers.CharField()
+    error_code = serializers.CharField()
+
+
+class DebateSummaryOutput(serializers.Serializer[Debate]):
+    id = serializers.UUIDField()
+    question = serializers.CharField()
+    status = serializers.CharField()
+    category = serializers.CharField()
+    rounds = serializers.IntegerField()
+    uses_demo = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    links = serializers.SerializerMethodField()
+
+    def get_links(self, debate: Debate) -> dict[str, str]:
+        return _links(debate)
+
+
+class DebateDetailOutput(DebateSummaryOutput):
+    language = serializers.CharField()
+    is_public = serializers.BooleanField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    chair = ModelBrief(source="chair_model")
+    judges = ModelBrief(source="judge_models.all", many=True)
+    seats = SeatOutput(source="seats.all", many=True)
+    turns = TurnOutput(source="turns.all", many=True)
+    judgments = JudgmentOutput(source="judgments.all", many=True)
+    synthesis = serializers.JSONField()
+    scoreboard = serializers.JSONField()
+    usage = serializers.SerializerMethodField()
+    failure = serializers.SerializerMethodField()
+    budget_reason = serializers.CharField()
+    last_seq = serializers.IntegerField()
+
+    def get_usage(self, debate: Debate) -> dict[str, Any]:
+        return {
+            "input_tokens": debate.input_tokens,
+            "output_tokens": debate.output_tokens,
+            "cost_usd": str(debate.cost_usd),
+        }
+
+    def get_failure(self, debate: Debate) -> dict[str, str] | None:
+        if not debate.failure_reason or debate.status != DebateStatus.FAILED:
+            return None
+        return {"reason": debate.failure_reason, "detail": debate.failure_detail}
+
+
+class SeatInputSerializer(serializers.Serializer[Any]):
+    model = serializers.CharField(help_text="Catalog key, e.g. demo:demo-sage")
+    role = serializers.CharField()
+    temperature = serializers.FloatField(default=0.7)
+    instruction = serializers.CharField(default="", allow_blank=True, max_length=1000)
+
+
+class DebateCreateInput(serializers.Serializer[Any]):
+    question = serializers.CharField(max_length=5000, trim_whitespace=True)
+    preset = serializers.CharField(required=False, help_text="Use a preset panel.")
+    seats = SeatInputSerializer(many=True, required=False)
+    rounds = serializers.IntegerField(default=2)
+    judges = serializers.ListField(child=serializers.CharField(), default=list)
+    chair = serializers.CharField(required=False)
+    category = serializers.ChoiceField(choices=Category.choices, default=Category.GENERAL)
+    cost_cap_usd = serializers.DecimalField(
+        max_digits=10, decimal_places=4, required=False, allow_null=True
+    )
+    max_seat_fail_ratio = serializers.FloatField(required=False, allow_null=True)
+    min_required_seats = serializers.IntegerField(required=False, allow_null=True)
+    fail_fast = serializers.BooleanField(required=False, allow_null=True)
+    is_public = serializers.BooleanField(default=False)
+
+
+class DebateCreatedOutput(serializers.Serializer[Debate]):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    uses_demo = serializers.BooleanField()
+    links = serializers.SerializerMethodField()
+
+    def get_links(self, debate: Debate) -> dict[str, str]:
+        return _links(debate)
+
+
+class DebateListCreateApi(APIView):
+    @extend_schema(
+        operation_id="debates_list",
+        parameters=[OpenApiParameter("status", str, description="Filter by status")],
+        responses=DebateSummaryOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        _user, team = _actor(request)
+        debates = selectors.debate_list_for_team(team=team)
+        if wanted := request.query_params.get("status"):
+            debates = debates.filter(status=wanted)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(debates, request, view=self)
+        return paginator.get_paginated_response(
+            DebateSummaryOutput(page or [], many=True).data  # type: ignore[arg-type]
+        )
+
+    @extend_schema(
+        operation_id="debates_create",
+        request=DebateCreateInput,
+        responses={202: DebateCreatedOutput},
+    )
+    def post(self, request: Request) -> Response:
+        user, team = _actor(request)
+        serializer = DebateCreateInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        preset = data.pop("preset", None)
+        seats_data = data.pop("seats", None)
+        if preset:
+            seats = seats_from_preset(preset)
+        elif seats_data:
+            seats = [SeatInput(**seat) for seat in seats_data]
+        else:
+            raise ValidationFailed(fields={"seats": ["Give seats or a preset."]})
+        debate = debate_create(user=user, team=team, seats=seats, **data)
+        return Response(DebateCreatedOutput(debate).data, status=status.HTTP_202_ACCEPTED)
+
+
+class DebateDetailApi(APIView):
+    @extend_schema(operation_id="debates_retrieve", responses=DebateDetailOutput)
+    def get(self, request: Request, debate_id: str) -> Response:
+        user, _team = _actor(request)
+        debate = selectors.debate_get_for_user(user=user, debate_id=debate_id)
+        return Response(DebateDetailOutput(debate).data)
+
+
+class EventOutput(serializers.Serializer[Any]):
+    seq = serializers.IntegerField()
+    type = serializers.CharField()
+    at = serializers.DateTimeField(source="created_at")
+    payload = serializers.JSONField()
+
+
+class EventsOutput(serializers.Serializer[Any]):
+    status = serializers.CharField()
+    last_seq = serializers.IntegerField()
+    events = EventOutput(many=True)
+
+
+class DebateEventsApi(APIView):
+    @extend_schema(
+        operation_id="debates_events",
+        parameters=[
+            OpenApiParameter("after", int, description="Only events with seq greater than this"),
+            OpenApiParameter("limit", int, description="At most this many (1-1000)"),
+        ],
+        responses=EventsOutput,
+    )
+    def get(self, request: Request, debate_id: str) -> Response:
+        user, _team = _actor(request)
+        debate = selectors.debate_get_for_user(user=user, debate_id=debate_id)
+        try:
+            after = int(request.query_params.get("after", 0))
+            limit = int(request.query_params.get("limit", 1000))
+        except ValueError as exc:
+            raise ValidationFailed(fields={"after": ["Use whole numbers."]}) from exc
+        if after < 0 or not 1 <= limit <= 1000:
+            raise ValidationFailed(fields={"after": ["after >= 0 and 1 <= limit <= 1000."]})
+        events = selectors.debate_events_after(debate=debate, after=after, limit=limit)
+        return Response(
+            EventsOutput(
+                {"status": debate.status, "last_seq": debate.last_seq, "events": events}
+            ).data
+        )
+
+
+class DebateCancelApi(APIView):
+    @extend_schema(
+        operation_id="debates_cancel", request=None, responses={202: DebateCreatedOutput}
+    )
+    def post(self, request: Request, debate_id: str) -> Response:
+        user, _team = _actor(request)
+        debate = debate_cancel(debate=selectors.debate_get_for_user(user=user, debate_id=debate_id))
+        return Response(DebateCreatedOutput(debate).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ModelOutput(serializers.Serializer[Any]):
+    key = serializers.CharField()
+    provider = serializers.CharField()
+    model_id = serializers.CharField()
+    display_name = serializers.CharField()
+    tier = serializers.CharField()
+    price_in_per_mtok = serializers.DecimalField(max_digits=10, decimal_places=4)
+    price_out_per_mtok = serializers.DecimalField(max_digits=10, decimal_places=4)
+    context_window = serializers.IntegerField()
+    supports_streaming = serializers.BooleanField()
+    available = serializers.BooleanField()
+    circuit_state = serializers.CharField()
+
+
+class ModelListApi(APIView):
+    @extend_schema(operation_id="models_list", responses=ModelOutput(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(ModelOutput(selectors.model_list_with_health(), many=True).data)

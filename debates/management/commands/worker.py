@@ -1,0 +1,42 @@
+"""The task worker of `make run`: django-tasks-db's db_worker, plus crash recovery.
+
+On start, and then every DEBATE_STALE_SECONDS, debates whose runner stopped beating (its
+worker died) are enqueued again, so they resume from their last completed turn.
+"""
+
+import threading
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.db import close_old_connections
+from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+
+from debates.services.creation import debate_recover_stale
+
+logger = structlog.get_logger(__name__)
+
+
+def _recover_forever(stop: threading.Event) -> None:
+    while not stop.wait(settings.DEBATE_STALE_SECONDS):
+        try:
+            debate_recover_stale()
+        except Exception:  # recovery must outlive a passing database error
+            logger.exception("debate_recovery_failed")
+        finally:
+            close_old_connections()
+
+
+class Command(DbWorkerCommand):
+    help = "Run background tasks (debates) and resume debates whose worker died."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        recovered = debate_recover_stale()
+        if recovered:
+            logger.warning("debates_recovered_on_start", count=len(recovered))
+        stop = threading.Event()
+        threading.Thread(target=_recover_forever, args=(stop,), daemon=True).start()
+        try:
+            super().handle(*args, **options)
+        finally:
+            stop.set()

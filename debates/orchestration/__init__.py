@@ -1,0 +1,1 @@
+"""The debate pipeline: stages run in order by the engine, over a DebateState."""

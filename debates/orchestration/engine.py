@@ -1,0 +1,159 @@
+"""DebatePipeline: claims a debate, runs its stages in order, keeps a heartbeat, finalizes.
+
+A run that dies loses nothing: every completed turn, judgment and the synthesis are stored as
+they happen, and the next run (after the heartbeat goes stale) resumes from there. Only the
+runner holding the claim writes; finalization happens exactly once.
+"""
+
+import asyncio
+import functools
+import uuid
+from collections.abc import Callable
+from uuid import UUID
+
+import structlog
+from django.conf import settings
+
+from debates.models import DebateStatus, Stage
+from debates.orchestration.finalization import debate_finalize
+from debates.orchestration.gateway import Gateway, ProviderFactory, RetryPolicy, Sleep
+from debates.orchestration.stages import (
+    DebateStage,
+    JudgingStage,
+    Next,
+    RunContext,
+    StageResult,
+    SynthesisStage,
+    TurnStage,
+    db,
+)
+from debates.orchestration.state import DebateState
+from debates.providers.base import Provider, ProviderNotConfigured
+from debates.providers.demo import DemoProvider
+from debates.providers.registry import build_provider
+from debates.selectors import debate_load_state
+from debates.services import running
+
+logger = structlog.get_logger(__name__)
+
+
+def provider_for_settings(name: str) -> Provider:
+    """The configured provider of this name; the catalog never reaches an unconfigured one."""
+    if name not in settings.LLM_PROVIDERS:
+        raise ProviderNotConfigured(provider=name, model="", message="provider not enabled")
+    if name == "demo":
+        return _demo_provider(settings.DEMO_TOKENS_PER_SECOND)
+    return build_provider(
+        name,
+        settings.PROVIDER_CREDENTIALS,
+        compat_base_url=settings.OPENAI_COMPAT_BASE_URL,
+    )
+
+
+@functools.cache
+def _demo_provider(tokens_per_second: float) -> Provider:
+    return DemoProvider(tokens_per_second)
+
+
+def default_stages(state: DebateState) -> list[DebateStage]:
+    """opening -> rebuttal x rounds -> judging -> synthesis (finalization closes every run)."""
+    stages: list[DebateStage] = [TurnStage(number) for number in range(state.rounds + 1)]
+    stages += [JudgingStage(), SynthesisStage()]
+    return stages
+
+
+class LostClaim(Exception):
+    """Another runner took the debate over (this one was presumed dead)."""
+
+
+class DebatePipeline:
+    def __init__(
+        self,
+        *,
+        providers: ProviderFactory | None = None,
+        stages: Callable[[DebateState], list[DebateStage]] = default_stages,
+        sleep: Sleep = asyncio.sleep,
+        heartbeat_s: float | None = None,
+    ) -> None:
+        self.gateway = Gateway(
+            providers=providers or provider_for_settings,
+            retry=RetryPolicy(
+                attempts=settings.LLM_RETRY_ATTEMPTS,
+                base_delay_s=settings.LLM_RETRY_BASE_DELAY_SECONDS,
+                max_delay_s=settings.LLM_RETRY_MAX_DELAY_SECONDS,
+            ),
+            sleep=sleep,
+        )
+        self.stages = stages
+        self.heartbeat_s = heartbeat_s or settings.DEBATE_HEARTBEAT_SECONDS
+
+    async def run(self, debate_id: UUID) -> str | None:
+        """Run (or resume) a debate to its end. Returns the final status, or None when the
+        debate was not ours to run (finished, or alive in another runner)."""
+        token = uuid.uuid4().hex
+        attempt = await db(running.debate_claim)(debate_id=debate_id, token=token)
+        if attempt is None:
+            return None
+        log = logger.bind(debate_id=str(debate_id), attempt=attempt)
+        log.info("debate_run_started")
+        work = asyncio.create_task(self._run_stages(debate_id))
+        beat = asyncio.create_task(self._heartbeat(debate_id, token, work))
+        try:
+            result = await work
+        except asyncio.CancelledError:
+            log.warning("debate_run_lost_claim")
+            return None
+        except Exception as exc:
+            log.exception("debate_run_crashed")
+            result = StageResult(Next.FAIL, "internal_error", f"{type(exc).__name__}: {exc}")
+        finally:
+            beat.cancel()
+        status, reason = _status_for(result)
+        await db(debate_finalize)(
+            debate_id=debate_id,
+            status=status,
+            reason=reason,
+            detail=result.detail,
+            budget_reason=result.context.get("budget_reason", ""),
+            context={k: v for k, v in result.context.items() if k != "budget_reason"},
+        )
+        return status
+
+    async def _run_stages(self, debate_id: UUID) -> StageResult:
+        state = await db(debate_load_state)(debate_id=debate_id)
+        ctx = RunContext(
+            state=state,
+            gateway=self.gateway,
+            delta_interval_s=settings.DEBATE_DELTA_INTERVAL_SECONDS,
+            timeout_s=settings.LLM_TIMEOUT_SECONDS,
+        )
+        to_synthesis = False
+        for stage in self.stages(state):
+            if to_synthesis and stage.name != Stage.SYNTHESIS:
+                continue
+            if await ctx.cancelled():
+                return StageResult(Next.CANCEL)
+            result = await stage.run(ctx)
+            if result.next in (Next.FAIL, Next.CANCEL):
+                return result
+            to_synthesis = to_synthesis or result.next is Next.TO_SYNTHESIS
+        return StageResult(context={"budget_reason": state.budget_reason})
+
+    async def _heartbeat(
+        self, debate_id: UUID, token: str, work: asyncio.Task[StageResult]
+    ) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_s)
+            if not await db(running.debate_heartbeat)(debate_id=debate_id, token=token):
+                work.cancel()
+                return
+
+
+def _status_for(result: StageResult) -> tuple[str, str]:
+    if result.next is Next.CANCEL:
+        return DebateStatus.CANCELLED, "cancelled"
+    if result.next is Next.FAIL:
+        return DebateStatus.FAILED, result.reason
+    if result.context.get("budget_reason"):
+        return DebateStatus.COMPLETED_BUDGET, "budget"
+    return DebateStatus.COMPLETED, ""

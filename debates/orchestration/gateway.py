@@ -1,0 +1,143 @@
+"""Every model call of a debate passes here: circuit breaker, timeout, retries, streaming.
+
+One place decides what a failed call means, so stages only see a Completion or a
+ProviderError. The breaker's state lives in the database (ops), shared by every process.
+"""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+import structlog
+from asgiref.sync import sync_to_async
+
+from debates.orchestration.state import ModelRef
+from debates.providers.base import (
+    BadRequest,
+    Completion,
+    CompletionRequest,
+    ContentFiltered,
+    MalformedResponse,
+    Provider,
+    ProviderError,
+    TextDelta,
+)
+from debates.providers.retry import call_with_retry
+from ops.services import CircuitOpen, Permit, breaker_acquire, breaker_record
+
+logger = structlog.get_logger(__name__)
+
+ProviderFactory = Callable[[str], Provider]
+Sleep = Callable[[float], Awaitable[None]]
+# Failures that say nothing about the provider's health: the request itself was refused.
+_CALLER_FAULTS = (BadRequest, ContentFiltered)
+
+
+@dataclass(eq=False)
+class CircuitOpenError(ProviderError):
+    retryable: bool = False
+    code: ClassVar[str] = "circuit_open"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int
+    base_delay_s: float
+    max_delay_s: float
+
+
+class Gateway:
+    def __init__(
+        self, *, providers: ProviderFactory, retry: RetryPolicy, sleep: Sleep = asyncio.sleep
+    ) -> None:
+        self._providers = providers
+        self._retry = retry
+        self._sleep = sleep
+
+    async def _guarded(
+        self, model: ModelRef, attempt: Callable[[Provider], Awaitable[Completion]]
+    ) -> Completion:
+        """One attempt through the breaker, with its outcome recorded."""
+        try:
+            permit: Permit = await sync_to_async(breaker_acquire)(
+                provider=model.provider, model=model.model_id
+            )
+        except CircuitOpen as exc:
+            raise CircuitOpenError(
+                provider=model.provider, model=model.model_id, message=str(exc.detail)
+            ) from exc
+        started = time.monotonic()
+        try:
+            completion = await attempt(self._providers(model.provider))
+        except ProviderError as exc:
+            if not isinstance(exc, _CALLER_FAULTS):
+                await sync_to_async(breaker_record)(
+                    permit=permit,
+                    ok=False,
+                    latency_ms=int((time.monotonic() - started) * 1000),
+                    error_code=exc.code,
+                )
+            logger.info(
+                "provider_call_failed",
+                provider=model.provider,
+                model=model.model_id,
+                error_code=exc.code,
+                retryable=exc.retryable,
+            )
+            raise
+        await sync_to_async(breaker_record)(
+            permit=permit, ok=True, latency_ms=completion.latency_ms
+        )
+        return completion
+
+    async def complete(self, model: ModelRef, request: CompletionRequest) -> Completion:
+        async def attempt() -> Completion:
+            return await self._guarded(model, lambda provider: provider.complete(request))
+
+        return await call_with_retry(
+            attempt,
+            attempts=self._retry.attempts,
+            base_delay_s=self._retry.base_delay_s,
+            max_delay_s=self._retry.max_delay_s,
+            sleep=self._sleep,
+        )
+
+    async def stream(
+        self,
+        model: ModelRef,
+        request: CompletionRequest,
+        *,
+        on_delta: Callable[[str], Awaitable[None]],
+        on_restart: Callable[[], Awaitable[None]],
+    ) -> Completion:
+        """Stream a call. A retry after text already flowed first tells listeners to start the
+        turn's text over (on_restart), so nobody sees half an answer glued to a new one."""
+        flowed = False
+
+        async def consume(provider: Provider) -> Completion:
+            nonlocal flowed
+            if flowed:
+                await on_restart()
+                flowed = False
+            async for event in provider.stream(request):
+                if isinstance(event, TextDelta):
+                    flowed = True
+                    await on_delta(event.text)
+                else:
+                    return event
+            raise MalformedResponse(
+                provider=model.provider, model=model.model_id, message="stream ended early"
+            )
+
+        async def attempt() -> Completion:
+            return await self._guarded(model, consume)
+
+        return await call_with_retry(
+            attempt,
+            attempts=self._retry.attempts,
+            base_delay_s=self._retry.base_delay_s,
+            max_delay_s=self._retry.max_delay_s,
+            sleep=self._sleep,
+        )

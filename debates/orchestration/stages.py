@@ -1,0 +1,451 @@
+"""The stages of a debate. Each one does its work over the DebateState, skipping what a
+previous (crashed) run already stored, and says how the debate goes on."""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Protocol
+from uuid import UUID
+
+import structlog
+from asgiref.sync import sync_to_async
+
+from debates import prompts
+from debates.models import Stage
+from debates.orchestration.gateway import Gateway
+from debates.orchestration.state import DebateState, ModelRef, SeatState
+from debates.providers.base import Completion, CompletionRequest, ProviderError, estimate_tokens
+from debates.services import running
+
+logger = structlog.get_logger(__name__)
+
+
+def db[T](fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """A sync service, called from the pipeline without blocking its event loop."""
+    return sync_to_async(fn, thread_sensitive=True)
+
+
+class Next(Enum):
+    CONTINUE = "continue"
+    TO_SYNTHESIS = "to_synthesis"
+    FAIL = "fail"
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True)
+class StageResult:
+    next: Next = Next.CONTINUE
+    reason: str = ""
+    detail: str = ""
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+CONTINUE = StageResult()
+
+
+@dataclass
+class RunContext:
+    """What a stage needs besides the state: the gateway and the clock of delta batches."""
+
+    state: DebateState
+    gateway: Gateway
+    delta_interval_s: float
+    timeout_s: float
+
+    @property
+    def debate_id(self) -> UUID:
+        return self.state.debate_id
+
+    async def cancelled(self) -> bool:
+        return await db(running.debate_cancel_requested)(debate_id=self.debate_id)
+
+    def request(
+        self, model: ModelRef, messages: tuple[Any, ...], *, temperature: float
+    ) -> CompletionRequest:
+        return CompletionRequest(
+            model=model.model_id,
+            messages=messages,
+            temperature=temperature,
+            max_output_tokens=self.state.max_output_tokens,
+            timeout_s=self.timeout_s,
+            response_format_json=True,
+        )
+
+
+class DebateStage(Protocol):
+    name: str
+    round: int | None
+
+    async def run(self, ctx: RunContext) -> StageResult: ...
+
+
+class DeltaBatcher:
+    """Collects streamed text and persists it at most every `interval` seconds."""
+
+    def __init__(self, ctx: RunContext, seat_id: int | None, round_number: int | None) -> None:
+        self._ctx, self._seat, self._round = ctx, seat_id, round_number
+        self._buffer: list[str] = []
+        self._last = time.monotonic()
+
+    async def add(self, text: str) -> None:
+        self._buffer.append(text)
+        if time.monotonic() - self._last >= self._ctx.delta_interval_s:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if not self._buffer:
+            return
+        text, self._buffer = "".join(self._buffer), []
+        self._last = time.monotonic()
+        await db(running.turn_delta)(
+            debate_id=self._ctx.debate_id, seat_id=self._seat, round_number=self._round, text=text
+        )
+
+    def discard(self) -> None:
+        self._buffer = []
+
+
+def _projected_cost(ctx: RunContext, seats: list[SeatState], prompt_chars: int) -> Decimal:
+    input_tokens = estimate_tokens("x" * prompt_chars)
+    return sum(
+        (seat.model.cost(input_tokens, ctx.state.max_output_tokens) for seat in seats),
+        Decimal(0),
+    )
+
+
+def budget_exceeded_by(ctx: RunContext, seats: list[SeatState]) -> str:
+    """Why the next stage would break the cost cap ('' if it fits), keeping the chair's share."""
+    cap = ctx.state.cost_cap_usd
+    if cap is None:
+        return ""
+    transcript_chars = sum(len(c.content) for c in ctx.state.transcript()) + len(ctx.state.question)
+    stage = _projected_cost(ctx, seats, transcript_chars + 2000)
+    chair = ctx.state.chair.cost(
+        estimate_tokens("x" * (transcript_chars + 2000)), ctx.state.max_output_tokens
+    )
+    if ctx.state.spent_usd + stage + chair <= cap:
+        return ""
+    return (
+        f"cost cap ${cap} reached: ${ctx.state.spent_usd:.4f} spent, the next stage would "
+        f"cost about ${stage:.4f} more"
+    )
+
+
+class TurnStage:
+    """The opening (round 0) or one rebuttal round: every active seat speaks, concurrently."""
+
+    def __init__(self, round_number: int) -> None:
+        self.round: int | None = round_number
+        self.number = round_number
+        self.name: str = Stage.OPENING if round_number == 0 else Stage.REBUTTAL
+
+    async def run(self, ctx: RunContext) -> StageResult:
+        state = ctx.state
+        done = state.contributions.get(self.number, {})
+        pending = [seat for seat in state.active_seats if seat.id not in done]
+        if pending:
+            if reason := budget_exceeded_by(ctx, pending):
+                state.budget_reason = reason
+                return StageResult(Next.TO_SYNTHESIS, reason="budget")
+            await db(running.stage_start)(
+                debate_id=ctx.debate_id, stage=self.name, round_number=self.number
+            )
+            outcomes = await asyncio.gather(*(self._speak(ctx, seat) for seat in pending))
+            if any(outcome is None for outcome in outcomes):
+                return StageResult(Next.CANCEL)
+        return await self._judge_tolerance(ctx)
+
+    async def _speak(self, ctx: RunContext, seat: SeatState) -> bool | None:
+        """One seat's turn. True when it spoke, False when it failed, None when cancelled."""
+        if await ctx.cancelled():
+            return None
+        state = ctx.state
+        messages = prompts.turn_messages(
+            question=state.question,
+            language=state.language,
+            seat=prompts.SeatBrief(seat.label, seat.role, seat.instruction),
+            round_number=self.number,
+            rounds_total=state.rounds,
+            earlier=state.earlier_contributions(self.number),
+        )
+        await db(running.turn_start)(
+            debate_id=ctx.debate_id,
+            seat_id=seat.id,
+            label=seat.label,
+            round_number=self.number,
+            model=seat.model.key,
+        )
+        batcher = DeltaBatcher(ctx, seat.id, self.number)
+
+        async def restart() -> None:
+            batcher.discard()
+            await db(running.turn_start)(
+                debate_id=ctx.debate_id,
+                seat_id=seat.id,
+                label=seat.label,
+                round_number=self.number,
+                model=seat.model.key,
+            )
+
+        started = time.monotonic()
+        try:
+            completion = await ctx.gateway.stream(
+                seat.model,
+                ctx.request(seat.model, messages, temperature=seat.temperature),
+                on_delta=batcher.add,
+                on_restart=restart,
+            )
+        except ProviderError as exc:
+            batcher.discard()
+            seat.failed = True
+            await db(running.turn_fail)(
+                debate_id=ctx.debate_id,
+                seat_id=seat.id,
+                label=seat.label,
+                round_number=self.number,
+                error_code=exc.code,
+                detail=exc.message,
+            )
+            return False
+        await batcher.flush()
+        output = prompts.parse_turn(completion.text)
+        cost = seat.model.cost(completion.input_tokens, completion.output_tokens)
+        await db(running.turn_complete)(
+            debate_id=ctx.debate_id,
+            seat_id=seat.id,
+            label=seat.label,
+            round_number=self.number,
+            output=output,
+            input_tokens=completion.input_tokens,
+            output_tokens=completion.output_tokens,
+            cost=cost,
+            latency_ms=completion.latency_ms or int((time.monotonic() - started) * 1000),
+        )
+        state.add_usage(
+            input_tokens=completion.input_tokens, output_tokens=completion.output_tokens, cost=cost
+        )
+        state.contributions.setdefault(self.number, {})[seat.id] = prompts.Contribution(
+            seat.label, self.number, output.content
+        )
+        return True
+
+    async def _judge_tolerance(self, ctx: RunContext) -> StageResult:
+        """After the stage: do enough seats remain for the debate to mean something?"""
+        state, tolerance = ctx.state, ctx.state.tolerance
+        total, active = len(state.seats), len(state.active_seats)
+        failed = total - active
+        counts = {"succeeded": active, "failed": failed}
+        breach = failed / total > tolerance.max_seat_fail_ratio or active < (
+            tolerance.min_required_seats
+        )
+        await db(running.stage_complete)(
+            debate_id=ctx.debate_id,
+            stage=self.name,
+            round_number=self.number,
+            summary={**counts, "degraded": breach},
+        )
+        context = {"stage": self.name, "round": self.number, **counts}
+        if active == 0:
+            return StageResult(
+                Next.FAIL, "all_seats_failed", "Every seat failed to answer.", context
+            )
+        if breach and tolerance.fail_fast:
+            return StageResult(
+                Next.FAIL,
+                "seat_failure_threshold_exceeded",
+                f"{failed} of {total} seats failed (tolerance: at most "
+                f"{tolerance.max_seat_fail_ratio:.0%} failed, at least "
+                f"{tolerance.min_required_seats} answering).",
+                context,
+            )
+        return CONTINUE
+
+
+class JudgingStage:
+    """Judges score each seat's anonymised contributions on the rubric, concurrently."""
+
+    name: str = Stage.JUDGING
+    round: int | None = None
+
+    async def run(self, ctx: RunContext) -> StageResult:
+        state = ctx.state
+        speakers = [
+            seat
+            for seat in state.seats
+            if any(seat.id in by_seat for by_seat in state.contributions.values())
+        ]
+        if not speakers or not state.judges:
+            return CONTINUE
+        await db(running.stage_start)(debate_id=ctx.debate_id, stage=self.name, round_number=None)
+        await asyncio.gather(
+            *(
+                self._judge(ctx, judge, seats_for_judge(judge, speakers, state))
+                for judge in state.judges
+            )
+        )
+        await db(running.stage_complete)(
+            debate_id=ctx.debate_id, stage=self.name, round_number=None, summary={}
+        )
+        return CONTINUE
+
+    async def _judge(self, ctx: RunContext, judge: ModelRef, seats: list[SeatState]) -> None:
+        if not seats:
+            return
+        labels = [seat.label for seat in seats]
+        messages = prompts.judge_messages(
+            question=ctx.state.question,
+            language=ctx.state.language,
+            transcript=[c for c in ctx.state.transcript() if c.label in labels],
+            seat_labels=labels,
+        )
+        request = ctx.request(judge, messages, temperature=0.2)
+        parsed: dict[str, prompts.SeatScore] | None = None
+        error_code = "judge_malformed_output"
+        # A malformed answer gets one more chance; then the judge is recorded as failed.
+        for _attempt in range(2):
+            try:
+                completion: Completion = await ctx.gateway.complete(judge, request)
+            except ProviderError as exc:
+                error_code = exc.code
+                break
+            cost = judge.cost(completion.input_tokens, completion.output_tokens)
+            ctx.state.add_usage(
+                input_tokens=completion.input_tokens,
+                output_tokens=completion.output_tokens,
+                cost=cost,
+            )
+            await db(running.usage_add)(
+                debate_id=ctx.debate_id,
+                input_tokens=completion.input_tokens,
+                output_tokens=completion.output_tokens,
+                cost=cost,
+            )
+            parsed = prompts.parse_judgment(completion.text, labels)
+            if parsed is not None:
+                break
+        for seat in seats:
+            score = parsed[seat.label] if parsed else None
+            await db(running.judgment_record)(
+                debate_id=ctx.debate_id,
+                judge_model_id=judge.id,
+                judge_key=judge.key,
+                seat_id=seat.id,
+                label=seat.label,
+                score=score,
+                error_code="" if score else error_code,
+            )
+            ctx.state.judged.add((judge.key, seat.id))
+            if score:
+                ctx.state.seat_scores.setdefault(seat.id, []).append(score.total)
+
+
+def seats_for_judge(
+    judge: ModelRef, speakers: list[SeatState], state: DebateState
+) -> list[SeatState]:
+    """The seats this judge scores: not yet judged by it, and never a seat of its own model
+    while another judge (of another model) can score that seat instead."""
+    return [
+        seat
+        for seat in speakers
+        if (judge.key, seat.id) not in state.judged
+        and not (
+            seat.model.key == judge.key
+            and any(other.key != seat.model.key for other in state.judges)
+        )
+    ]
+
+
+class SynthesisStage:
+    """The chair writes the final answer. If the chair's model fails, the best-scored seat's
+    model stands in once; the answer says who wrote it."""
+
+    name: str = Stage.SYNTHESIS
+    round: int | None = None
+
+    async def run(self, ctx: RunContext) -> StageResult:
+        state = ctx.state
+        if state.has_synthesis:
+            return CONTINUE
+        await db(running.stage_start)(debate_id=ctx.debate_id, stage=self.name, round_number=None)
+        standings = sorted(
+            (
+                (seat.label, sum(scores) / len(scores))
+                for seat in state.seats
+                if (scores := state.seat_scores.get(seat.id))
+            ),
+            key=lambda item: -item[1],
+        )
+        messages = prompts.synthesis_messages(
+            question=state.question,
+            language=state.language,
+            transcript=state.transcript(),
+            standings=standings,
+            budget_note=state.budget_reason,
+        )
+        last_error: ProviderError | None = None
+        for chair in self._chairs(state, standings):
+            batcher = DeltaBatcher(ctx, None, None)
+            try:
+                completion = await ctx.gateway.stream(
+                    chair,
+                    ctx.request(chair, messages, temperature=0.3),
+                    on_delta=batcher.add,
+                    on_restart=_discarding(batcher),
+                )
+            except ProviderError as exc:
+                batcher.discard()
+                last_error = exc
+                continue
+            await batcher.flush()
+            output = prompts.parse_synthesis(completion.text)
+            cost = chair.cost(completion.input_tokens, completion.output_tokens)
+            state.add_usage(
+                input_tokens=completion.input_tokens,
+                output_tokens=completion.output_tokens,
+                cost=cost,
+            )
+            await db(running.synthesis_save)(
+                debate_id=ctx.debate_id,
+                synthesis={
+                    "consensus": output.consensus,
+                    "disagreements": list(output.disagreements),
+                    "recommendation": output.recommendation,
+                    "confidence": output.confidence,
+                    "structured": output.structured,
+                    "chair": chair.key,
+                    "chair_name": chair.display_name,
+                    "substitute_chair": chair.key != state.chair.key,
+                },
+                input_tokens=completion.input_tokens,
+                output_tokens=completion.output_tokens,
+                cost=cost,
+            )
+            state.has_synthesis = True
+            return CONTINUE
+        return StageResult(
+            Next.FAIL,
+            "synthesis_failed",
+            f"The chair could not write the final answer: {last_error}",
+            {"stage": self.name},
+        )
+
+    @staticmethod
+    def _chairs(state: DebateState, standings: list[tuple[str, float]]) -> list[ModelRef]:
+        chairs = [state.chair]
+        by_label = {seat.label: seat for seat in state.seats}
+        ranked = [by_label[label] for label, _score in standings] or state.active_seats
+        for seat in ranked:
+            if seat.model.key != state.chair.key:
+                chairs.append(seat.model)
+                break
+        return chairs
+
+
+def _discarding(batcher: DeltaBatcher) -> Callable[[], Awaitable[None]]:
+    async def restart() -> None:
+        batcher.discard()
+
+    return restart

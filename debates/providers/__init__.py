@@ -1,0 +1,58 @@
+"""The provider layer: one contract (base), one adapter per API, a registry and a retry layer.
+
+Pure Python, no Django: callers pass keys and URLs read from settings. Import what you need from
+here; the SDK adapters load their SDK only when a provider of that kind is first built.
+"""
+
+from debates.providers.base import (
+    AuthenticationFailed,
+    BadRequest,
+    Completion,
+    CompletionRequest,
+    ContentFiltered,
+    FinishReason,
+    MalformedResponse,
+    Message,
+    Provider,
+    ProviderError,
+    ProviderNotConfigured,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+    Role,
+    StreamEvent,
+    TextDelta,
+    cost_usd,
+    estimate_input_tokens,
+    estimate_tokens,
+)
+from debates.providers.registry import PROVIDER_NAMES, build_provider, clear_provider_cache
+from debates.providers.retry import call_with_retry, stream_with_retry
+
+__all__ = [
+    "PROVIDER_NAMES",
+    "AuthenticationFailed",
+    "BadRequest",
+    "Completion",
+    "CompletionRequest",
+    "ContentFiltered",
+    "FinishReason",
+    "MalformedResponse",
+    "Message",
+    "Provider",
+    "ProviderError",
+    "ProviderNotConfigured",
+    "ProviderTimeout",
+    "ProviderUnavailable",
+    "RateLimited",
+    "Role",
+    "StreamEvent",
+    "TextDelta",
+    "build_provider",
+    "call_with_retry",
+    "clear_provider_cache",
+    "cost_usd",
+    "estimate_input_tokens",
+    "estimate_tokens",
+    "stream_with_retry",
+]

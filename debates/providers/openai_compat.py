@@ -1,0 +1,267 @@
+"""OpenAI chat completions, and every endpoint that speaks the same protocol.
+
+Serves OpenAI itself, OpenRouter (https://openrouter.ai/api/v1) and self-hosted servers
+(Ollama, vLLM, llama.cpp) through the official `openai` SDK. The SDK's own retries are off
+(`max_retries=0`): `debates.providers.retry` is the only retry layer, so attempts and waits are
+counted in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Literal
+
+import openai
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+
+from debates.providers._common import (
+    Deadline,
+    PerLoop,
+    Stopwatch,
+    map_common_error,
+    parse_retry_after,
+)
+from debates.providers._common import (
+    known as _known,
+)
+from debates.providers.base import (
+    AuthenticationFailed,
+    BadRequest,
+    Completion,
+    CompletionRequest,
+    ContentFiltered,
+    FinishReason,
+    MalformedResponse,
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+    StreamEvent,
+    TextDelta,
+    estimate_input_tokens,
+    estimate_tokens,
+)
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"
+
+MaxTokensField = Literal["max_tokens", "max_completion_tokens"]
+
+
+class OpenAICompatProvider:
+    """An OpenAI-protocol endpoint. `name` is what Completions and errors report as provider."""
+
+    def __init__(
+        self,
+        name: str,
+        api_key: str,
+        base_url: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        *,
+        max_tokens_field: MaxTokensField | None = None,
+    ) -> None:
+        self.name = name
+        # Always explicit: the SDK would otherwise fall back to OPENAI_BASE_URL from the
+        # environment, and configuration must come from settings alone.
+        self.base_url = base_url or OPENAI_BASE_URL
+        # OpenAI's newer models refuse `max_tokens`; most compatible servers only know it.
+        self.max_tokens_field: MaxTokensField = max_tokens_field or (
+            "max_completion_tokens" if self.base_url == OPENAI_BASE_URL else "max_tokens"
+        )
+        headers = dict(extra_headers or {})
+        # Local servers ignore the key, but the SDK refuses to start without one.
+        key = api_key or "no-key"
+        self._clients: PerLoop[openai.AsyncOpenAI] = PerLoop(
+            lambda: openai.AsyncOpenAI(
+                api_key=key,
+                base_url=self.base_url,
+                max_retries=0,
+                default_headers=headers or None,
+            )
+        )
+
+    def __repr__(self) -> str:
+        return f"OpenAICompatProvider(name={self.name!r}, base_url={self.base_url!r})"
+
+    # --- calls -------------------------------------------------------------------------------
+
+    def _params(self, request: CompletionRequest) -> dict[str, Any]:
+        messages: list[ChatCompletionMessageParam] = [
+            {"role": m.role, "content": m.content}  # type: ignore[misc]
+            for m in request.messages
+        ]
+        params: dict[str, Any] = {
+            "model": request.model,
+            "messages": messages,
+            "temperature": request.temperature,
+            self.max_tokens_field: request.max_output_tokens,
+            "timeout": request.timeout_s,
+        }
+        if request.response_format_json:
+            params["response_format"] = {"type": "json_object"}
+        return params
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        watch = Stopwatch()
+        client = self._clients.get()
+        try:
+            response: object = await client.chat.completions.create(**self._params(request))
+        except Exception as exc:
+            raise self._map_error(exc, request.model) from exc
+        if not isinstance(response, ChatCompletion):
+            # The SDK returns the bare text when a server answers with a non-JSON content type.
+            raise MalformedResponse(self.name, request.model, "the body was not a chat completion")
+        return self._parse(response, request, watch.elapsed_ms())
+
+    def _parse(self, response: ChatCompletion, request: CompletionRequest, ms: int) -> Completion:
+        choices = response.choices or []
+        if not choices or getattr(choices[0], "message", None) is None:
+            raise MalformedResponse(self.name, request.model, "the completion had no choices")
+        text = choices[0].message.content or ""
+        finish = self._finish(choices[0].finish_reason, request.model)
+        usage = response.usage
+        return Completion(
+            text=text,
+            input_tokens=usage.prompt_tokens if usage else estimate_input_tokens(request),
+            output_tokens=usage.completion_tokens if usage else estimate_tokens(text),
+            latency_ms=ms,
+            finish_reason=finish,
+            model=response.model or request.model,
+            provider=self.name,
+            raw_id=response.id or None,
+        )
+
+    async def stream(self, request: CompletionRequest) -> AsyncIterator[StreamEvent]:
+        watch = Stopwatch()
+        deadline = Deadline(request.timeout_s)
+        client = self._clients.get()
+        try:
+            stream: object = await client.chat.completions.create(
+                **self._params(request),
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+        except Exception as exc:
+            raise self._map_error(exc, request.model) from exc
+        if not isinstance(stream, openai.AsyncStream):
+            raise MalformedResponse(self.name, request.model, "the server did not stream")
+
+        parts: list[str] = []
+        finish_raw: str | None = None
+        input_tokens: int | None = None
+        output_tokens: int | None = None
+        raw_id: str | None = None
+        model = request.model
+        iterator = stream.__aiter__()
+        try:
+            while True:
+                # Only the SDK's reads are mapped to ProviderErrors; exceptions thrown into this
+                # generator by the consumer pass through the `yield` untouched.
+                try:
+                    chunk = await iterator.__anext__()
+                except StopAsyncIteration:
+                    break
+                except Exception as exc:
+                    raise self._map_error(exc, request.model) from exc
+                if deadline.expired():
+                    raise ProviderTimeout(self.name, request.model, "the stream ran past its time")
+                raw_id = raw_id or getattr(chunk, "id", None) or None
+                model = getattr(chunk, "model", None) or model
+                usage = getattr(chunk, "usage", None)
+                if usage is not None:
+                    input_tokens = usage.prompt_tokens
+                    output_tokens = usage.completion_tokens
+                for choice in getattr(chunk, "choices", None) or []:
+                    if choice.index != 0:
+                        continue
+                    delta = choice.delta.content if choice.delta is not None else None
+                    if delta:
+                        parts.append(delta)
+                        yield TextDelta(delta)
+                    if choice.finish_reason:
+                        finish_raw = choice.finish_reason
+        finally:
+            await stream.close()
+
+        if finish_raw is None:
+            # The body ended before the server said why it stopped: a cut-off stream, which
+            # must never pass for a complete (but short) answer.
+            raise MalformedResponse(self.name, request.model, "the stream ended early")
+        text = "".join(parts)
+        yield Completion(
+            text=text,
+            input_tokens=input_tokens
+            if input_tokens is not None
+            else estimate_input_tokens(request),
+            output_tokens=_known(output_tokens, estimate_tokens(text)),
+            latency_ms=watch.elapsed_ms(),
+            finish_reason=self._finish(finish_raw, request.model),
+            model=model,
+            provider=self.name,
+            raw_id=raw_id,
+        )
+
+    # --- mapping -----------------------------------------------------------------------------
+
+    def _finish(self, raw: str | None, model: str) -> FinishReason:
+        if raw == "content_filter":
+            raise ContentFiltered(self.name, model, "the provider filtered the answer")
+        if raw == "length":
+            return "length"
+        # "stop", "tool_calls", "function_call"; some compatible servers send nothing.
+        return "stop"
+
+    def _map_error(self, exc: Exception, model: str) -> ProviderError:
+        name = self.name
+        if isinstance(exc, openai.APITimeoutError):
+            return ProviderTimeout(name, model, "the request timed out")
+        if isinstance(exc, openai.APIConnectionError):
+            return ProviderUnavailable(name, model, f"connection failed: {exc.message}")
+        if isinstance(exc, openai.APIResponseValidationError):
+            return MalformedResponse(name, model, "the response did not match the protocol")
+        if isinstance(exc, openai.APIStatusError):
+            return self._map_status(exc, model)
+        if isinstance(exc, openai.APIError):
+            # An error event inside an otherwise healthy stream (e.g. an overloaded upstream).
+            return ProviderUnavailable(name, model, f"the stream reported an error: {exc.message}")
+        common = map_common_error(exc, name, model)
+        if common is not None:
+            return common
+        if isinstance(exc, ValueError):
+            return MalformedResponse(name, model, f"unparseable response: {type(exc).__name__}")
+        raise exc
+
+    def _map_status(self, exc: openai.APIStatusError, model: str) -> ProviderError:
+        name, status = self.name, exc.status_code
+        detail = _error_message(exc.body) or f"HTTP {status}"
+        if isinstance(exc, openai.RateLimitError) or status == 429:
+            return RateLimited(
+                name, model, detail, retry_after_s=parse_retry_after(exc.response.headers)
+            )
+        if status in (401, 403):
+            return AuthenticationFailed(name, model, detail)
+        if status == 408:
+            return ProviderTimeout(name, model, detail)
+        if status == 409 or status >= 500:
+            return ProviderUnavailable(name, model, detail)
+        if _error_code(exc.body) in ("content_filter", "content_policy_violation"):
+            return ContentFiltered(name, model, detail)
+        return BadRequest(name, model, detail)
+
+
+def _error_field(body: object, key: str) -> str | None:
+    # Bodies come as {"error": {...}} from OpenAI, or as the inner object once the SDK unwraps it.
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict):
+            value = inner.get(key)
+            return value if isinstance(value, str) else None
+    return None
+
+
+def _error_message(body: object) -> str | None:
+    return _error_field(body, "message")
+
+
+def _error_code(body: object) -> str | None:
+    return _error_field(body, "code")

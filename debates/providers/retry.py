@@ -1,0 +1,145 @@
+"""The one retry layer for provider calls (the SDKs' own retries are all switched off).
+
+Only `ProviderError`s with `retryable=True` are retried, with exponential backoff plus jitter
+(tenacity). A `RateLimited` error's `retry_after_s` is honoured in full: we wait at least that
+long, because waiting less only earns another 429 and burns an attempt. If a provider asks for
+more than `max_retry_after_s` (60 s by default) we stop at once and raise: a debate turn should
+fail over, not sit idle for minutes.
+
+Streaming: `stream_with_retry` retries only until the first event has been yielded. After text
+has reached the caller a retry would repeat or contradict what was already shown, so a
+mid-stream failure propagates and the pipeline decides (mark the turn failed, or start over).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
+from tenacity.wait import wait_exponential_jitter
+
+from debates.providers.base import ProviderError, RateLimited, StreamEvent
+
+Sleep = Callable[[float], Awaitable[None]]
+OnRetry = Callable[[ProviderError, int, float], None]
+
+DEFAULT_MAX_RETRY_AFTER_S = 60.0
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, ProviderError) and exc.retryable
+
+
+def _retry_after(state: RetryCallState) -> float | None:
+    outcome = state.outcome
+    if outcome is None or not outcome.failed:
+        return None
+    exc = outcome.exception()
+    return exc.retry_after_s if isinstance(exc, RateLimited) else None
+
+
+async def call_with_retry[T](
+    fn: Callable[[], Awaitable[T]],
+    *,
+    attempts: int,
+    base_delay_s: float,
+    max_delay_s: float,
+    sleep: Sleep = asyncio.sleep,
+    max_retry_after_s: float = DEFAULT_MAX_RETRY_AFTER_S,
+    jitter_s: float | None = None,
+    on_retry: OnRetry | None = None,
+) -> T:
+    """Call `fn` up to `attempts` times; return its result or raise its last error.
+
+    Waits grow as base, 2*base, 4*base... (capped at `max_delay_s`) plus up to `jitter_s`
+    (default base/2) of random jitter, so concurrent seats hitting one provider spread out.
+    `sleep` is injectable so tests never really wait; `on_retry(error, attempt, wait_s)` is called
+    before each wait (logs, metrics).
+    """
+    if attempts < 1:
+        raise ValueError("attempts must be at least 1")
+    backoff = wait_exponential_jitter(
+        initial=base_delay_s,
+        max=max_delay_s,
+        jitter=base_delay_s / 2 if jitter_s is None else jitter_s,
+    )
+
+    def wait(state: RetryCallState) -> float:
+        delay = backoff(state)
+        asked = _retry_after(state)
+        return max(delay, asked) if asked is not None else delay
+
+    def stop(state: RetryCallState) -> bool:
+        asked = _retry_after(state)
+        too_long = asked is not None and asked > max_retry_after_s
+        return too_long or state.attempt_number >= attempts
+
+    def before_sleep(state: RetryCallState) -> None:
+        if on_retry is None or state.outcome is None or state.next_action is None:
+            return
+        exc = state.outcome.exception()
+        if isinstance(exc, ProviderError):
+            on_retry(exc, state.attempt_number, state.next_action.sleep)
+
+    retrying = AsyncRetrying(
+        stop=stop,
+        wait=wait,
+        retry=retry_if_exception(_is_retryable),
+        sleep=sleep,
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+    return await retrying(fn)
+
+
+async def stream_with_retry(
+    open_stream: Callable[[], AsyncIterator[StreamEvent]],
+    *,
+    attempts: int,
+    base_delay_s: float,
+    max_delay_s: float,
+    sleep: Sleep = asyncio.sleep,
+    max_retry_after_s: float = DEFAULT_MAX_RETRY_AFTER_S,
+    jitter_s: float | None = None,
+    on_retry: OnRetry | None = None,
+) -> AsyncIterator[StreamEvent]:
+    """Stream with retries before the first event only (see the module docstring).
+
+    `open_stream` is called once per attempt, e.g. `lambda: provider.stream(request)`.
+    """
+
+    async def first_event() -> tuple[AsyncIterator[StreamEvent], StreamEvent]:
+        stream = open_stream()
+        try:
+            event = await anext(stream)
+        except StopAsyncIteration:
+            await _close(stream)
+            raise RuntimeError("a provider stream ended without its final Completion") from None
+        except BaseException:
+            await _close(stream)
+            raise
+        return stream, event
+
+    stream, event = await call_with_retry(
+        first_event,
+        attempts=attempts,
+        base_delay_s=base_delay_s,
+        max_delay_s=max_delay_s,
+        sleep=sleep,
+        max_retry_after_s=max_retry_after_s,
+        jitter_s=jitter_s,
+        on_retry=on_retry,
+    )
+    try:
+        yield event
+        async for event in stream:
+            yield event
+    finally:
+        await _close(stream)
+
+
+async def _close(stream: AsyncIterator[StreamEvent]) -> None:
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()

@@ -1,0 +1,231 @@
+"""Creating, cancelling and recovering debates."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from uuid import UUID
+
+import structlog
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Team, User
+from consultation.exceptions import Conflict, ValidationFailed
+from debates.models import Category, Debate, DebateStatus, LLMModel, Role, Seat
+from debates.orchestration.finalization import debate_finalize
+from debates.presets import PRESETS
+from debates.prompts import detect_language
+from debates.selectors import model_is_available
+
+logger = structlog.get_logger(__name__)
+
+MIN_SEATS, MAX_SEATS = 2, 8
+MIN_ROUNDS, MAX_ROUNDS = 1, 5
+MIN_QUESTION, MAX_QUESTION = 10, 5000
+
+
+@dataclass(frozen=True)
+class SeatInput:
+    model: str
+    role: str
+    temperature: float = 0.7
+    instruction: str = ""
+
+
+def seats_from_preset(slug: str) -> list[SeatInput]:
+    """A preset's seats with, for each, the first of its models that is available now."""
+    try:
+        preset = PRESETS[slug]
+    except KeyError as exc:
+        raise ValidationFailed(fields={"preset": [_("Unknown preset.")]}) from exc
+    available = {m.key for m in LLMModel.objects.filter(enabled=True) if model_is_available(m)}
+    seats = []
+    for seat in preset.seats:
+        model = next((key for key in seat.models if key in available), None)
+        if model is None:
+            raise ValidationFailed(
+                fields={"preset": [_("No model of this preset is available right now.")]}
+            )
+        seats.append(SeatInput(model=model, role=seat.role, temperature=seat.temperature))
+    return seats
+
+
+def _models_by_key(
+    keys: Sequence[str], errors: dict[str, list[str]], field: str
+) -> dict[str, LLMModel]:
+    models = {m.key: m for m in LLMModel.objects.filter(key__in=set(keys))}
+    for key in keys:
+        model = models.get(key)
+        if model is None:
+            errors.setdefault(field, []).append(_("Unknown model: %(key)s") % {"key": key})
+        elif not model_is_available(model):
+            errors.setdefault(field, []).append(
+                _("Model %(key)s is not available (disabled, or its provider is not configured).")
+                % {"key": key}
+            )
+    return models
+
+
+def default_chair(panel: Sequence[str]) -> str:
+    """An available model that has no seat (so the chair did not argue), demo models only for
+    an all-demo panel; the first seat's model when nothing else is available."""
+    all_demo = all(key.startswith("demo:") for key in panel)
+    for model in (
+        LLMModel.objects.filter(enabled=True).exclude(key__in=panel).order_by("tier", "key")
+    ):
+        if model_is_available(model) and model.is_demo == all_demo:
+            return model.key
+    return panel[0] if panel else ""
+
+
+@transaction.atomic
+def debate_create(
+    *,
+    user: User,
+    team: Team,
+    question: str,
+    seats: Sequence[SeatInput],
+    rounds: int = 2,
+    judges: Sequence[str] = (),
+    chair: str | None = None,
+    category: str = Category.GENERAL,
+    cost_cap_usd: Decimal | None = None,
+    max_seat_fail_ratio: float | None = None,
+    min_required_seats: int | None = None,
+    fail_fast: bool | None = None,
+    is_public: bool = False,
+    run_in_worker: bool = True,
+) -> Debate:
+    """Validate the panel against the catalog, save the debate queued, and have a worker run
+    it once this transaction commits (unless the caller runs it itself, like the `debate`
+    command). Bad input changes nothing."""
+    errors: dict[str, list[str]] = {}
+    question = question.strip()
+    if not MIN_QUESTION <= len(question) <= MAX_QUESTION:
+        errors["question"] = [
+            _("The question must be %(min)d to %(max)d characters long.")
+            % {"min": MIN_QUESTION, "max": MAX_QUESTION}
+        ]
+    if not MIN_SEATS <= len(seats) <= MAX_SEATS:
+        errors["seats"] = [
+            _("A panel has %(min)d to %(max)d seats.") % {"min": MIN_SEATS, "max": MAX_SEATS}
+        ]
+    if not MIN_ROUNDS <= rounds <= MAX_ROUNDS:
+        errors["rounds"] = [
+            _("Choose %(min)d to %(max)d rebuttal rounds.") % {"min": MIN_ROUNDS, "max": MAX_ROUNDS}
+        ]
+    if category not in Category.values:
+        errors["category"] = [_("Unknown category.")]
+    for index, seat in enumerate(seats):
+        if seat.role not in Role.values:
+            errors.setdefault("seats", []).append(
+                _("Seat %(n)d: unknown role %(role)s.") % {"n": index + 1, "role": seat.role}
+            )
+        if seat.role == Role.CUSTOM and not seat.instruction.strip():
+            errors.setdefault("seats", []).append(
+                _("Seat %(n)d: a custom role needs an instruction.") % {"n": index + 1}
+            )
+        if not 0.0 <= seat.temperature <= 2.0:
+            errors.setdefault("seats", []).append(
+                _("Seat %(n)d: temperature must be between 0 and 2.") % {"n": index + 1}
+            )
+        if len(seat.instruction) > 1000:
+            errors.setdefault("seats", []).append(
+                _("Seat %(n)d: the instruction is longer than 1000 characters.") % {"n": index + 1}
+            )
+    if cost_cap_usd is not None and cost_cap_usd <= 0:
+        errors["cost_cap_usd"] = [_("The cost cap must be positive.")]
+    if max_seat_fail_ratio is not None and not 0 <= max_seat_fail_ratio <= 1:
+        errors["max_seat_fail_ratio"] = [_("Use a ratio between 0 and 1.")]
+    if min_required_seats is not None and not 1 <= min_required_seats <= len(seats):
+        errors["min_required_seats"] = [_("Between 1 and the number of seats.")]
+
+    seat_models = _models_by_key([s.model for s in seats], errors, "seats")
+    judge_keys = list(dict.fromkeys(judges)) or list(settings.DEBATE_DEFAULT_JUDGES)
+    judge_models = _models_by_key(judge_keys, errors, "judges")
+    chair_key = chair or default_chair([s.model for s in seats])
+    chair_models = _models_by_key([chair_key], errors, "chair") if chair_key else {}
+    if errors:
+        raise ValidationFailed(fields=errors)
+
+    chair_model = chair_models[chair_key]
+    # With no judges configured the chair judges too: a debate is always scored.
+    judge_list = [judge_models[key] for key in judge_keys] or [chair_model]
+    panel_models = [seat_models[s.model] for s in seats]
+    debate = Debate.objects.create(
+        team=team,
+        created_by=user,
+        question=question,
+        category=category,
+        language=detect_language(question),
+        rounds=rounds,
+        chair_model=chair_model,
+        cost_cap_usd=cost_cap_usd,
+        max_seat_fail_ratio=max_seat_fail_ratio,
+        min_required_seats=min_required_seats,
+        fail_fast=fail_fast,
+        is_public=is_public,
+        uses_demo=any(m.is_demo for m in [*panel_models, *judge_list, chair_model]),
+    )
+    debate.judge_models.set(judge_list)
+    Seat.objects.bulk_create(
+        Seat(
+            debate=debate,
+            position=position,
+            llm_model=seat_models[seat.model],
+            role=seat.role,
+            instruction=seat.instruction.strip(),
+            temperature=seat.temperature,
+        )
+        for position, seat in enumerate(seats)
+    )
+    logger.info(
+        "debate_created",
+        debate_id=str(debate.pk),
+        team_id=str(team.pk),
+        seats=len(seats),
+        rounds=rounds,
+        demo=debate.uses_demo,
+    )
+    if run_in_worker:
+        debate_id = str(debate.pk)
+        transaction.on_commit(lambda: _enqueue(debate_id))
+    return debate
+
+
+def _enqueue(debate_id: str) -> None:
+    from debates.tasks import run_debate  # the tasks module imports this one
+
+    run_debate.enqueue(debate_id)
+
+
+@transaction.atomic
+def debate_cancel(*, debate: Debate) -> Debate:
+    """Stop a debate. A queued one stops at once; a running one between two model calls."""
+    debate = Debate.objects.select_for_update().get(pk=debate.pk)
+    if debate.is_finished:
+        raise Conflict(_("This debate has already finished."))
+    if debate.status == DebateStatus.QUEUED:
+        debate_finalize(debate_id=debate.pk, status=DebateStatus.CANCELLED, reason="cancelled")
+    else:
+        Debate.objects.filter(pk=debate.pk).update(cancel_requested=True)
+    debate.refresh_from_db()
+    return debate
+
+
+def debate_recover_stale() -> list[UUID]:
+    """Re-enqueue running debates whose runner stopped beating (its worker died). The claim
+    in the pipeline makes a double pick-up harmless."""
+    stale = timezone.now() - timedelta(seconds=settings.DEBATE_STALE_SECONDS)
+    ids = list(
+        Debate.objects.filter(status=DebateStatus.RUNNING, heartbeat_at__lt=stale).values_list(
+            "pk", flat=True
+        )
+    )
+    for debate_id in ids:
+        logger.warning("debate_recovering", debate_id=str(debate_id))
+        _enqueue(str(debate_id))
+    return ids

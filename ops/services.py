@@ -1,0 +1,140 @@
+"""Circuit breaker per (provider, model), with its state in the database so every process
+shares it: opens when the error rate over a sliding window passes a threshold (after a minimum
+number of calls), stays open for a cool-down, then lets exactly one probe through (half-open);
+the probe's outcome closes or re-opens it.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from consultation.exceptions import ProviderUnavailable
+from ops.models import CircuitBreaker, CircuitState, ProviderCall
+
+logger = structlog.get_logger(__name__)
+
+
+class CircuitOpen(ProviderUnavailable):
+    code = "circuit_open"
+    default_detail = _("This model is failing right now; calls are paused for a moment.")
+
+
+@dataclass(frozen=True)
+class Permit:
+    """Leave to make one call; `probe` marks the single trial call of a half-open breaker."""
+
+    provider: str
+    model: str
+    probe: bool
+
+
+def _breaker(provider: str, model: str) -> CircuitBreaker:
+    breaker, _created = CircuitBreaker.objects.get_or_create(provider=provider, model=model)
+    return breaker
+
+
+def _probe_is_stale(breaker: CircuitBreaker, now: datetime) -> bool:
+    timeout = timedelta(seconds=settings.PROVIDER_HEALTH_PROBE_TIMEOUT_SECONDS)
+    return breaker.probe_started_at is None or breaker.probe_started_at < now - timeout
+
+
+@transaction.atomic
+def breaker_acquire(*, provider: str, model: str) -> Permit:
+    """Ask to call (provider, model). Raises CircuitOpen while the breaker refuses calls."""
+    now = timezone.now()
+    breaker = _breaker(provider, model)
+    if breaker.state == CircuitState.CLOSED:
+        return Permit(provider, model, probe=False)
+    if breaker.state == CircuitState.OPEN and breaker.open_until and breaker.open_until > now:
+        retry_after = int((breaker.open_until - now).total_seconds()) + 1
+        raise CircuitOpen(provider=provider, model=model, retry_after=retry_after)
+    if breaker.state == CircuitState.HALF_OPEN and not _probe_is_stale(breaker, now):
+        raise CircuitOpen(provider=provider, model=model, retry_after=1)
+    # Cool-down over (or the last probe vanished): claim the one probe. The conditional
+    # update makes the claim atomic across processes: only one caller matches the old row.
+    claimed = CircuitBreaker.objects.filter(
+        pk=breaker.pk, state=breaker.state, probe_started_at=breaker.probe_started_at
+    ).update(state=CircuitState.HALF_OPEN, probe_started_at=now, updated_at=now)
+    if not claimed:
+        raise CircuitOpen(provider=provider, model=model, retry_after=1)
+    logger.info("circuit_half_open", provider=provider, model=model, circuit_state="half_open")
+    return Permit(provider, model, probe=True)
+
+
+def window_stats(*, provider: str, model: str, now: datetime | None = None) -> tuple[int, int]:
+    """(calls, failures) of (provider, model) within the sliding window."""
+    since = (now or timezone.now()) - timedelta(seconds=settings.PROVIDER_HEALTH_WINDOW_SECONDS)
+    stats = ProviderCall.objects.filter(
+        provider=provider, model=model, created_at__gte=since
+    ).aggregate(calls=Count("id"), failures=Count("id", filter=Q(ok=False)))
+    return stats["calls"], stats["failures"]
+
+
+def _open(breaker: CircuitBreaker, *, now: datetime, error_code: str) -> None:
+    breaker.state = CircuitState.OPEN
+    breaker.opened_at = now
+    breaker.open_until = now + timedelta(seconds=settings.PROVIDER_HEALTH_COOLDOWN_SECONDS)
+    breaker.probe_started_at = None
+    breaker.last_error = error_code
+    breaker.times_opened += 1
+    breaker.save()
+    logger.warning(
+        "circuit_opened",
+        provider=breaker.provider,
+        model=breaker.model,
+        circuit_state="open",
+        error_code=error_code,
+    )
+
+
+@transaction.atomic
+def breaker_record(*, permit: Permit, ok: bool, latency_ms: int = 0, error_code: str = "") -> None:
+    """Record a call's outcome, then open, close or keep the breaker as the window says."""
+    now = timezone.now()
+    ProviderCall.objects.create(
+        provider=permit.provider,
+        model=permit.model,
+        ok=ok,
+        error_code=error_code,
+        latency_ms=latency_ms,
+        created_at=now,
+    )
+    breaker = CircuitBreaker.objects.select_for_update().get(
+        provider=permit.provider, model=permit.model
+    )
+    if breaker.state == CircuitState.HALF_OPEN and permit.probe:
+        if ok:
+            breaker.state = CircuitState.CLOSED
+            breaker.open_until = breaker.probe_started_at = None
+            breaker.save()
+            logger.info(
+                "circuit_closed",
+                provider=permit.provider,
+                model=permit.model,
+                circuit_state="closed",
+            )
+        else:
+            _open(breaker, now=now, error_code=error_code)
+        return
+    if ok or breaker.state != CircuitState.CLOSED:
+        return
+    calls, failures = window_stats(provider=permit.provider, model=permit.model, now=now)
+    if (
+        calls >= settings.PROVIDER_HEALTH_MIN_CALLS
+        and failures / calls >= settings.PROVIDER_HEALTH_ERROR_THRESHOLD
+    ):
+        _open(breaker, now=now, error_code=error_code)
+
+
+def breaker_reset(*, provider: str, model: str) -> None:
+    """Close a breaker by hand (admin action)."""
+    CircuitBreaker.objects.filter(provider=provider, model=model).update(
+        state=CircuitState.CLOSED, open_until=None, probe_started_at=None, updated_at=timezone.now()
+    )
+    logger.info("circuit_reset", provider=provider, model=model, circuit_state="closed")
