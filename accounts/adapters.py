@@ -4,24 +4,21 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
 from accounts.i18n import remember_language
 from accounts.models import Profile, User
-from accounts.services import audit_record, user_setup_workspace
+from accounts.services import user_complete_signup
 
 
 class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     def save_user(self, request: HttpRequest, user: User, form: Any, commit: bool = True) -> User:
         user = super().save_user(request, user, form, commit=commit)
         if commit:
-            user_setup_workspace(user=user)
-            language = translation.get_language()
-            if language in dict(settings.LANGUAGES):
-                Profile.objects.filter(user=user).update(locale=language)
-            audit_record(actor=user, action="user.signed_up", target=user)
+            user_complete_signup(
+                user=user, language=translation.get_language(), display_name=user.get_full_name()
+            )
         return user
 
     def post_login(self, request: HttpRequest, user: User, **kwargs: Any) -> HttpResponse:
@@ -38,11 +35,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[misc]
         user: User = super().save_user(request, sociallogin, form)
         # With a sign-up form, allauth has already run AccountAdapter.save_user above.
         if form is None:
-            user_setup_workspace(user=user)
-            audit_record(
-                actor=user,
-                action="user.signed_up",
-                target=user,
-                data={"provider": sociallogin.account.provider},
+            user_complete_signup(
+                user=user,
+                language=translation.get_language(),
+                display_name=user.get_full_name(),
+                provider=sociallogin.account.provider,
             )
         return user

@@ -4,6 +4,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.middleware import request_team
 from accounts.models import User
 from accounts.selectors import team_list_for_user
 
@@ -31,10 +32,12 @@ class MeApi(APIView):
     def get(self, request: Request) -> Response:
         user = request.user
         assert isinstance(user, User)
+        # The team first: resolving it gives an account made outside sign-up its profile.
+        active_team = request_team(request._request)
         data = {
             "email": user.email,
             "profile": user.profile,
-            "active_team": request._request.team,  # type: ignore[attr-defined]
+            "active_team": active_team,
             "teams": team_list_for_user(user=user),
         }
         return Response(MeOutput(data).data)

@@ -1,4 +1,8 @@
-"""Resolve the active team once per request, lazily: `request.team`."""
+"""Resolve the active team once per request, lazily: `request.team`.
+
+Lazily, because DRF authenticates later than middleware: an API key wins over the session
+cookie, and the team must be the key's, not the cookie's.
+"""
 
 from collections.abc import Callable
 
@@ -18,6 +22,17 @@ def _active_team(request: HttpRequest) -> Team | None:
     team = active_team_for_user(user=user)
     # Accounts made outside sign-up (createsuperuser, admin) get their workspace on first use.
     return team if team is not None else user_setup_workspace(user=user)
+
+
+def request_team(request: HttpRequest) -> Team | None:
+    """The request's active team, resolved now (None when anonymous).
+
+    Resolve it before reading `user.profile`: an account made outside sign-up gets its
+    profile and personal team here.
+    """
+    team: Team | None = getattr(request, "team", None)
+    # The lazy object is truthy exactly when it wraps a team.
+    return team if team else None
 
 
 class ActiveTeamMiddleware:

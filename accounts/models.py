@@ -1,5 +1,6 @@
 """People and workspaces: User (email login), Team, Membership, Invitation, Profile, AuditEntry."""
 
+import hashlib
 import uuid
 import zoneinfo
 from typing import Any, ClassVar
@@ -60,6 +61,11 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.email
 
+    def clean(self) -> None:
+        # Forms (admin, allauth) save through here: one spelling of an address, like the manager.
+        super().clean()
+        self.email = self.email.strip().lower()
+
 
 class Team(TimeStampedModel):
     """The workspace that owns debates, keys, usage and the subscription."""
@@ -104,7 +110,7 @@ class Membership(TimeStampedModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    role = models.CharField(max_length=16, choices=Role, default=Role.MEMBER)
 
     class Meta:
         ordering = ["created_at"]
@@ -129,7 +135,7 @@ class Invitation(TimeStampedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField()
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    role = models.CharField(max_length=16, choices=Role, default=Role.MEMBER)
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -153,6 +159,11 @@ class Invitation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.email} to {self.team}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        """What is stored of a token: its SHA-256, so a database leak cannot accept invitations."""
+        return hashlib.sha256(token.encode()).hexdigest()
 
     @property
     def is_open(self) -> bool:

@@ -2,6 +2,7 @@
 
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -24,7 +25,7 @@ def team_get_for_user(*, user: User, team_id: UUID | str) -> tuple[Team, Members
     """The team and the user's membership in it; NotFound for teams they are not in."""
     try:
         membership = Membership.objects.select_related("team").get(team_id=team_id, user=user)
-    except (Membership.DoesNotExist, ValueError) as exc:
+    except (Membership.DoesNotExist, ValueError, ValidationError) as exc:
         raise NotFound(_("Team not found.")) from exc
     return membership.team, membership
 
@@ -49,8 +50,18 @@ def invitation_list_open(*, team: Team) -> QuerySet[Invitation]:
 def invitation_get(*, team: Team, invitation_id: UUID | str) -> Invitation:
     try:
         return team.invitations.select_related("team").get(pk=invitation_id)
-    except (Invitation.DoesNotExist, ValueError) as exc:
+    except (Invitation.DoesNotExist, ValueError, ValidationError) as exc:
         raise NotFound(_("Invitation not found.")) from exc
+
+
+def invitation_get_by_token(*, token: str) -> Invitation:
+    """The invitation a link carries; the token is the credential, so anyone holding it sees it."""
+    try:
+        return Invitation.objects.select_related("team", "invited_by").get(
+            token_hash=Invitation.hash_token(token)
+        )
+    except Invitation.DoesNotExist as exc:
+        raise NotFound(_("This invitation does not exist.")) from exc
 
 
 def active_team_for_user(*, user: User) -> Team | None:

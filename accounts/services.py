@@ -1,13 +1,14 @@
 """Writes of the accounts app. Each is keyword-only, atomic, and audits what it changes."""
 
-import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any
 
 import structlog
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -87,6 +88,8 @@ def user_setup_workspace(*, user: User) -> Team:
     if profile.active_team_id is None:
         profile.active_team = team
         profile.save(update_fields=["active_team", "updated_at"])
+    # A caller that asked for `user.profile` before the profile existed has "no profile" cached.
+    user.profile = profile
     return team
 
 
@@ -98,9 +101,35 @@ def user_create(*, email: str, password: str | None, display_name: str = "") -> 
     user = User.objects.create_user(email=email, password=password)
     user_setup_workspace(user=user)
     if display_name:
-        Profile.objects.filter(user=user).update(display_name=display_name)
+        user.profile.display_name = display_name
+        user.profile.save(update_fields=["display_name", "updated_at"])
     audit_record(actor=user, action="user.created", target=user)
     return user
+
+
+@transaction.atomic
+def user_complete_signup(
+    *, user: User, language: str | None = None, display_name: str = "", provider: str = ""
+) -> Team:
+    """Finish a sign-up (form or social): workspace, language, name, and the audit entry."""
+    team = user_setup_workspace(user=user)
+    changes: dict[str, str] = {}
+    if language in dict(settings.LANGUAGES):
+        changes["locale"] = str(language)
+    # Names from a provider can be longer than ours: keep what fits.
+    name_length = Profile._meta.get_field("display_name").max_length
+    if display_name.strip():
+        changes["display_name"] = display_name.strip()[:name_length]
+    if changes:
+        Profile.objects.filter(user=user).update(**changes, updated_at=timezone.now())
+        user.profile.refresh_from_db()
+    audit_record(
+        actor=user,
+        action="user.signed_up",
+        target=user,
+        data={"provider": provider} if provider else {},
+    )
+    return team
 
 
 @transaction.atomic
@@ -117,8 +146,8 @@ def profile_update(*, actor: User, **changes: Any) -> Profile:
         setattr(profile, name, value)
     try:
         profile.full_clean(exclude=["user", "active_team"])
-    except Exception as exc:
-        raise ValidationFailed(fields=getattr(exc, "message_dict", {})) from exc
+    except ValidationError as exc:
+        raise ValidationFailed(fields=exc.message_dict) from exc
     try:
         profile.save()
     except IntegrityError as exc:
@@ -134,7 +163,7 @@ def language_set(*, user: User | None, language: str) -> str:
     if language not in dict(settings.LANGUAGES):
         raise ValidationFailed(fields={"language": [_("Unsupported language.")]})
     if user is not None:
-        Profile.objects.filter(user=user).update(locale=language, updated_at=timezone.now())
+        profile_update(actor=user, locale=language)
     return language
 
 
@@ -160,6 +189,11 @@ def team_create(*, actor: User, name: str) -> Team:
     name = name.strip()
     if not name:
         raise ValidationFailed(fields={"name": [_("Give the team a name.")]})
+    max_length = Team._meta.get_field("name").max_length or 80
+    if len(name) > max_length:
+        raise ValidationFailed(
+            fields={"name": [_("Use at most %(count)d characters.") % {"count": max_length}]}
+        )
     team = Team.objects.create(name=name, created_by=actor)
     Membership.objects.create(team=team, user=actor, role=Role.OWNER)
     audit_record(actor=actor, action="team.created", team=team, target=team, data={"name": name})
@@ -169,13 +203,10 @@ def team_create(*, actor: User, name: str) -> Team:
 
 @transaction.atomic
 def team_switch(*, user: User, team: Team) -> Team:
+    """Work in another of the user's teams. A preference, like the language: not audited."""
     _membership_of(team=team, user=user)
     Profile.objects.filter(user=user).update(active_team=team, updated_at=timezone.now())
     return team
-
-
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _send_invitation_email(*, invitation: Invitation, token: str, inviter: User) -> None:
@@ -203,22 +234,33 @@ def invitation_create(
     if team.is_personal:
         raise PermissionDenied(_("A personal workspace cannot have other members."))
     email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationFailed(fields={"email": list(exc.messages)}) from exc
     if role not in (Role.ADMIN, Role.MEMBER):
         raise ValidationFailed(fields={"role": [_("Invite as admin or member.")]})
     if role == Role.ADMIN and inviter.role != Role.OWNER:
         raise PermissionDenied(_("Only owners can invite admins."))
     if Membership.objects.filter(team=team, user__email__iexact=email).exists():
         raise Conflict(_("%(email)s is already a member.") % {"email": email})
-    if Invitation.objects.filter(
-        team=team, email=email, accepted_at__isnull=True, revoked_at__isnull=True
-    ).exists():
+    pending = (
+        Invitation.objects.select_for_update()
+        .filter(team=team, email=email, accepted_at__isnull=True, revoked_at__isnull=True)
+        .first()
+    )
+    if pending is not None and pending.is_open:
         raise Conflict(_("%(email)s already has an open invitation.") % {"email": email})
+    if pending is not None:
+        # Expired: it makes way for the new one (one unanswered invitation per address).
+        pending.revoked_at = timezone.now()
+        pending.save(update_fields=["revoked_at", "updated_at"])
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         team=team,
         email=email,
         role=role,
-        token_hash=_hash_token(token),
+        token_hash=Invitation.hash_token(token),
         invited_by=actor,
         expires_at=timezone.now() + INVITATION_TTL,
     )
@@ -227,7 +269,7 @@ def invitation_create(
         action="invitation.created",
         team=team,
         target=invitation,
-        data={"email": email, "role": role},
+        data={"email": email, "role": role, "replaces": str(pending.pk) if pending else None},
     )
     transaction.on_commit(
         lambda: _send_invitation_email(invitation=invitation, token=token, inviter=actor)
@@ -235,20 +277,16 @@ def invitation_create(
     return invitation
 
 
-def invitation_get_by_token(*, token: str) -> Invitation:
+@transaction.atomic
+def invitation_accept(*, user: User, token: str) -> Membership:
     try:
-        invitation = Invitation.objects.select_related("team", "invited_by").get(
-            token_hash=_hash_token(token)
+        invitation = (
+            Invitation.objects.select_for_update()
+            .select_related("team")
+            .get(token_hash=Invitation.hash_token(token))
         )
     except Invitation.DoesNotExist as exc:
         raise NotFound(_("This invitation does not exist.")) from exc
-    return invitation
-
-
-@transaction.atomic
-def invitation_accept(*, user: User, token: str) -> Membership:
-    invitation = invitation_get_by_token(token=token)
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if not invitation.is_open:
         raise Conflict(_("This invitation has expired or was already used."))
     if invitation.email.lower() != user.email.lower():
@@ -291,7 +329,9 @@ def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
 
 
 def _owner_count(team: Team) -> int:
-    return Membership.objects.filter(team=team, role=Role.OWNER).count()
+    """Owners of the team, locked: two owners stepping down at once must not leave none."""
+    owners = Membership.objects.select_for_update().filter(team=team, role=Role.OWNER)
+    return len(owners.values_list("pk", flat=True))
 
 
 @transaction.atomic
@@ -299,10 +339,12 @@ def membership_change_role(*, actor: User, membership: Membership, role: str) ->
     if role not in Role.values:
         raise ValidationFailed(fields={"role": [_("Unknown role.")]})
     acting = _require_manager(team=membership.team, user=actor)
-    # Owners manage everyone; admins manage members only, and cannot make owners.
-    if acting.role != Role.OWNER and (membership.role != Role.MEMBER or role == Role.OWNER):
-        raise PermissionDenied(_("Only owners can change the role of owners and admins."))
-    if membership.role == Role.OWNER and role != Role.OWNER and _owner_count(membership.team) == 1:
+    # Only owners grant or take away the admin and owner roles, as with invitations.
+    if acting.role != Role.OWNER:
+        raise PermissionDenied(_("Only owners can change roles."))
+    if membership.role == role:
+        return membership
+    if membership.role == Role.OWNER and _owner_count(membership.team) == 1:
         raise Conflict(_("A team needs at least one owner. Make someone else owner first."))
     previous = membership.role
     membership.role = role

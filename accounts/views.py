@@ -7,7 +7,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -18,7 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts import selectors, services
 from accounts.forms import InvitationForm, LanguageForm, ProfileForm, RoleForm, TeamForm
 from accounts.i18n import remember_language
-from accounts.models import User
+from accounts.middleware import request_team
+from accounts.models import Team, User
 from consultation.exceptions import ValidationFailed
 
 
@@ -28,10 +29,23 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
+def _workspace(request: HttpRequest) -> tuple[User, Team]:
+    """The signed-in user and their active team, resolved before anything reads the profile."""
+    user = _user(request)
+    team = request_team(request)
+    assert team is not None
+    return user, team
+
+
+def _posted(request: HttpRequest) -> QueryDict | None:
+    """Form data of a POST (even an empty one, so it is validated), None otherwise."""
+    return request.POST if request.method == "POST" else None
+
+
 @login_required
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user, _team = _workspace(request)
     return render(
         request,
         "accounts/dashboard.html",
@@ -42,8 +56,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def profile_edit(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    form = ProfileForm(request.POST or None, instance=user.profile)
+    user, _team = _workspace(request)
+    form = ProfileForm(_posted(request), instance=user.profile)
     if request.method == "POST" and form.is_valid():
         services.profile_update(actor=user, **form.cleaned_data)
         messages.success(request, _("Profile saved."))
@@ -57,7 +71,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def team_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    form = TeamForm(request.POST or None)
+    form = TeamForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         team = services.team_create(actor=user, name=form.cleaned_data["name"])
         messages.success(
@@ -163,7 +177,7 @@ def team_switch(request: HttpRequest, team_id: UUID) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
-    invitation = services.invitation_get_by_token(token=token)
+    invitation = selectors.invitation_get_by_token(token=token)
     if request.method == "POST":
         membership = services.invitation_accept(user=_user(request), token=token)
         messages.success(request, _("Welcome to %(team)s.") % {"team": membership.team.name})
