@@ -163,8 +163,8 @@ class DebateListCreateApi(APIView):
         responses=DebateSummaryOutput(many=True),
     )
     def get(self, request: Request) -> Response:
-        _user, team = _actor(request)
-        debates = selectors.debate_list_for_team(team=team)
+        user, team = _actor(request)
+        debates = selectors.debate_list_for_team(team=team, user=user)
         if wanted := request.query_params.get("status"):
             debates = debates.filter(status=wanted)
         paginator = Pagination()

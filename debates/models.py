@@ -120,6 +120,9 @@ class Debate(TimeStampedModel):
     fail_fast = models.BooleanField(null=True, blank=True)
     cost_cap_usd = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
     uses_demo = models.BooleanField(default=False)
+    # Who sees it: always its creator; the team's members once shared; anyone with the link
+    # (read-only) when public.
+    shared_with_team = models.BooleanField(default=False)
     is_public = models.BooleanField(default=False)
     # The outcome.
     synthesis = models.JSONField(default=dict, blank=True)

@@ -3,7 +3,7 @@
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
@@ -49,16 +49,22 @@ def model_list_catalog() -> QuerySet[LLMModel]:
     return LLMModel.objects.all()
 
 
-def debate_list_for_team(*, team: Team) -> QuerySet[Debate]:
+def _visible_to(user: User) -> Q:
+    """A debate is seen by its creator, and by its team's members once shared."""
+    return Q(team__memberships__user=user) & (Q(created_by=user) | Q(shared_with_team=True))
+
+
+def debate_list_for_team(*, team: Team, user: User) -> QuerySet[Debate]:
+    """The debates of `team` that `user` may see, newest first."""
     return (
-        Debate.objects.filter(team=team)
+        Debate.objects.filter(_visible_to(user), team=team)
         .select_related("created_by", "chair_model")
         .prefetch_related(Prefetch("seats", queryset=Seat.objects.select_related("llm_model")))
     )
 
 
 def debate_get_for_user(*, user: User, debate_id: UUID | str) -> Debate:
-    """A debate of a team the user belongs to; NotFound otherwise (never a 403 that leaks)."""
+    """A debate the user may see; NotFound otherwise (never a 403 that leaks existence)."""
     try:
         return (
             Debate.objects.select_related("team", "created_by", "chair_model")
@@ -70,7 +76,7 @@ def debate_get_for_user(*, user: User, debate_id: UUID | str) -> Debate:
                     "judgments", queryset=Judgment.objects.select_related("judge_model", "seat")
                 ),
             )
-            .get(pk=debate_id, team__memberships__user=user)
+            .get(_visible_to(user), pk=debate_id)
         )
     except (Debate.DoesNotExist, ValueError) as exc:
         raise NotFound(_("Debate not found.")) from exc

@@ -136,3 +136,22 @@ def test_models_list_availability_and_circuit_state(owner_client: Client, settin
     assert models["demo:demo-sage"]["circuit_state"] == "open"
     assert models["demo:demo-skeptic"]["circuit_state"] == "closed"
     assert models["openai:gpt-5"]["available"] is False
+
+
+def test_team_members_see_a_debate_only_once_it_is_shared(
+    owner: User, member: User, member_client: Client, team: Team
+) -> None:
+    debate = debate_create(
+        user=owner,
+        team=team,
+        question=QUESTION,
+        seats=[SeatInput("demo:demo-sage", "proponent"), SeatInput("demo:demo-skeptic", "skeptic")],
+    )
+    from accounts.services import team_switch
+
+    team_switch(user=member, team=team)
+    assert member_client.get(f"/api/v1/debates/{debate.pk}/").status_code == 404
+    assert member_client.get("/api/v1/debates/").json()["count"] == 0
+    Debate.objects.filter(pk=debate.pk).update(shared_with_team=True)
+    assert member_client.get(f"/api/v1/debates/{debate.pk}/").status_code == 200
+    assert member_client.get("/api/v1/debates/").json()["count"] == 1
