@@ -49,14 +49,15 @@ assets: static/dist/app.js ## Type-check and bundle the front-end into static/di
 
 messages: $(VENV)/.runtime ## Compile the translation catalogs (installs gettext if missing)
 	@command -v msgfmt >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext >/dev/null; }
-	$(MANAGE) compilemessages --ignore=.venv --ignore=node_modules -v 0
+	DEBUG=1 $(MANAGE) compilemessages --ignore=.venv --ignore=node_modules -v 0
 
 run: install assets messages ## Migrate, seed and serve web + worker on http://127.0.0.1:$(PORT)
 	DEBUG=1 $(MANAGE) migrate --noinput -v 0
 	DEBUG=1 $(MANAGE) seed_demo
 	@echo "Consultation on http://127.0.0.1:$(PORT)/  (Ctrl-C stops web and worker)"
 	trap 'kill 0' INT TERM EXIT; \
-	DEBUG=1 $(MANAGE) db_worker --interval 0.5 & \
+	DEBUG=1 $(MANAGE) worker --interval 0.5 & \
+	DEBUG=1 $(MANAGE) worker --interval 0.5 & \
 	DEBUG=1 $(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) consultation.asgi:application & \
 	wait -n
 

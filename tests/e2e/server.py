@@ -1,0 +1,216 @@
+"""The e2e server processes (daphne, db_worker, a database helper) and their handle for tests."""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from email import message_from_string
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+from tests.e2e.helpers import ARTIFACTS, PASSWORD, E2EUser, Mail, unique_email
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT = 30.0
+
+_CREATE_USER = """
+import json
+from accounts.services import user_create, profile_update
+args = json.loads({args!r})
+user = user_create(email=args["email"], password=args["password"],
+                   display_name=args["display_name"])
+if args["locale"]:
+    profile_update(actor=user, locale=args["locale"])
+print(json.dumps({{"id": user.pk, "handle": user.profile.handle}}))
+"""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _tail(path: Path, lines: int = 60) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no output)"
+
+
+@dataclass
+class E2EServer:
+    """The running web + worker pair and a handle on their database."""
+
+    url: str
+    data_dir: Path
+    env: dict[str, str]
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    logs: dict[str, Path] = field(default_factory=dict)
+    _log_files: list[IO[bytes]] = field(default_factory=list)
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where the file email backend writes one file per sent message."""
+        return self.data_dir / "mail"
+
+    def mails_to(self, address: str) -> list[Mail]:
+        """Every email sent to `address` so far, oldest first, decoded."""
+        if not self.mail_dir.exists():
+            return []
+        mails = []
+        for path in sorted(self.mail_dir.iterdir()):
+            # The file backend writes one file per connection, messages separated by a rule.
+            for chunk in path.read_text(errors="replace").split("\n" + "-" * 79 + "\n"):
+                if not chunk.strip():
+                    continue
+                message = message_from_string(chunk, policy=default_policy)
+                assert isinstance(message, EmailMessage)
+                body = message.get_body(("plain", "html"))
+                mail = Mail(
+                    to=str(message["To"]),
+                    subject=str(message["Subject"]),
+                    body=body.get_content() if body is not None else "",
+                )
+                if address in mail.to:
+                    mails.append(mail)
+        return mails
+
+    def manage(self, *args: str, timeout: float = 120) -> str:
+        """Run a management command against the e2e database; return its stdout."""
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if result.returncode != 0:
+            pytest.fail(
+                f"manage.py {' '.join(args)} exited {result.returncode}:\n"
+                f"{result.stdout}\n{result.stderr}"
+            )
+        return result.stdout
+
+    def shell(self, code: str, *, timeout: float = 60) -> str:
+        """Run Python against the e2e database (Django set up, ORM usable); return its output.
+
+        Goes through one long-lived helper process (tests/e2e/dbshell.py), so a call costs
+        milliseconds, not Django's start-up. An exception in `code` fails the test.
+        """
+        shell = self.processes.get("dbshell")
+        if shell is None:
+            self.start("dbshell", [sys.executable, "-m", "tests.e2e.dbshell"], stdin=True)
+            shell = self.processes["dbshell"]
+        assert shell.stdin is not None
+        assert shell.stdout is not None
+        self.assert_running()
+        shell.stdin.write(json.dumps({"code": code}).encode() + b"\n")
+        shell.stdin.flush()
+        ready, _, _ = select.select([shell.stdout], [], [], timeout)
+        line = shell.stdout.readline() if ready else b""
+        if not line:
+            self.assert_running()
+            pytest.fail(f"the e2e dbshell gave no answer within {timeout:.0f} s to:\n{code}")
+        reply = json.loads(line)
+        if reply["error"]:
+            pytest.fail(f"e2e dbshell code failed:\n{code}\n{reply['error']}")
+        return str(reply["output"])
+
+    def create_user(
+        self,
+        *,
+        email: str | None = None,
+        password: str = PASSWORD,
+        display_name: str = "",
+        locale: str = "",
+    ) -> E2EUser:
+        """Create an account (with its profile and personal team) through accounts.services."""
+        args = {
+            "email": email or unique_email(),
+            "password": password,
+            "display_name": display_name,
+            "locale": locale,
+        }
+        output = self.shell(_CREATE_USER.format(args=json.dumps(args)))
+        created = json.loads(output.strip().splitlines()[-1])
+        return E2EUser(
+            email=str(args["email"]), password=password, id=created["id"], handle=created["handle"]
+        )
+
+    def start(self, name: str, command: list[str], *, stdin: bool = False) -> None:
+        """Start a process; its output goes to tests/e2e/artifacts/<name>.log.
+
+        With stdin=True, stdin and stdout are pipes to talk to (only stderr is logged).
+        """
+        log_path = ARTIFACTS / f"{name}.log"
+        log_file = log_path.open("wb")
+        self._log_files.append(log_file)
+        self.logs[name] = log_path
+        self.processes[name] = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=self.env,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if stdin else log_file,
+            stderr=log_file if stdin else subprocess.STDOUT,
+        )
+
+    def assert_running(self) -> None:
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                pytest.fail(
+                    f"the e2e {name} exited with {process.returncode}; its output "
+                    f"({self.logs[name]}):\n{_tail(self.logs[name])}"
+                )
+
+    def wait_until_healthy(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        last_error = "no attempt"
+        while time.monotonic() < deadline:
+            self.assert_running()
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        return
+                    last_error = f"HTTP {response.status}"
+            except (urllib.error.URLError, OSError) as exc:
+                last_error = str(exc)
+            time.sleep(0.2)
+        pytest.fail(
+            f"the e2e server did not answer {self.url}/healthz within {STARTUP_TIMEOUT:.0f} s "
+            f"(last error: {last_error}); its output ({self.logs['server']}):\n"
+            f"{_tail(self.logs['server'])}"
+        )
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.stdin is not None:
+                process.stdin.close()
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        for process in self.processes.values():
+            if process.stdout is not None:
+                process.stdout.close()
+        for log_file in self._log_files:
+            log_file.close()
