@@ -2,4 +2,6 @@
 
 from django.urls import URLPattern, URLResolver
 
-websocket_urlpatterns: list[URLPattern | URLResolver] = []
+from debates.routing import websocket_urlpatterns as debate_routes
+
+websocket_urlpatterns: list[URLPattern | URLResolver] = [*debate_routes]

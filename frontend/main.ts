@@ -2,6 +2,9 @@
 // state for every htmx request that fails (an error never leaves a blank area).
 import htmx from "htmx.org";
 
+import "./forms";
+import "./live/index";
+
 declare global {
   interface Window {
     htmx: typeof htmx;

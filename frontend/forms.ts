@@ -1,0 +1,2 @@
+// Progressive enhancements of the debate forms (filled in by the pages work).
+export {};

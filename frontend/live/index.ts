@@ -1,0 +1,2 @@
+// Live debate and replay client (filled in by the live-view work).
+export {};
