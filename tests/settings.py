@@ -15,6 +15,8 @@ os.environ.setdefault("SITE_URL", "http://testserver")
 os.environ.setdefault("EMAIL_URL", "consolemail://")
 os.environ.setdefault("LOG_FORMAT", "console")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# The demo provider streams without pacing unless a test process asks for a pace.
+os.environ.setdefault("DEMO_TOKENS_PER_SECOND", "0")
 
 from consultation.settings import *  # noqa: F403
 from consultation.settings import DATABASES, REDIS_URL
@@ -31,7 +33,6 @@ STORAGES = {
 }
 WHITENOISE_AUTOREFRESH = True
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-DEMO_TOKENS_PER_SECOND = 0  # the demo provider streams without pacing in tests
 # dj-stripe's ~100 migrations take ~50 s on SQLite; its tables are created directly instead.
 MIGRATION_MODULES = {"djstripe": None}
 
