@@ -4,10 +4,12 @@ number of calls), stays open for a cool-down, then lets exactly one probe throug
 the probe's outcome closes or re-opens it.
 """
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
@@ -34,6 +36,26 @@ class Permit:
     probe: bool
 
 
+# Breakers this process saw closed, until a monotonic deadline: the hot path (every call to a
+# healthy model) then needs no database read. Another process opening the breaker is seen
+# within PROVIDER_HEALTH_CLOSED_CACHE_SECONDS; this process's own opening is seen at once.
+_seen_closed: dict[tuple[str, str], float] = {}
+
+
+def _remember_closed(provider: str, model: str) -> None:
+    ttl = settings.PROVIDER_HEALTH_CLOSED_CACHE_SECONDS
+    if ttl > 0:
+        _seen_closed[(provider, model)] = time.monotonic() + ttl
+
+
+async def abreaker_acquire(*, provider: str, model: str) -> Permit:
+    """breaker_acquire for async callers, skipping the database while a breaker is known
+    closed."""
+    if _seen_closed.get((provider, model), 0.0) > time.monotonic():
+        return Permit(provider, model, probe=False)
+    return await sync_to_async(breaker_acquire)(provider=provider, model=model)
+
+
 def _breaker(provider: str, model: str) -> CircuitBreaker:
     breaker, _created = CircuitBreaker.objects.get_or_create(provider=provider, model=model)
     return breaker
@@ -50,6 +72,7 @@ def breaker_acquire(*, provider: str, model: str) -> Permit:
     now = timezone.now()
     breaker = _breaker(provider, model)
     if breaker.state == CircuitState.CLOSED:
+        _remember_closed(provider, model)
         return Permit(provider, model, probe=False)
     if breaker.state == CircuitState.OPEN and breaker.open_until and breaker.open_until > now:
         retry_after = int((breaker.open_until - now).total_seconds()) + 1
@@ -77,6 +100,7 @@ def window_stats(*, provider: str, model: str, now: datetime | None = None) -> t
 
 
 def _open(breaker: CircuitBreaker, *, now: datetime, error_code: str) -> None:
+    _seen_closed.pop((breaker.provider, breaker.model), None)
     breaker.state = CircuitState.OPEN
     breaker.opened_at = now
     breaker.open_until = now + timedelta(seconds=settings.PROVIDER_HEALTH_COOLDOWN_SECONDS)
@@ -105,6 +129,8 @@ def breaker_record(*, permit: Permit, ok: bool, latency_ms: int = 0, error_code:
         latency_ms=latency_ms,
         created_at=now,
     )
+    if ok and not permit.probe:
+        return  # a success never changes a breaker's state; only a probe's does
     breaker = CircuitBreaker.objects.select_for_update().get(
         provider=permit.provider, model=permit.model
     )
@@ -122,7 +148,7 @@ def breaker_record(*, permit: Permit, ok: bool, latency_ms: int = 0, error_code:
         else:
             _open(breaker, now=now, error_code=error_code)
         return
-    if ok or breaker.state != CircuitState.CLOSED:
+    if breaker.state != CircuitState.CLOSED:
         return
     calls, failures = window_stats(provider=permit.provider, model=permit.model, now=now)
     if (

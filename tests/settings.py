@@ -35,6 +35,8 @@ WHITENOISE_AUTOREFRESH = True
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 # dj-stripe's ~100 migrations take ~50 s on SQLite; its tables are created directly instead.
 MIGRATION_MODULES = {"djstripe": None}
+# Every test sees breaker state straight from its own database (ops tests turn it on).
+PROVIDER_HEALTH_CLOSED_CACHE_SECONDS = 0.0
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # An in-memory test database; WAL and busy timeouts only matter across processes.

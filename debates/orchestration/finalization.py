@@ -1,24 +1,18 @@
-"""The last step of every debate, run exactly once whatever the outcome: the scoreboard from
-the judgments, the final status and its event. Usage totals are already on the debate (each
+"""The last step of every debate, run exactly once whatever the outcome: the scoreboard and
+results from the judgments, the pairwise outcomes that feed the model ratings (whose refit is
+enqueued on commit), the final status and its event. Usage totals are already on the debate (each
 call adds its own); billing settles them from here once plans exist."""
 
-from collections import defaultdict
 from uuid import UUID
 
 import structlog
 from django.db import transaction
 from django.utils import timezone
 
+from debates import ratings
 from debates.events import event_append
-from debates.models import (
-    Debate,
-    DebateStatus,
-    EventType,
-    Judgment,
-    JudgmentStatus,
-    Seat,
-    seat_label,
-)
+from debates.models import RUBRIC, Debate, DebateStatus, EventType, Seat, seat_label
+from debates.services.ratings import judge_scores, outcomes_record, ratings_schedule_update
 
 logger = structlog.get_logger(__name__)
 
@@ -31,16 +25,21 @@ _EVENT_FOR_STATUS = {
 
 
 def scoreboard_for(debate_id: UUID) -> list[dict[str, object]]:
-    """Seats by mean judged score (ties share a rank); unjudged seats last, unranked."""
-    totals: dict[int, list[float]] = defaultdict(list)
-    for seat_id, total in Judgment.objects.filter(
-        debate_id=debate_id, status=JudgmentStatus.COMPLETED
-    ).values_list("seat_id", "total"):
-        if total is not None:
-            totals[seat_id].append(total)
+    """Seats ranked by Borda count with a Condorcet tie-break (debates.ratings); unjudged
+    seats last, unranked."""
+    return results_for(debate_id)[0]
+
+
+def results_for(debate_id: UUID) -> tuple[list[dict[str, object]], dict[str, object]]:
+    """The scoreboard (one row per seat: mean score, per-criterion means, Borda points, rank)
+    and the results summary (champion, runner-up, margin)."""
+    seats = list(Seat.objects.filter(debate_id=debate_id).select_related("llm_model"))
+    scores = judge_scores(debate_id)
+    ranked = ratings.rank_seats(scores, [seat.pk for seat in seats], RUBRIC)
+    by_pk = {seat.pk: seat for seat in seats}
     rows: list[dict[str, object]] = []
-    for seat in Seat.objects.filter(debate_id=debate_id).select_related("llm_model"):
-        scores = totals.get(seat.pk, [])
+    for result in ranked:
+        seat = by_pk[result.seat]
         rows.append(
             {
                 "seat": seat.pk,
@@ -48,23 +47,32 @@ def scoreboard_for(debate_id: UUID) -> list[dict[str, object]]:
                 "role": seat.role,
                 "model": seat.llm_model.key,
                 "model_name": seat.llm_model.display_name,
-                "mean": round(sum(scores) / len(scores), 3) if scores else None,
-                "judgments": len(scores),
+                "mean": round(result.mean, 3) if result.mean is not None else None,
+                "judgments": result.judgments,
                 "status": seat.status,
+                "rank": result.rank,
+                "borda": round(result.borda, 3) if result.borda is not None else None,
+                "criteria": {name: round(value, 3) for name, value in result.criteria.items()},
             }
         )
-    ranked = sorted(
-        (r for r in rows if r["mean"] is not None),
-        key=lambda r: -float(r["mean"]),  # type: ignore[arg-type]
-    )
-    rank = 0
-    previous: object = None
-    for index, row in enumerate(ranked, start=1):
-        if row["mean"] != previous:
-            rank, previous = index, row["mean"]
-        row["rank"] = rank
-    unranked = [dict(r, rank=None) for r in rows if r["mean"] is None]
-    return [*ranked, *unranked]
+    summary = ratings.summarize(ranked)
+    by_seat = {row["seat"]: row for row in rows}
+
+    def brief(seat_id: int | None) -> dict[str, object] | None:
+        if seat_id is None:
+            return None
+        row = by_seat[seat_id]
+        return {key: row[key] for key in ("seat", "label", "role", "model", "model_name", "mean")}
+
+    results: dict[str, object] = {
+        "method": "borda_condorcet",
+        "champion": brief(summary.champion),
+        "runner_up": brief(summary.runner_up),
+        "margin": summary.margin,
+        "tied": [brief(seat_id) for seat_id in summary.tied],
+        "judges": len({score.judge for score in scores}),
+    }
+    return rows, results
 
 
 @transaction.atomic
@@ -84,13 +92,18 @@ def debate_finalize(
         return False
     now = timezone.now()
     debate.status = status
-    debate.scoreboard = scoreboard_for(debate_id)
+    debate.scoreboard, debate.results = results_for(debate_id)
+    margin = debate.results["margin"]
+    debate.margin = float(margin) if isinstance(margin, int | float) else None
     debate.failure_reason = reason
     debate.failure_detail = detail
     debate.budget_reason = budget_reason
     debate.finished_at = debate.finalized_at = now
     debate.runner_token = ""
     debate.save()
+    # Ratings: the outcomes are stored with the debate; the refit runs in a worker afterwards.
+    if outcomes_record(debate_id=debate_id):
+        ratings_schedule_update(debate_id=debate_id)
     event_append(
         debate_id=debate_id,
         type=_EVENT_FOR_STATUS[DebateStatus(status)],
@@ -100,6 +113,7 @@ def debate_finalize(
             "detail": detail,
             "budget_reason": budget_reason,
             "scoreboard": debate.scoreboard,
+            "results": debate.results,
             "synthesis": debate.synthesis,
             "usage": {
                 "input_tokens": debate.input_tokens,

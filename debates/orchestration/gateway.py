@@ -25,7 +25,7 @@ from debates.providers.base import (
     TextDelta,
 )
 from debates.providers.retry import call_with_retry
-from ops.services import CircuitOpen, Permit, breaker_acquire, breaker_record
+from ops.services import CircuitOpen, Permit, abreaker_acquire, breaker_record
 
 logger = structlog.get_logger(__name__)
 
@@ -61,9 +61,7 @@ class Gateway:
     ) -> Completion:
         """One attempt through the breaker, with its outcome recorded."""
         try:
-            permit: Permit = await sync_to_async(breaker_acquire)(
-                provider=model.provider, model=model.model_id
-            )
+            permit: Permit = await abreaker_acquire(provider=model.provider, model=model.model_id)
         except CircuitOpen as exc:
             raise CircuitOpenError(
                 provider=model.provider, model=model.model_id, message=str(exc.detail)

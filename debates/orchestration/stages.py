@@ -107,6 +107,11 @@ class DeltaBatcher:
     def discard(self) -> None:
         self._buffer = []
 
+    def take(self) -> str:
+        """The text not yet persisted, for the caller to write with its own record."""
+        text, self._buffer = "".join(self._buffer), []
+        return text
+
 
 def _projected_cost(ctx: RunContext, seats: list[SeatState], prompt_chars: int) -> Decimal:
     input_tokens = estimate_tokens("x" * prompt_chars)
@@ -160,8 +165,6 @@ class TurnStage:
 
     async def _speak(self, ctx: RunContext, seat: SeatState) -> bool | None:
         """One seat's turn. True when it spoke, False when it failed, None when cancelled."""
-        if await ctx.cancelled():
-            return None
         state = ctx.state
         messages = prompts.turn_messages(
             question=state.question,
@@ -171,13 +174,14 @@ class TurnStage:
             rounds_total=state.rounds,
             earlier=state.earlier_contributions(self.number),
         )
-        await db(running.turn_start)(
+        if not await db(running.turn_start)(
             debate_id=ctx.debate_id,
             seat_id=seat.id,
             label=seat.label,
             round_number=self.number,
             model=seat.model.key,
-        )
+        ):
+            return None
         batcher = DeltaBatcher(ctx, seat.id, self.number)
 
         async def restart() -> None:
@@ -210,10 +214,10 @@ class TurnStage:
                 detail=exc.message,
             )
             return False
-        await batcher.flush()
         output = prompts.parse_turn(completion.text)
         cost = seat.model.cost(completion.input_tokens, completion.output_tokens)
         await db(running.turn_complete)(
+            last_delta=batcher.take(),
             debate_id=ctx.debate_id,
             seat_id=seat.id,
             label=seat.label,

@@ -98,12 +98,17 @@ def stage_complete(
 
 
 @transaction.atomic
-def turn_start(*, debate_id: UUID, seat_id: int, label: str, round_number: int, model: str) -> None:
+def turn_start(*, debate_id: UUID, seat_id: int, label: str, round_number: int, model: str) -> bool:
+    """Announce a seat's turn, unless a cancel was asked for: returns False then (and writes
+    nothing), so the pipeline checks for cancels between calls at no extra cost."""
+    if debate_cancel_requested(debate_id=debate_id):
+        return False
     event_append(
         debate_id=debate_id,
         type=EventType.TURN_STARTED,
         payload={"seat": seat_id, "label": label, "round": round_number, "model": model},
     )
+    return True
 
 
 @transaction.atomic
@@ -138,7 +143,10 @@ def turn_complete(
     output_tokens: int,
     cost: Decimal,
     latency_ms: int,
+    last_delta: str = "",
 ) -> Turn:
+    if last_delta:
+        turn_delta(debate_id=debate_id, seat_id=seat_id, round_number=round_number, text=last_delta)
     turn = Turn.objects.create(
         debate_id=debate_id,
         seat_id=seat_id,

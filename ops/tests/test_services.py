@@ -113,3 +113,21 @@ def test_every_call_is_recorded_for_health_figures() -> None:
     call(ok=False)
     assert ProviderCall.objects.filter(provider=P, model=M).count() == 2
     assert ProviderCall.objects.filter(ok=False).get().error_code == "provider_timeout"
+
+
+def test_a_closed_breaker_is_remembered_briefly_and_forgotten_when_opened(
+    settings: Any, django_assert_num_queries: Any
+) -> None:
+    from asgiref.sync import async_to_sync
+
+    from ops.services import abreaker_acquire
+
+    settings.PROVIDER_HEALTH_CLOSED_CACHE_SECONDS = 60
+    call(ok=True)  # seen closed
+    with django_assert_num_queries(0):
+        assert not async_to_sync(abreaker_acquire)(provider=P, model=M).probe
+    for _ in range(3):  # 3 failures of 4 calls: opens
+        call(ok=False)
+    assert state() == CircuitState.OPEN
+    with pytest.raises(CircuitOpen):
+        async_to_sync(abreaker_acquire)(provider=P, model=M)

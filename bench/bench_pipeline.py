@@ -1,0 +1,163 @@
+"""How much the pipeline adds to the model calls themselves.
+
+A debate of 5 seats x 3 rebuttal rounds (opening, 3 rebuttals, judging, synthesis: 6 stages)
+runs against the fake OpenAI-compatible server with 200 ms latency per call, through the real
+OpenAI SDK adapter, the breaker, the retry layer and the database writes. The floor is the sum
+over stages of each stage's slowest call (seats of a stage run concurrently); the figure is
+wall time / floor, which should stay at or below ~1.1.
+
+    python -m bench.bench_pipeline [--latency-ms 200] [--seats 5] [--rounds 3] [--runs 3]
+"""
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from debates.models import Debate
+
+
+def _setup_django(database: Path) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.e2e.settings"
+    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+    os.environ["LLM_PROVIDERS"] = "openai,demo"
+    os.environ["OPENAI_API_KEY"] = "sk-bench-fake"
+    os.environ["LOG_LEVEL"] = "WARNING"
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", "--run-syncdb", verbosity=0)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        except OSError:
+            time.sleep(0.05)
+        else:
+            return
+    raise RuntimeError(f"the fake LLM server did not listen on {port} within {timeout} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency-ms", type=int, default=200)
+    parser.add_argument("--seats", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--stages", action="store_true", help="print each run's event timeline")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        _setup_django(Path(tmp) / "bench.sqlite3")
+        ratios = [run_once(args) for _ in range(args.runs)]
+    print(
+        f"pipeline overhead: wall / sum of stages' slowest calls = "
+        f"median {statistics.median(ratios):.3f} (runs: {', '.join(f'{r:.3f}' for r in ratios)})"
+    )
+    sys.exit(0)
+
+
+def run_once(args: argparse.Namespace) -> float:
+    from asgiref.sync import async_to_sync
+
+    from accounts.models import User
+    from accounts.selectors import active_team_for_user
+    from accounts.services import user_create
+    from debates.models import Turn
+    from debates.orchestration.engine import DebatePipeline
+    from debates.providers.openai_compat import OpenAICompatProvider
+    from debates.services.creation import SeatInput, debate_create
+
+    models = ["openai:gpt-5-mini", "openai:gpt-4.1-mini", "openai:gpt-4.1", "openai:gpt-5"]
+    user = User.objects.filter(email="bench@example.com").first() or user_create(
+        email="bench@example.com", password=None
+    )
+    team = active_team_for_user(user=user)
+    assert team is not None
+    roles = ["proponent", "skeptic", "pragmatist", "researcher", "devils_advocate"]
+    debate = debate_create(
+        user=user,
+        team=team,
+        question="Should a 20-person startup adopt a four-day week?",
+        seats=[
+            SeatInput(models[i % len(models)], roles[i % len(roles)]) for i in range(args.seats)
+        ],
+        rounds=args.rounds,
+        judges=["openai:gpt-5"],
+        chair="openai:gpt-4.1",
+        run_in_worker=False,
+    )
+    # The server runs in its own process, so its work does not compete for this one's GIL.
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.fakellm", "--port", str(port),
+         "--latency-ms", str(args.latency_ms), "--tokens-per-second", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_for_port(port)
+        provider = OpenAICompatProvider(
+            "openai", "sk-bench-fake", base_url=f"http://127.0.0.1:{port}/v1"
+        )
+        pipeline = DebatePipeline(providers=lambda _name: provider)
+        started = time.perf_counter()
+        status = async_to_sync(pipeline.run)(debate.pk)
+        wall = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert status == "completed", status
+    floor_ms = 0.0
+    for number in range(args.rounds + 1):
+        floor_ms += max(
+            Turn.objects.filter(debate=debate, round=number).values_list("latency_ms", flat=True)
+        )
+    # Judging and synthesis: one call each here, at the server's latency at least.
+    floor_ms += 2 * args.latency_ms
+    ratio: float = wall * 1000 / floor_ms
+    print(f"  wall {wall * 1000:.0f} ms, floor {floor_ms:.0f} ms, ratio {ratio:.3f}")
+    if args.stages:
+        _print_stages(debate)
+    return ratio
+
+
+def _print_stages(debate: "Debate") -> None:
+    """Where the time goes: each stage's span next to its slowest call, from the event log."""
+    from debates.models import DebateEvent
+
+    events = list(DebateEvent.objects.filter(debate=debate).order_by("seq"))
+    start = events[0].created_at
+    for event in events:
+        if event.type in ("turn.delta",):
+            continue
+        offset = (event.created_at - start).total_seconds() * 1000
+        payload = event.payload
+        detail = " ".join(
+            str(payload[k])
+            for k in ("stage", "round", "label", "latency_ms")
+            if payload.get(k) is not None
+        )
+        print(f"    {offset:8.1f} ms  {event.type:20} {detail}")
+
+
+if __name__ == "__main__":
+    main()
