@@ -108,6 +108,7 @@ class DebatePipeline:
             result = StageResult(Next.FAIL, "internal_error", f"{type(exc).__name__}: {exc}")
         finally:
             beat.cancel()
+            await self.gateway.aclose()
         status, reason = _status_for(result)
         await db(debate_finalize)(
             debate_id=debate_id,

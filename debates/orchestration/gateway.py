@@ -55,6 +55,24 @@ class Gateway:
         self._providers = providers
         self._retry = retry
         self._sleep = sleep
+        self._used: dict[str, Provider] = {}
+
+    def _provider(self, name: str) -> Provider:
+        provider = self._used.get(name)
+        if provider is None:
+            provider = self._used[name] = self._providers(name)
+        return provider
+
+    async def aclose(self) -> None:
+        """Close the connections this run's event loop opened (SDK clients are per loop)."""
+        for provider in self._used.values():
+            close = getattr(provider, "aclose", None)
+            if close is not None:
+                try:
+                    await close()
+                except Exception:  # noqa: BLE001  (closing must not fail a finished debate)
+                    logger.warning("provider_close_failed", provider=provider.name)
+        self._used.clear()
 
     async def _guarded(
         self, model: ModelRef, attempt: Callable[[Provider], Awaitable[Completion]]
@@ -68,7 +86,7 @@ class Gateway:
             ) from exc
         started = time.monotonic()
         try:
-            completion = await attempt(self._providers(model.provider))
+            completion = await attempt(self._provider(model.provider))
         except ProviderError as exc:
             if not isinstance(exc, _CALLER_FAULTS):
                 await sync_to_async(breaker_record)(
