@@ -26,7 +26,12 @@ from debates.providers.base import (
     estimate_input_tokens,
     estimate_tokens,
 )
-from debates.providers.registry import PROVIDER_NAMES, build_provider, clear_provider_cache
+from debates.providers.registry import (
+    PROVIDER_NAMES,
+    build_provider,
+    clear_provider_cache,
+    close_providers,
+)
 from debates.providers.retry import call_with_retry, stream_with_retry
 
 __all__ = [
@@ -51,6 +56,7 @@ __all__ = [
     "build_provider",
     "call_with_retry",
     "clear_provider_cache",
+    "close_providers",
     "cost_usd",
     "estimate_input_tokens",
     "estimate_tokens",

@@ -7,7 +7,7 @@ import asyncio
 import json
 import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -117,3 +117,13 @@ class PerLoop[T]:
             client = self._factory()
             self._clients[loop] = client
         return client
+
+    async def aclose(self, close: Callable[[T], Awaitable[None]]) -> None:
+        """Close and forget the running loop's client, if it made one.
+
+        Call before the loop ends (e.g. at the end of the worker's `asyncio.run`): a pool left
+        open is only reclaimed by the garbage collector, with ResourceWarnings.
+        """
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await close(client)

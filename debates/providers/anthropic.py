@@ -8,6 +8,7 @@ seat's temperature only affects the other providers. SDK retries are off (`max_r
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,11 +19,9 @@ from debates.providers._common import (
     Deadline,
     PerLoop,
     Stopwatch,
+    known,
     map_common_error,
     parse_retry_after,
-)
-from debates.providers._common import (
-    known as _known,
 )
 from debates.providers.base import (
     AuthenticationFailed,
@@ -59,6 +58,10 @@ class AnthropicProvider:
             lambda: anthropic.AsyncAnthropic(api_key=api_key, base_url=self.base_url, max_retries=0)
         )
 
+    async def aclose(self) -> None:
+        """Close this event loop's connections (see `_common.PerLoop.aclose`)."""
+        await self._clients.aclose(lambda client: client.close())
+
     def __repr__(self) -> str:
         return f"AnthropicProvider(base_url={self.base_url!r})"
 
@@ -77,7 +80,9 @@ class AnthropicProvider:
         watch = Stopwatch()
         client = self._clients.get()
         try:
-            message: object = await client.messages.create(**self._params(request))
+            # The SDK's timeout bounds each network read; this bounds the whole call.
+            async with asyncio.timeout(request.timeout_s):
+                message: object = await client.messages.create(**self._params(request))
         except Exception as exc:
             raise self._map_error(exc, request.model) from exc
         if not isinstance(message, AnthropicMessage):
@@ -162,7 +167,7 @@ class AnthropicProvider:
             input_tokens=input_tokens
             if input_tokens is not None
             else estimate_input_tokens(request),
-            output_tokens=_known(output_tokens, estimate_tokens(text)),
+            output_tokens=known(output_tokens, estimate_tokens(text)),
             latency_ms=watch.elapsed_ms(),
             finish_reason=self._finish(stop_reason, request.model),
             model=model,

@@ -8,6 +8,7 @@ tokens counted as output (Gemini bills them so).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -16,8 +17,14 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types as genai_types
 
-from debates.providers._common import Deadline, Stopwatch, map_common_error, parse_retry_after
-from debates.providers._common import known as _known
+from debates.providers._common import (
+    Deadline,
+    PerLoop,
+    Stopwatch,
+    known,
+    map_common_error,
+    parse_retry_after,
+)
 from debates.providers.base import (
     AuthenticationFailed,
     BadRequest,
@@ -62,16 +69,23 @@ class GeminiProvider:
     ) -> None:
         self.base_url = base_url or GEMINI_BASE_URL
         # Everything explicit so GOOGLE_* environment variables cannot switch backend, version
-        # or key. The SDK keeps one connection pool per event loop on its own.
-        self._client = genai.Client(
-            vertexai=False,
-            api_key=api_key,
-            http_options=genai_types.HttpOptions(
-                base_url=self.base_url,
-                api_version=api_version,
-                retry_options=genai_types.HttpRetryOptions(attempts=1),
-            ),
+        # or key. One client per loop like the other adapters, so `aclose` can release one
+        # loop's pool without closing the client for everyone.
+        self._clients: PerLoop[genai.Client] = PerLoop(
+            lambda: genai.Client(
+                vertexai=False,
+                api_key=api_key,
+                http_options=genai_types.HttpOptions(
+                    base_url=self.base_url,
+                    api_version=api_version,
+                    retry_options=genai_types.HttpRetryOptions(attempts=1),
+                ),
+            )
         )
+
+    async def aclose(self) -> None:
+        """Close this event loop's connections (see `_common.PerLoop.aclose`)."""
+        await self._clients.aclose(lambda client: client.aio.aclose())
 
     def __repr__(self) -> str:
         return f"GeminiProvider(base_url={self.base_url!r})"
@@ -96,7 +110,10 @@ class GeminiProvider:
     async def complete(self, request: CompletionRequest) -> Completion:
         watch = Stopwatch()
         try:
-            response = await self._client.aio.models.generate_content(**self._call(request))
+            models = self._clients.get().aio.models
+            # The SDK's timeout bounds each network read; this bounds the whole call.
+            async with asyncio.timeout(request.timeout_s):
+                response = await models.generate_content(**self._call(request))
         except Exception as exc:
             raise self._map_error(exc, request.model) from exc
         self._check_blocked(response, request.model)
@@ -110,7 +127,7 @@ class GeminiProvider:
             input_tokens=input_tokens
             if input_tokens is not None
             else estimate_input_tokens(request),
-            output_tokens=_known(output_tokens, estimate_tokens(text)),
+            output_tokens=known(output_tokens, estimate_tokens(text)),
             latency_ms=watch.elapsed_ms(),
             finish_reason=self._finish(_finish_name(candidate), request.model),
             model=response.model_version or request.model,
@@ -122,7 +139,9 @@ class GeminiProvider:
         watch = Stopwatch()
         deadline = Deadline(request.timeout_s)
         try:
-            chunks = await self._client.aio.models.generate_content_stream(**self._call(request))
+            chunks = await self._clients.get().aio.models.generate_content_stream(
+                **self._call(request)
+            )
         except Exception as exc:
             raise self._map_error(exc, request.model) from exc
 
@@ -169,7 +188,7 @@ class GeminiProvider:
             input_tokens=input_tokens
             if input_tokens is not None
             else estimate_input_tokens(request),
-            output_tokens=_known(output_tokens, estimate_tokens(text)),
+            output_tokens=known(output_tokens, estimate_tokens(text)),
             latency_ms=watch.elapsed_ms(),
             finish_reason=self._finish(finish, request.model),
             model=model,

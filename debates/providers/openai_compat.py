@@ -8,6 +8,7 @@ counted in one place.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal
 
@@ -18,11 +19,9 @@ from debates.providers._common import (
     Deadline,
     PerLoop,
     Stopwatch,
+    known,
     map_common_error,
     parse_retry_after,
-)
-from debates.providers._common import (
-    known as _known,
 )
 from debates.providers.base import (
     AuthenticationFailed,
@@ -80,6 +79,10 @@ class OpenAICompatProvider:
             )
         )
 
+    async def aclose(self) -> None:
+        """Close this event loop's connections (see `_common.PerLoop.aclose`)."""
+        await self._clients.aclose(lambda client: client.close())
+
     def __repr__(self) -> str:
         return f"OpenAICompatProvider(name={self.name!r}, base_url={self.base_url!r})"
 
@@ -105,7 +108,9 @@ class OpenAICompatProvider:
         watch = Stopwatch()
         client = self._clients.get()
         try:
-            response: object = await client.chat.completions.create(**self._params(request))
+            # The SDK's timeout bounds each network read; this bounds the whole call.
+            async with asyncio.timeout(request.timeout_s):
+                response: object = await client.chat.completions.create(**self._params(request))
         except Exception as exc:
             raise self._map_error(exc, request.model) from exc
         if not isinstance(response, ChatCompletion):
@@ -193,7 +198,7 @@ class OpenAICompatProvider:
             input_tokens=input_tokens
             if input_tokens is not None
             else estimate_input_tokens(request),
-            output_tokens=_known(output_tokens, estimate_tokens(text)),
+            output_tokens=known(output_tokens, estimate_tokens(text)),
             latency_ms=watch.elapsed_ms(),
             finish_reason=self._finish(finish_raw, request.model),
             model=model,

@@ -77,6 +77,18 @@ def _dumps(payload: dict[str, Any]) -> str:
     return json.dumps(payload, ensure_ascii=False)
 
 
+def _capitalize(text: str, language: str) -> str:
+    """Upper-case the first letter, past any leading markup ("*çalışma* ..." -> "*Çalışma* ...")."""
+    for index, char in enumerate(text):
+        if char.isalpha():
+            if language == "tr" and char in "iı":
+                upper = "İ" if char == "i" else "I"  # Turkish keeps the dot: i -> İ, ı -> I
+            else:
+                upper = char.upper()
+            return text[:index] + upper + text[index + 1 :]
+    return text
+
+
 class _Writer:
     def __init__(self, prompt: DemoPrompt, book: Phrasebook, rng: random.Random) -> None:
         self.prompt = prompt
@@ -103,8 +115,7 @@ class _Writer:
         return self.rng.choice(others)
 
     def fill(self, template: str) -> str:
-        text = template.format(**self.values)
-        return text[:1].upper() + text[1:]
+        return _capitalize(template.format(**self.values), self.prompt.language)
 
     # --- seat turns --------------------------------------------------------------------------
 

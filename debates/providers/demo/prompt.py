@@ -8,8 +8,9 @@ Conventions shared with the prompt builders (all optional; defaults in brackets)
 - `[lang:tr|en]` anywhere overrides language detection;
 - the question inside `<question>...</question>`, else on a "Question:" / "Soru:" line, else
   the first user message;
-- "Seat A", "Seat B"... in user messages are the seats to answer or score; a label in the system
-  prompt ("You are Seat B") is the speaker's own.
+- `[lang:tr|en]` aside, "Write in Turkish" / "in English" in a system message names the language;
+- "Seat A", "Seat B"... in user messages are the seats to answer or score (a "Seats to score:"
+  line, when present, is the exact list); "You are Seat B" anywhere names the speaker's own.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ _TAG = re.compile(r"\[(?:task|role|round|lang|stage|seat):[^\]]*\]", re.IGNORECA
 _QUESTION_BLOCK = re.compile(r"<question>(.*?)</question>", re.IGNORECASE | re.DOTALL)
 _QUESTION_LINE = re.compile(r"^\s*(?:question|soru)\s*:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 _SEAT = re.compile(r"\bSeat [A-Z]\b")
+_OWN_SEAT = re.compile(r"\bYou are (Seat [A-Z])\b")
+_SEATS_TO_SCORE = re.compile(r"^Seats to score:(.*)$", re.MULTILINE)
+_LANGUAGE_NAME = re.compile(r"\bin (Turkish|English)\b", re.IGNORECASE)
 _APOSTROPHES = "'\u2019"
 _WORD = re.compile(rf"[^\W\d_][\w{_APOSTROPHES}-]*")
 
@@ -103,8 +107,11 @@ def read_prompt(model: str, messages: Sequence[Message]) -> DemoPrompt:
     task_match = _TASK.search(system) or _TASK.search(everything)
     task: Task = task_match.group(1).lower() if task_match else "turn"  # type: ignore[assignment]
     question = _question(users)
-    own = _SEAT.search(system)
-    language = _language(everything, question or user_text)
+    own = _OWN_SEAT.search(everything) or _SEAT.search(system)
+    own_seat = own.group(own.lastindex or 0) if own else None
+    to_score = _SEATS_TO_SCORE.search(user_text)
+    seats = _SEAT.findall(to_score.group(1) if to_score else user_text)
+    language = _language(everything, system, question or user_text)
     return DemoPrompt(
         task=task,
         role=_role(system, task, model),
@@ -112,8 +119,8 @@ def read_prompt(model: str, messages: Sequence[Message]) -> DemoPrompt:
         language=language,
         question=question,
         terms=key_terms(question, language),
-        seats=tuple(dict.fromkeys(_SEAT.findall(user_text))),
-        own_seat=own.group(0) if own else None,
+        seats=tuple(dict.fromkeys(seats)),
+        own_seat=own_seat,
     )
 
 
@@ -158,10 +165,13 @@ def _clean(text: str) -> str:
     return _TAG.sub("", text).strip()
 
 
-def _language(everything: str, sample: str) -> Language:
+def _language(everything: str, system: str, sample: str) -> Language:
     tag = _LANG.search(everything)
     if tag:
         return "tr" if tag.group(1).lower() == "tr" else "en"
+    named = _LANGUAGE_NAME.search(system)
+    if named:
+        return "tr" if named.group(1).lower() == "turkish" else "en"
     if any(ch in _TURKISH_LETTERS for ch in sample):
         return "tr"
     words = [w.casefold() for w in _WORD.findall(sample)]
@@ -179,8 +189,11 @@ def key_terms(question: str, language: Language = "en", limit: int = 3) -> tuple
     seen: set[str] = set()
     for index, match in enumerate(_WORD.finditer(question)):
         # "İstanbul'da", "company's": the name is what comes before the apostrophe.
-        word = re.split(f"[{_APOSTROPHES}]", match.group(0))[0].strip("-")
-        if language == "tr":
+        raw = match.group(0)
+        word = re.split(f"[{_APOSTROPHES}]", raw)[0].strip("-")
+        # Turkish marks a suffix on a name with an apostrophe: "İstanbul'da" is a name.
+        named = language == "tr" and word != raw.strip("-")
+        if language == "tr" and not named:
             if word.casefold().endswith(_TURKISH_VERB_ENDINGS):
                 continue
             word = _turkish_stem(word)
@@ -188,9 +201,9 @@ def key_terms(question: str, language: Language = "en", limit: int = 3) -> tuple
         if len(word) < 4 or folded in _STOPWORDS or folded in seen:
             continue
         seen.add(folded)
-        proper = index > 0 and word[0].isupper()
-        if index == 0 and word[1:].islower():
-            # A sentence-initial capital is grammar, not a name: "Ekonomi ..." -> "ekonomi".
+        proper = (index > 0 or named) and word[0].isupper()
+        if index == 0 and not named and word[1:].islower():
+            # A sentence-initial capital is usually grammar: "Ekonomi ..." -> "ekonomi".
             word = _lower_first(word, language)
         score = (2 if proper else 0) + (1 if len(word) >= 7 else 0)
         candidates.append((-score, index, word))

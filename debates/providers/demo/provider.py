@@ -50,6 +50,9 @@ class DemoProvider:
         )
         self._sleep = sleep
 
+    async def aclose(self) -> None:
+        """Nothing to release; here so every provider can be closed alike."""
+
     def __repr__(self) -> str:
         return f"DemoProvider(tokens_per_second={self.tokens_per_second})"
 

@@ -1,0 +1,1 @@
+"""Benchmarks and the tools they need (the fake provider server lives in bench.fakellm)."""

@@ -1,0 +1,112 @@
+"""OpenAICompatProvider details the fake server cannot provoke: request shape and the mapping
+of every status code and finish reason."""
+
+from __future__ import annotations
+
+import httpx2
+import openai
+import pytest
+
+from debates.providers.base import (
+    AuthenticationFailed,
+    BadRequest,
+    ContentFiltered,
+    MalformedResponse,
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+)
+from debates.providers.openai_compat import OpenAICompatProvider
+from debates.providers.tests.conftest import turn_request
+
+
+@pytest.fixture
+def provider() -> OpenAICompatProvider:
+    return OpenAICompatProvider("openrouter", "sk-or", "https://openrouter.ai/api/v1")
+
+
+def status_error(
+    status: int, body: object, headers: dict[str, str] | None = None
+) -> openai.APIStatusError:
+    request = httpx2.Request("POST", "https://openrouter.ai/api/v1/chat/completions")
+    response = httpx2.Response(status, request=request, headers=headers or {})
+    return openai.APIStatusError(f"Error code: {status}", response=response, body=body)
+
+
+def test_request_carries_the_call_settings(provider: OpenAICompatProvider) -> None:
+    params = provider._params(turn_request(response_format_json=True, max_output_tokens=321))
+
+    assert params["model"] == "fake-model"
+    assert params["messages"][0]["role"] == "system"
+    assert params["temperature"] == 0.7
+    assert params["max_tokens"] == 321
+    assert params["timeout"] == 5.0
+    assert params["response_format"] == {"type": "json_object"}
+
+
+def test_openai_itself_gets_max_completion_tokens() -> None:
+    params = OpenAICompatProvider("openai", "sk")._params(turn_request())
+
+    assert "max_completion_tokens" in params
+    assert "max_tokens" not in params
+    assert "response_format" not in params
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (429, {"error": {"message": "slow down"}}, RateLimited),
+        (401, {"error": {"message": "bad key"}}, AuthenticationFailed),
+        (403, {"error": {"message": "region"}}, AuthenticationFailed),
+        (400, {"error": {"message": "bad", "code": "invalid_value"}}, BadRequest),
+        (400, {"error": {"message": "filtered", "code": "content_filter"}}, ContentFiltered),
+        (404, {"error": {"message": "no such model"}}, BadRequest),
+        (408, {"error": {"message": "timeout"}}, ProviderTimeout),
+        (409, {"error": {"message": "lock"}}, ProviderUnavailable),
+        (422, {"error": {"message": "unprocessable"}}, BadRequest),
+        (500, {"error": {"message": "oops"}}, ProviderUnavailable),
+        (502, "<html>bad gateway</html>", ProviderUnavailable),
+        (503, {"error": {"message": "overloaded"}}, ProviderUnavailable),
+    ],
+)
+def test_status_codes_map_to_typed_errors(
+    provider: OpenAICompatProvider, status: int, body: object, error: type[ProviderError]
+) -> None:
+    mapped = provider._map_error(status_error(status, body), "m")
+
+    assert type(mapped) is error
+    assert mapped.provider == "openrouter"
+
+
+def test_rate_limit_reads_retry_after_as_an_http_date(provider: OpenAICompatProvider) -> None:
+    mapped = provider._map_error(
+        status_error(429, {}, {"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}), "m"
+    )
+
+    assert isinstance(mapped, RateLimited)
+    assert mapped.retry_after_s == 0.0  # a date in the past means "now"
+
+
+def test_error_event_inside_a_stream_is_retryable(provider: OpenAICompatProvider) -> None:
+    request = httpx2.Request("POST", "https://openrouter.ai/api/v1/chat/completions")
+    error = openai.APIError("upstream overloaded", request, body={"message": "overloaded"})
+
+    assert type(provider._map_error(error, "m")) is ProviderUnavailable
+
+
+def test_content_filter_finish_is_an_error(provider: OpenAICompatProvider) -> None:
+    with pytest.raises(ContentFiltered):
+        provider._finish("content_filter", "m")
+    assert provider._finish("length", "m") == "length"
+    assert provider._finish("tool_calls", "m") == "stop"
+    assert provider._finish(None, "m") == "stop"
+
+
+def test_undecodable_body_is_malformed(provider: OpenAICompatProvider) -> None:
+    assert type(provider._map_error(ValueError("bad json"), "m")) is MalformedResponse
+
+
+def test_unknown_exceptions_are_not_disguised(provider: OpenAICompatProvider) -> None:
+    with pytest.raises(KeyError):
+        provider._map_error(KeyError("bug"), "m")
