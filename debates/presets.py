@@ -33,7 +33,7 @@ PRESETS: dict[str, Preset] = {
             _("A proponent, a skeptic and a pragmatist: the classic three-way check."),
             (
                 PresetSeat("proponent", ("openai:gpt-5-mini", "demo:demo-sage"), 0.7),
-                PresetSeat("skeptic", ("anthropic:claude-sonnet-4-5", "demo:demo-skeptic"), 0.5),
+                PresetSeat("skeptic", ("anthropic:claude-sonnet-4-6", "demo:demo-skeptic"), 0.5),
                 PresetSeat("pragmatist", ("gemini:gemini-2.5-flash", "demo:demo-pragmatist"), 0.5),
             ),
         ),
@@ -43,7 +43,7 @@ PRESETS: dict[str, Preset] = {
             _("Four seats from four providers, so no single vendor's blind spots dominate."),
             (
                 PresetSeat("proponent", ("openai:gpt-5", "demo:demo-sage"), 0.7),
-                PresetSeat("skeptic", ("anthropic:claude-opus-4-1", "demo:demo-skeptic"), 0.5),
+                PresetSeat("skeptic", ("anthropic:claude-opus-4-6", "demo:demo-skeptic"), 0.5),
                 PresetSeat("researcher", ("gemini:gemini-2.5-pro", "demo:demo-scout"), 0.4),
                 PresetSeat(
                     "devils_advocate",
@@ -57,7 +57,7 @@ PRESETS: dict[str, Preset] = {
             _("Risk heavy"),
             _("Two skeptics and a fact-checker against one proponent: for costly decisions."),
             (
-                PresetSeat("skeptic", ("anthropic:claude-sonnet-4-5", "demo:demo-skeptic"), 0.4),
+                PresetSeat("skeptic", ("anthropic:claude-sonnet-4-6", "demo:demo-skeptic"), 0.4),
                 PresetSeat("skeptic", ("openai:gpt-5-mini", "demo:demo-pragmatist"), 0.4),
                 PresetSeat("researcher", ("gemini:gemini-2.5-pro", "demo:demo-scout"), 0.3),
                 PresetSeat("proponent", ("openai:gpt-4.1", "demo:demo-sage"), 0.7),

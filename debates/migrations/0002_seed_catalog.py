@@ -1,5 +1,6 @@
-"""Seed the model catalog. Prices are USD per 1M tokens as published by each provider in
-late 2025; staff keep them current in admin (this migration never overwrites edits)."""
+"""Seed the model catalog: models the installed SDKs know and do not mark deprecated. Prices
+are USD per 1M tokens as last published; staff keep them current in admin (this migration
+never overwrites edits)."""
 
 from decimal import Decimal
 
@@ -11,8 +12,8 @@ CATALOG = [
     ("openai", "gpt-5-mini", "GPT-5 mini", "standard", "0.25", "2.00", 400_000),
     ("openai", "gpt-4.1", "GPT-4.1", "advanced", "2.00", "8.00", 1_047_576),
     ("openai", "gpt-4.1-mini", "GPT-4.1 mini", "standard", "0.40", "1.60", 1_047_576),
-    ("anthropic", "claude-opus-4-1", "Claude Opus 4.1", "advanced", "15.00", "75.00", 200_000),
-    ("anthropic", "claude-sonnet-4-5", "Claude Sonnet 4.5", "advanced", "3.00", "15.00", 200_000),
+    ("anthropic", "claude-opus-4-6", "Claude Opus 4.6", "advanced", "5.00", "25.00", 200_000),
+    ("anthropic", "claude-sonnet-4-6", "Claude Sonnet 4.6", "advanced", "3.00", "15.00", 200_000),
     ("anthropic", "claude-haiku-4-5", "Claude Haiku 4.5", "standard", "1.00", "5.00", 200_000),
     ("gemini", "gemini-2.5-pro", "Gemini 2.5 Pro", "advanced", "1.25", "10.00", 1_048_576),
     ("gemini", "gemini-2.5-flash", "Gemini 2.5 Flash", "standard", "0.30", "2.50", 1_048_576),

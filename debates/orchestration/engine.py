@@ -47,6 +47,7 @@ def provider_for_settings(name: str) -> Provider:
         name,
         settings.PROVIDER_CREDENTIALS,
         compat_base_url=settings.OPENAI_COMPAT_BASE_URL,
+        compat_api_key=settings.OPENAI_COMPAT_API_KEY,
     )
 
 

@@ -127,7 +127,7 @@ def test_create_detects_a_turkish_question(owner: User) -> None:
             },
             "seats",
         ),
-        ({"judges": ["anthropic:claude-opus-4-1"]}, "judges"),
+        ({"judges": ["anthropic:claude-opus-4-6"]}, "judges"),
         ({"chair": "demo:unknown"}, "chair"),
         ({"category": "astrology"}, "category"),
         ({"cost_cap_usd": Decimal(0)}, "cost_cap_usd"),
@@ -161,7 +161,7 @@ def test_preset_picks_the_first_available_model_of_each_seat(settings: Any) -> N
         "demo:demo-pragmatist",
     ]
     settings.LLM_PROVIDERS = ["demo", "anthropic"]
-    assert seats_from_preset("balanced-trio")[1].model == "anthropic:claude-sonnet-4-5"
+    assert seats_from_preset("balanced-trio")[1].model == "anthropic:claude-sonnet-4-6"
 
 
 def test_unknown_preset_is_a_validation_error() -> None:
