@@ -7,6 +7,7 @@ from django.tasks import task
 
 from debates.orchestration.engine import DebatePipeline
 from debates.services.creation import debate_recover_stale
+from debates.services.ratings import ratings_refit_all, ratings_update_for_debate
 
 
 @task()
@@ -19,3 +20,15 @@ def run_debate(debate_id: str) -> str | None:
 @task()
 def recover_stale_debates() -> list[str]:
     return [str(debate_id) for debate_id in debate_recover_stale()]
+
+
+@task()
+def update_ratings(debate_id: str) -> int:
+    """Refit the rating scopes a finished debate touches (enqueued by finalization)."""
+    return ratings_update_for_debate(debate_id=UUID(debate_id))
+
+
+@task()
+def refit_ratings() -> int:
+    """Recompute every rating scope of every board (hourly, by the worker; admin action)."""
+    return ratings_refit_all()

@@ -1,10 +1,12 @@
 """The task worker of `make run`: django-tasks-db's db_worker, plus crash recovery.
 
 On start, and then every DEBATE_STALE_SECONDS, debates whose runner stopped beating (its
-worker died) are enqueued again, so they resume from their last completed turn.
+worker died) are enqueued again, so they resume from their last completed turn. Every
+RATINGS_REFIT_SECONDS the same thread enqueues a full refit of the model ratings.
 """
 
 import threading
+import time
 from typing import Any
 
 import structlog
@@ -13,14 +15,23 @@ from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from debates.services.creation import debate_recover_stale
+from debates.tasks import refit_ratings
 
 logger = structlog.get_logger(__name__)
 
+# Each debate already refits the scopes it touches; the hourly refit is a safety net (debates
+# made public or private, deleted teams).
+RATINGS_REFIT_SECONDS = 3600
+
 
 def _recover_forever(stop: threading.Event) -> None:
+    last_refit = time.monotonic()
     while not stop.wait(settings.DEBATE_STALE_SECONDS):
         try:
             debate_recover_stale()
+            if time.monotonic() - last_refit >= RATINGS_REFIT_SECONDS:
+                last_refit = time.monotonic()
+                refit_ratings.enqueue()
         except Exception:  # recovery must outlive a passing database error
             logger.exception("debate_recovery_failed")
         finally:
