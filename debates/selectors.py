@@ -1,19 +1,25 @@
 """Reads of the debates app. Access checks live here: someone else's debate is NotFound."""
 
+from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
-from consultation.exceptions import NotFound
+from consultation.exceptions import NotAuthenticated, NotFound
 from debates.models import (
+    FINISHED_STATUSES,
     Debate,
     DebateEvent,
     Judgment,
     JudgmentStatus,
     LLMModel,
+    Role,
     Seat,
     SeatStatus,
     Turn,
@@ -82,8 +88,62 @@ def debate_get_for_user(*, user: User, debate_id: UUID | str) -> Debate:
         raise NotFound(_("Debate not found.")) from exc
 
 
+def debate_get_for_viewer(
+    *, user: AbstractBaseUser | AnonymousUser, debate_id: UUID | str
+) -> tuple[Debate, bool]:
+    """A debate this visitor may watch, and whether they take part in it (its creator, or its
+    team once shared: they may cancel it). Anyone, signed in or not, may watch a public debate
+    read-only. Otherwise an anonymous visitor is NotAuthenticated and a signed-in one gets
+    NotFound, whether or not the debate exists."""
+    if isinstance(user, User):
+        try:
+            return debate_get_for_user(user=user, debate_id=debate_id), True
+        except NotFound:
+            pass
+    try:
+        debate = (
+            Debate.objects.select_related("team", "created_by", "chair_model")
+            .prefetch_related(
+                Prefetch("seats", queryset=Seat.objects.select_related("llm_model")),
+                Prefetch("turns", queryset=Turn.objects.select_related("seat")),
+            )
+            .get(pk=debate_id, is_public=True)
+        )
+    except (Debate.DoesNotExist, ValueError) as exc:
+        if isinstance(user, User):
+            raise NotFound(_("Debate not found.")) from exc
+        raise NotAuthenticated from exc
+    return debate, False
+
+
 def debate_events_after(*, debate: Debate, after: int, limit: int = 1000) -> list[DebateEvent]:
     return list(DebateEvent.objects.filter(debate=debate, seq__gt=after).order_by("seq")[:limit])
+
+
+def debate_event_messages(
+    *, debate_id: UUID | str, after: int, upto: int | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Events after `after` (up to `upto`, at most `limit`), oldest first, as sent to browsers."""
+    events = DebateEvent.objects.filter(debate_id=debate_id, seq__gt=after)
+    if upto is not None:
+        events = events.filter(seq__lte=upto)
+    return [event.as_message() for event in events.order_by("seq")[:limit]]
+
+
+def debate_event_log(*, debate_id: UUID | str) -> list[dict[str, Any]]:
+    """The whole log, oldest first, as sent to browsers (the live page and replay embed it)."""
+    return [
+        event.as_message()
+        for event in DebateEvent.objects.filter(debate_id=debate_id).order_by("seq")
+    ]
+
+
+def debate_log_position(*, debate_id: UUID | str) -> tuple[int, bool] | None:
+    """The debate's last seq and whether it has finished; None when it no longer exists."""
+    row = Debate.objects.filter(pk=debate_id).values_list("last_seq", "status").first()
+    if row is None:
+        return None
+    return row[0], row[1] in FINISHED_STATUSES
 
 
 def debate_load_state(*, debate_id: UUID) -> DebateState:
@@ -168,3 +228,117 @@ def model_list_with_health() -> list[dict[str, object]]:
         }
         for model in LLMModel.objects.filter(enabled=True)
     ]
+
+
+# --- Web pages: list, detail, dashboard, public link -------------------------------------------
+
+LIST_TABS = ("mine", "team")
+
+
+def debate_search(
+    *, team: Team, user: User, tab: str = "mine", status: str = "", query: str = ""
+) -> QuerySet[Debate]:
+    """The active team's debates for the list page, newest first: "mine" are the ones `user`
+    started there, "team" the ones shared with the team (by anyone, `user` included)."""
+    debates = debate_list_for_team(team=team, user=user)
+    debates = (
+        debates.filter(shared_with_team=True) if tab == "team" else debates.filter(created_by=user)
+    )
+    if status:
+        debates = debates.filter(status=status)
+    if query:
+        debates = debates.filter(question__icontains=query)
+    return debates
+
+
+def debate_list_recent(*, team: Team, user: User, limit: int = 5) -> list[Debate]:
+    """The newest debates of the active team that `user` may see."""
+    return list(debate_list_for_team(team=team, user=user)[:limit])
+
+
+def _debate_detail_queryset() -> QuerySet[Debate]:
+    return Debate.objects.select_related("team", "created_by", "chair_model").prefetch_related(
+        Prefetch("seats", queryset=Seat.objects.select_related("llm_model")),
+        "judge_models",
+        Prefetch("turns", queryset=Turn.objects.select_related("seat")),
+        Prefetch("judgments", queryset=Judgment.objects.select_related("judge_model", "seat")),
+    )
+
+
+def debate_get_public(*, debate_id: UUID | str) -> Debate:
+    """A debate whose read-only link is open; NotFound otherwise, to anyone."""
+    try:
+        return _debate_detail_queryset().get(pk=debate_id, is_public=True)
+    except (Debate.DoesNotExist, ValueError) as exc:
+        raise NotFound(_("Debate not found.")) from exc
+
+
+@dataclass(frozen=True)
+class TranscriptRound:
+    number: int  # 0 is the opening, 1..N the rebuttals
+    turns: list[Turn]
+
+
+def debate_transcript(*, debate: Debate) -> list[TranscriptRound]:
+    """The turns of a debate fetched by a detail selector, by round then seat; each turn's
+    `seat` is the prefetched seat, with its model."""
+    seats = {seat.pk: seat for seat in debate.seats.all()}
+    rounds: dict[int, list[Turn]] = {}
+    for turn in sorted(debate.turns.all(), key=lambda t: (t.round, seats[t.seat_id].position)):
+        turn.seat = seats[turn.seat_id]
+        rounds.setdefault(turn.round, []).append(turn)
+    return [TranscriptRound(number, turns) for number, turns in sorted(rounds.items())]
+
+
+@dataclass(frozen=True)
+class SeatJudgments:
+    seat: Seat
+    judgments: list[Judgment]
+
+
+def debate_judgments_by_seat(*, debate: Debate) -> list[SeatJudgments]:
+    """Each seat that was judged, with its judgments (one per judge)."""
+    seats = {seat.pk: seat for seat in debate.seats.all()}
+    by_seat: dict[int, list[Judgment]] = {}
+    for judgment in debate.judgments.all():
+        by_seat.setdefault(judgment.seat_id, []).append(judgment)
+    return [
+        SeatJudgments(seats[seat_id], judgments)
+        for seat_id, judgments in sorted(by_seat.items(), key=lambda kv: seats[kv[0]].position)
+    ]
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    rank: int | None
+    label: str
+    role: str
+    model: str
+    model_name: str
+    mean: float | None
+    judgments: int
+    failed: bool
+
+    @property
+    def role_label(self) -> str:
+        return str(Role(self.role).label) if self.role in Role.values else self.role
+
+
+def debate_scoreboard(*, debate: Debate) -> list[ScoreRow]:
+    """The finished debate's scoreboard (stored on the debate), typed for templates."""
+    rows = []
+    for row in debate.scoreboard or []:
+        mean = row.get("mean")
+        rows.append(
+            ScoreRow(
+                rank=row.get("rank"),
+                label=str(row.get("label", "")),
+                role=str(row.get("role", "")),
+                model=str(row.get("model", "")),
+                model_name=str(row.get("model_name") or row.get("model", "")),
+                mean=float(mean) if isinstance(mean, int | float) else None,
+                judgments=int(row.get("judgments") or 0),
+                failed=row.get("status") == SeatStatus.FAILED,
+            )
+        )
+    return rows

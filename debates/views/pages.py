@@ -1,3 +1,353 @@
-from django.urls import URLPattern
+"""Debate pages: the dashboard, the demo path, a new debate (panel builder and live estimate),
+the list, the detail with its exports and sharing, and the public read-only link.
 
-urlpatterns: list[URLPattern] = []
+Thin: parse, call one service or selector, render. AppErrors raised by services become pages
+or messages in consultation.middleware.AppErrorMiddleware.
+"""
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.forms import BaseFormSet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path, reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from accounts.middleware import request_team
+from accounts.models import Team, User
+from accounts.selectors import team_list_for_user
+from consultation.exceptions import ValidationFailed
+from debates import selectors
+from debates.api import DebateDetailOutput
+from debates.forms import (
+    DebateFilterForm,
+    DebateForm,
+    Draft,
+    PanelChange,
+    SeatForm,
+    initial_panel,
+    panel_change,
+    read_draft,
+    seat_formset,
+    seat_inputs,
+)
+from debates.models import Debate
+from debates.presets import PRESETS
+from debates.services.creation import debate_create
+from debates.services.demo import debate_create_demo, sample_question
+from debates.services.estimates import (
+    DebateEstimate,
+    DebateLimits,
+    debate_estimate,
+    debate_limits_for_team,
+)
+from debates.services.exports import debate_markdown, failure_text, round_title
+from debates.services.sharing import debate_set_public, debate_share
+
+PAGE_SIZE = 20
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _workspace(request: HttpRequest) -> tuple[User, Team]:
+    """The signed-in user and their active team, resolved before anything reads the profile."""
+    user = _user(request)
+    team = request_team(request)
+    assert team is not None
+    return user, team
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    """An htmx request for a fragment (not a history restore, which wants the whole page)."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def live_url(debate_id: UUID) -> str:
+    return reverse("debate-live", args=[debate_id])
+
+
+# --- Dashboard and demo -------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user, team = _workspace(request)
+    return render(
+        request,
+        "debates/dashboard.html",
+        {
+            "recent": selectors.debate_list_recent(team=team, user=user),
+            "presets": list(PRESETS.values()),
+            "teams": team_list_for_user(user=user),
+            "profile": user.profile,
+            "limits": debate_limits_for_team(team=team),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def debate_demo(request: HttpRequest) -> HttpResponse:
+    """GET: the sample question and a start button (where sign-up lands); POST: start it."""
+    user, team = _workspace(request)
+    if request.method == "POST":
+        sample = request.POST.get("sample", "")
+        debate = debate_create_demo(
+            user=user, team=team, sample=int(sample) if sample.isdigit() else None
+        )
+        return redirect(live_url(debate.pk))
+    index, sample_ = sample_question()
+    return render(request, "debates/demo.html", {"sample": sample_, "sample_index": index})
+
+
+# --- New debate ---------------------------------------------------------------------------
+
+
+def _new_debate_context(
+    limits: DebateLimits,
+    form: DebateForm,
+    formset: BaseFormSet[SeatForm],
+    change: PanelChange,
+    estimate: DebateEstimate | None,
+) -> dict[str, object]:
+    return {
+        "form": form,
+        "seats": formset,
+        "panel_errors": change.errors,
+        "active_preset": change.preset,
+        "presets": list(PRESETS.values()),
+        "limits": limits,
+        "estimate": estimate,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def debate_new(request: HttpRequest) -> HttpResponse:
+    user, team = _workspace(request)
+    limits = debate_limits_for_team(team=team)
+    models = selectors.model_list_available()
+    if request.method == "POST":
+        form = DebateForm(request.POST, models=models, limits=limits)
+        formset = seat_formset(request.POST, models=models, limits=limits)
+        change = PanelChange(seats=[])
+        if form.is_valid() and formset.is_valid():
+            try:
+                debate = debate_create(
+                    user=user, team=team, seats=seat_inputs(formset), **form.service_arguments()
+                )
+            except ValidationFailed as error:
+                change.errors = form.add_service_errors(error)
+            else:
+                return redirect(live_url(debate.pk))
+        change.errors += [str(e) for e in formset.non_form_errors()]
+        draft = read_draft(request.POST, limits=limits)
+    else:
+        change = initial_panel(request.GET.get("preset"), models=models, limits=limits)
+        form = DebateForm(initial={"rounds": change.rounds or 2}, models=models, limits=limits)
+        formset = seat_formset(initial=change.seats, models=models, limits=limits)
+        draft = Draft(seats=change.seats, rounds=change.rounds or 2)
+    estimate = debate_estimate(
+        seat_models=draft.seat_models,
+        judges=draft.judges,
+        chair=draft.chair,
+        rounds=draft.rounds,
+        question_chars=len(draft.question),
+    )
+    return render(
+        request, "debates/new.html", _new_debate_context(limits, form, formset, change, estimate)
+    )
+
+
+@login_required
+@require_POST
+def debate_new_panel(request: HttpRequest) -> HttpResponse:
+    """htmx: the panel after one builder action (add or remove a seat, apply a preset)."""
+    team = _workspace(request)[1]
+    limits = debate_limits_for_team(team=team)
+    models = selectors.model_list_available()
+    draft = read_draft(request.POST, limits=limits)
+    change = panel_change(draft, request.POST.get("op", ""), models=models, limits=limits)
+    form = DebateForm(
+        initial={"rounds": change.rounds or draft.rounds}, models=models, limits=limits
+    )
+    formset = seat_formset(initial=change.seats, models=models, limits=limits)
+    response = render(
+        request,
+        "debates/partials/panel.html",
+        _new_debate_context(limits, form, formset, change, None),
+    )
+    # The estimate listens for this and asks again.
+    response["HX-Trigger-After-Settle"] = "panel-changed"
+    return response
+
+
+@login_required
+@require_POST
+def debate_new_estimate(request: HttpRequest) -> HttpResponse:
+    """htmx: the cost and duration estimate of the form as it is now."""
+    team = _workspace(request)[1]
+    draft = read_draft(request.POST, limits=debate_limits_for_team(team=team))
+    estimate = debate_estimate(
+        seat_models=draft.seat_models,
+        judges=draft.judges,
+        chair=draft.chair,
+        rounds=draft.rounds,
+        question_chars=len(draft.question),
+    )
+    return render(
+        request,
+        "debates/partials/estimate.html",
+        {"estimate": estimate, "cost_cap": draft.cost_cap},
+    )
+
+
+# --- List ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def debate_list(request: HttpRequest) -> HttpResponse:
+    user, team = _workspace(request)
+    form = DebateFilterForm(request.GET)
+    page = None
+    if form.is_valid():
+        debates = selectors.debate_search(team=team, user=user, **form.filters())
+        page = Paginator(debates, PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "debates/partials/debate_results.html" if _is_htmx(request) else "debates/list.html"
+    response = render(
+        request,
+        template,
+        {"filters": form, "page": page, "tab": form.data.get("tab") or "mine"},
+        status=200 if page is not None else 400,
+    )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- Detail, exports, sharing, public link ------------------------------------------------
+
+
+def _detail_context(
+    request: HttpRequest, debate: Debate, *, user: User | None
+) -> dict[str, object]:
+    """`user` None: the public, read-only page."""
+    return {
+        "debate": debate,
+        "public": user is None,
+        "is_creator": user is not None and debate.created_by_id == user.pk,
+        "transcript": [
+            (round_title(r.number), r.turns) for r in selectors.debate_transcript(debate=debate)
+        ],
+        "judgments": selectors.debate_judgments_by_seat(debate=debate),
+        "scoreboard": selectors.debate_scoreboard(debate=debate),
+        "failure_text": failure_text(debate.failure_reason),
+        "live_url": live_url(debate.pk),
+        "public_url": request.build_absolute_uri(reverse("debate-public", args=[debate.pk])),
+    }
+
+
+@login_required
+@require_safe
+def debate_detail(request: HttpRequest, debate_id: UUID) -> HttpResponse:
+    user = _user(request)
+    debate = selectors.debate_get_for_user(user=user, debate_id=debate_id)
+    return render(request, "debates/detail.html", _detail_context(request, debate, user=user))
+
+
+@require_safe
+def debate_public(request: HttpRequest, debate_id: UUID) -> HttpResponse:
+    """The read-only page of a debate whose public link is open; 404 for anyone otherwise."""
+    debate = selectors.debate_get_public(debate_id=debate_id)
+    response = render(request, "debates/detail.html", _detail_context(request, debate, user=None))
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@login_required
+@require_safe
+def debate_export_markdown(request: HttpRequest, debate_id: UUID) -> HttpResponse:
+    debate = selectors.debate_get_for_user(user=_user(request), debate_id=debate_id)
+    return _attachment(
+        HttpResponse(debate_markdown(debate=debate), content_type="text/markdown; charset=utf-8"),
+        f"debate-{debate.pk}.md",
+    )
+
+
+@login_required
+@require_safe
+def debate_export_json(request: HttpRequest, debate_id: UUID) -> HttpResponse:
+    """The API's detail representation (DebateDetailOutput), as a file."""
+    debate = selectors.debate_get_for_user(user=_user(request), debate_id=debate_id)
+    return _attachment(
+        JsonResponse(
+            DebateDetailOutput(debate).data,
+            json_dumps_params={"indent": 2, "ensure_ascii": False},
+        ),
+        f"debate-{debate.pk}.json",
+    )
+
+
+@login_required
+@require_POST
+def debate_share_toggle(request: HttpRequest, debate_id: UUID) -> HttpResponse:
+    user = _user(request)
+    debate = selectors.debate_get_for_user(user=user, debate_id=debate_id)
+    shared = request.POST.get("shared") == "1"
+    debate_share(actor=user, debate=debate, shared=shared)
+    messages.success(
+        request,
+        _("The debate is shared with the team.") if shared else _("Only you see this debate now."),
+    )
+    return redirect("debate-detail", debate_id=debate.pk)
+
+
+@login_required
+@require_POST
+def debate_public_toggle(request: HttpRequest, debate_id: UUID) -> HttpResponse:
+    user = _user(request)
+    debate = selectors.debate_get_for_user(user=user, debate_id=debate_id)
+    public = request.POST.get("public") == "1"
+    debate_set_public(actor=user, debate=debate, public=public)
+    messages.success(
+        request,
+        _("Anyone with the link can now read this debate.")
+        if public
+        else _("The public link is closed."),
+    )
+    return redirect("debate-detail", debate_id=debate.pk)
+
+
+urlpatterns: list[URLPattern] = [
+    path("dashboard/", dashboard, name="dashboard"),
+    path("debates/", debate_list, name="debate-list"),
+    path("debates/new/", debate_new, name="debate-new"),
+    path("debates/new/panel/", debate_new_panel, name="debate-new-panel"),
+    path("debates/new/estimate/", debate_new_estimate, name="debate-estimate"),
+    path("debates/demo/", debate_demo, name="debate-demo"),
+    path("debates/<uuid:debate_id>/", debate_detail, name="debate-detail"),
+    path("debates/<uuid:debate_id>/export.md", debate_export_markdown, name="debate-export-md"),
+    path("debates/<uuid:debate_id>/export.json", debate_export_json, name="debate-export-json"),
+    path("debates/<uuid:debate_id>/share/", debate_share_toggle, name="debate-share"),
+    path("debates/<uuid:debate_id>/public/", debate_public_toggle, name="debate-public-toggle"),
+    path("d/<uuid:debate_id>/", debate_public, name="debate-public"),
+]

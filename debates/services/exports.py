@@ -1,0 +1,199 @@
+"""A finished (or stopped) debate as people read it outside the app: a Markdown document, and
+the human words for the machine codes a debate ends with. (The JSON export is the API's detail
+serializer, rendered by the view.)"""
+
+from collections.abc import Iterable
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
+
+from debates.models import Debate, DebateStatus, Role, Stance
+
+# The codes a debate can stop with (debate.failure_reason), in words. Known codes only: an
+# unknown one is shown as it is.
+FAILURE_REASONS: dict[str, Promise] = {
+    "seat_failure_threshold_exceeded": gettext_lazy(
+        "Too many seats could not answer, so the debate stopped. The turns given so far are kept."
+    ),
+    "all_seats_failed": gettext_lazy("No seat could answer: every model call failed."),
+    "synthesis_failed": gettext_lazy(
+        "The chair could not write the final answer, and neither could a substitute."
+    ),
+    "internal_error": gettext_lazy("Something went wrong on our side. It has been logged."),
+    "cancelled": gettext_lazy("The debate was cancelled."),
+    "budget": gettext_lazy(
+        "The cost cap was reached, so the chair answered from the turns given so far."
+    ),
+}
+
+
+def failure_text(code: str) -> str:
+    """Human words for a stop code; '' for none."""
+    if not code:
+        return ""
+    known = FAILURE_REASONS.get(code)
+    if known is None:
+        return _("The debate stopped (%(code)s).") % {"code": code}
+    return str(known)
+
+
+def percent_text(value: float) -> str:
+    """0.72 -> "72%" (or "%72": where the sign goes is the language's choice)."""
+    return _("%(percent)s%%") % {"percent": round(value * 100)}
+
+
+def round_title(number: int) -> str:
+    return _("Opening") if number == 0 else _("Rebuttal %(n)d") % {"n": number}
+
+
+def role_label(value: str) -> str:
+    return str(Role(value).label) if value in Role.values else value
+
+
+def stance_label(value: str) -> str:
+    return str(Stance(value).label) if value in Stance.values else ""
+
+
+def _lines(*blocks: Iterable[str]) -> str:
+    return "\n".join(line for block in blocks for line in block).rstrip() + "\n"
+
+
+def _heading(level: int, text: str) -> str:
+    return f"{'#' * level} {text}"
+
+
+def _item(label: str, value: object) -> str:
+    return f"- {label}: {value}"
+
+
+def _cell(text: object) -> str:
+    """A Markdown table cell: one line, pipes escaped."""
+    return str(text).replace("\n", " ").replace("|", "\\|")
+
+
+def _summary(debate: Debate) -> list[str]:
+    lines = [
+        _heading(1, pgettext("title of an exported document", "Debate")),
+        "",
+        *(f"> {line}" if line else ">" for line in debate.question.splitlines()),
+        "",
+        _item(_("Status"), DebateStatus(debate.status).label),
+        _item(_("Category"), debate.get_category_display()),
+        _item(_("Rebuttal rounds"), debate.rounds),
+        _item(_("Started"), debate.created_at.isoformat(timespec="seconds")),
+    ]
+    if debate.uses_demo:
+        lines.append("- " + _("Demo models: the answers are simulated, offline."))
+    if reason := failure_text(debate.failure_reason):
+        lines.append(_item(_("Why it stopped"), f"{reason} (`{debate.failure_reason}`)"))
+    if debate.budget_reason:
+        lines.append(_item(_("Budget"), debate.budget_reason))
+    return [*lines, ""]
+
+
+def _answer(debate: Debate) -> list[str]:
+    synthesis = debate.synthesis or {}
+    if not synthesis:
+        return []
+    lines = [_heading(2, _("Final answer")), ""]
+    chair = synthesis.get("chair_name") or synthesis.get("chair") or ""
+    if chair:
+        note = " (" + _("substitute chair") + ")" if synthesis.get("substitute_chair") else ""
+        lines += ["*" + _("Chair") + f": {chair}{note}*", ""]
+    if recommendation := synthesis.get("recommendation"):
+        lines += [_heading(3, _("Recommendation")), "", str(recommendation), ""]
+    if consensus := synthesis.get("consensus"):
+        lines += [_heading(3, _("Consensus")), "", str(consensus), ""]
+    if disagreements := synthesis.get("disagreements"):
+        lines += [_heading(3, _("Disagreements")), ""]
+        lines += [f"- {_cell(item)}" for item in disagreements]
+        lines.append("")
+    if (confidence := synthesis.get("confidence")) is not None:
+        lines += [_("Confidence") + ": " + percent_text(float(confidence)), ""]
+    return lines
+
+
+def _scoreboard(debate: Debate) -> list[str]:
+    if not debate.scoreboard:
+        return []
+    lines = [
+        _heading(2, _("Scoreboard")),
+        "",
+        "| " + " | ".join([_("Rank"), _("Seat"), _("Role"), _("Model"), _("Mean score")]) + " |",
+        "|---|---|---|---|---|",
+    ]
+    for row in debate.scoreboard:
+        mean = row.get("mean")
+        lines.append(
+            "| {} | {} | {} | {} | {} |".format(
+                row.get("rank") or "-",
+                _cell(row.get("label", "")),
+                _cell(role_label(str(row.get("role", "")))),
+                _cell(row.get("model_name") or row.get("model", "")),
+                f"{mean:.1f}" if isinstance(mean, int | float) else "-",
+            )
+        )
+    return [*lines, ""]
+
+
+def _transcript(debate: Debate) -> list[str]:
+    turns = list(debate.turns.all())
+    if not turns:
+        return []
+    seats = {seat.pk: seat for seat in debate.seats.all()}
+    lines = [_heading(2, _("Transcript")), ""]
+    current = None
+    for turn in sorted(turns, key=lambda t: (t.round, seats[t.seat_id].position)):
+        if turn.round != current:
+            current = turn.round
+            lines += [f"### {round_title(turn.round)}", ""]
+        seat = seats[turn.seat_id]
+        heading = f"#### {seat.label} · {role_label(seat.role)} · {seat.llm_model.display_name}"
+        if stance := stance_label(turn.stance):
+            heading += " · " + _("Stance") + f": {stance}"
+        lines += [heading, ""]
+        if turn.status == "failed":
+            lines += ["*" + _("This seat could not answer in this round.") + "*", ""]
+        else:
+            lines += [turn.content.strip(), ""]
+    return lines
+
+
+def _judgments(debate: Debate) -> list[str]:
+    judgments = list(debate.judgments.all())
+    if not judgments:
+        return []
+    lines = [_heading(2, _("Judges")), ""]
+    current = None
+    for judgment in judgments:
+        if judgment.seat_id != current:
+            current = judgment.seat_id
+            lines += [f"### {judgment.seat.label}", ""]
+        total = f"{judgment.total:.1f}" if judgment.total is not None else "-"
+        rationale = judgment.rationale.strip() or _("(no rationale)")
+        lines.append(f"- **{judgment.judge_model.display_name}** ({total}): {_cell(rationale)}")
+    return [*lines, ""]
+
+
+def _usage(debate: Debate) -> list[str]:
+    return [
+        _heading(2, _("Usage")),
+        "",
+        _item(_("Input tokens"), debate.input_tokens),
+        _item(_("Output tokens"), debate.output_tokens),
+        _item(_("Cost"), f"${debate.cost_usd:.4f}"),
+    ]
+
+
+def debate_markdown(*, debate: Debate) -> str:
+    """The whole debate as one Markdown document, headings in the active language. Model
+    output is kept as the models wrote it (Markdown): this is a download, never HTML."""
+    return _lines(
+        _summary(debate),
+        _answer(debate),
+        _scoreboard(debate),
+        _transcript(debate),
+        _judgments(debate),
+        _usage(debate),
+    )

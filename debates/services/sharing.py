@@ -1,0 +1,54 @@
+"""Who sees a debate: its creator always; the team once shared; anyone with the link (read-only)
+once public. Only the creator changes that, and every change is audited."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.services import audit_record
+from consultation.exceptions import PermissionDenied
+from debates.models import Debate
+
+
+def _require_creator(actor: User, debate: Debate) -> None:
+    if debate.created_by_id != actor.pk:
+        raise PermissionDenied(_("Only the person who started this debate can change who sees it."))
+
+
+@transaction.atomic
+def debate_share(*, actor: User, debate: Debate, shared: bool) -> Debate:
+    """Share the debate with its team (or stop sharing it). Idempotent: setting the current
+    value changes and records nothing."""
+    _require_creator(actor, debate)
+    if debate.shared_with_team != shared:
+        # update(), not save(): a worker may be writing this debate's progress right now.
+        Debate.objects.filter(pk=debate.pk).update(
+            shared_with_team=shared, updated_at=timezone.now()
+        )
+        debate.shared_with_team = shared
+        audit_record(
+            actor=actor,
+            action="debate.shared" if shared else "debate.unshared",
+            team=debate.team,
+            target=debate,
+            data={"shared_with_team": shared},
+        )
+    return debate
+
+
+@transaction.atomic
+def debate_set_public(*, actor: User, debate: Debate, public: bool) -> Debate:
+    """Open the read-only public link (or close it). Idempotent like debate_share."""
+    _require_creator(actor, debate)
+    if debate.is_public != public:
+        Debate.objects.filter(pk=debate.pk).update(is_public=public, updated_at=timezone.now())
+        debate.is_public = public
+        audit_record(
+            actor=actor,
+            action="debate.made_public" if public else "debate.made_private",
+            team=debate.team,
+            target=debate,
+            data={"is_public": public},
+        )
+    return debate

@@ -1,0 +1,42 @@
+"""Formatting for the debate pages. Filters format; they never decide."""
+
+from decimal import Decimal
+
+from django import template
+from django.utils.safestring import SafeString
+
+from debates.rendering import render_markdown
+from debates.services.exports import percent_text
+
+register = template.Library()
+
+
+@register.filter
+def markdown(text: str | None) -> SafeString:
+    """Untrusted Markdown (model output) as sanitised HTML."""
+    return render_markdown(text or "")
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """0.72 -> "72%"; nothing for no value."""
+    if value is None:
+        return ""
+    return percent_text(float(value))
+
+
+@register.filter
+def usd(value: Decimal | float | str | None) -> str:
+    """A cost in dollars: four decimals below a cent, two above."""
+    if value is None or value == "":
+        return ""
+    amount = Decimal(str(value))
+    return f"${amount:.4f}" if amount < Decimal("0.01") and amount != 0 else f"${amount:.2f}"
+
+
+@register.filter
+def seat_letter(position: int | str) -> str:
+    """0 -> "A": the letter of a seat by its position (or its label, "Seat A" -> "A")."""
+    if isinstance(position, str):
+        return position.rsplit(" ", 1)[-1]
+    return chr(ord("A") + position)
