@@ -9,6 +9,7 @@ counted in one place.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal
 
@@ -45,6 +46,10 @@ OPENAI_BASE_URL = "https://api.openai.com/v1"
 OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"
 
 MaxTokensField = Literal["max_tokens", "max_completion_tokens"]
+
+# OpenAI's reasoning models accept only their default temperature: any other value, even 0.7,
+# is answered 400 "Unsupported value: 'temperature'". Those calls leave it out.
+_DEFAULT_TEMPERATURE_ONLY = re.compile(r"^(?:o\d|gpt-5)(?:-mini|-nano)?(?:-\d{4}-\d{2}-\d{2})?$")
 
 
 class OpenAICompatProvider:
@@ -96,10 +101,11 @@ class OpenAICompatProvider:
         params: dict[str, Any] = {
             "model": request.model,
             "messages": messages,
-            "temperature": request.temperature,
             self.max_tokens_field: request.max_output_tokens,
             "timeout": request.timeout_s,
         }
+        if not _DEFAULT_TEMPERATURE_ONLY.match(request.model):
+            params["temperature"] = request.temperature
         if request.response_format_json:
             params["response_format"] = {"type": "json_object"}
         return params

@@ -54,6 +54,24 @@ def test_openai_itself_gets_max_completion_tokens() -> None:
 
 
 @pytest.mark.parametrize(
+    ("model", "sends_temperature"),
+    [
+        ("gpt-5-mini", False),
+        ("gpt-5", False),
+        ("gpt-5-nano-2025-08-07", False),
+        ("o4-mini", False),
+        ("gpt-4.1-mini", True),
+        ("gpt-5-chat-latest", True),
+    ],
+)
+def test_reasoning_models_get_no_temperature(model: str, sends_temperature: bool) -> None:
+    # OpenAI answers 400 "Unsupported value: 'temperature'" for any non-default value there.
+    params = OpenAICompatProvider("openai", "sk")._params(turn_request(model=model))
+
+    assert ("temperature" in params) is sends_temperature
+
+
+@pytest.mark.parametrize(
     ("status", "body", "error"),
     [
         (429, {"error": {"message": "slow down"}}, RateLimited),
