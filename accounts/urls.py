@@ -1,9 +1,11 @@
+"""Account, profile and team pages. The dashboard and public profiles show debates, so they
+live in debates.views (accounts may not import debates)."""
+
 from django.urls import path
 
 from accounts import views
 
 urlpatterns = [
-    path("dashboard/", views.dashboard, name="dashboard"),
     path("settings/profile/", views.profile_edit, name="profile-edit"),
     path("teams/", views.team_list, name="team-list"),
     path("teams/<uuid:team_id>/", views.team_detail, name="team-detail"),
@@ -26,5 +28,4 @@ urlpatterns = [
     ),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
     path("language/", views.language_switch, name="language-switch"),
-    path("u/<slug:handle>/", views.public_profile, name="public-profile"),
 ]

@@ -43,17 +43,6 @@ def _posted(request: HttpRequest) -> QueryDict | None:
 
 
 @login_required
-@require_safe
-def dashboard(request: HttpRequest) -> HttpResponse:
-    user, _team = _workspace(request)
-    return render(
-        request,
-        "accounts/dashboard.html",
-        {"teams": selectors.team_list_for_user(user=user), "profile": user.profile},
-    )
-
-
-@login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def profile_edit(request: HttpRequest) -> HttpResponse:
     user, _team = _workspace(request)
@@ -199,12 +188,6 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     response = _redirect_next(request, fallback="/")
     remember_language(response, language)
     return response
-
-
-@require_safe
-def public_profile(request: HttpRequest, handle: str) -> HttpResponse:
-    profile = selectors.profile_get_public(handle=handle)
-    return render(request, "accounts/public_profile.html", {"profile": profile})
 
 
 def _redirect_next(request: HttpRequest, *, fallback: str) -> HttpResponseRedirect:

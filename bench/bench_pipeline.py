@@ -10,7 +10,6 @@ wall time / floor, which should stay at or below ~1.1.
 """
 
 import argparse
-import os
 import socket
 import statistics
 import subprocess
@@ -24,12 +23,8 @@ if TYPE_CHECKING:
     from debates.models import Debate
 
 
-def _setup_django(database: Path) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.e2e.settings"
-    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
-    os.environ["LLM_PROVIDERS"] = "openai,demo"
-    os.environ["OPENAI_API_KEY"] = "sk-bench-fake"
-    os.environ["LOG_LEVEL"] = "WARNING"
+def _setup_django() -> None:
+    """In the child process: its environment (set by main) points Django at a fresh file."""
     import django
     from django.core.management import call_command
 
@@ -63,16 +58,30 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stages", action="store_true", help="print each run's event timeline")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        _setup_django(Path(tmp) / "bench.sqlite3")
-        ratios = [run_once(args) for _ in range(args.runs)]
+    if not args.child:
+        # The benchmark runs in a child process whose whole environment is chosen here: a
+        # fresh SQLite file, the openai provider enabled (served by the fake server), no .env.
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {
+                "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+                "HOME": tmp,
+                "DJANGO_SETTINGS_MODULE": "tests.e2e.settings",
+                "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.sqlite3'}",
+                "LLM_PROVIDERS": "openai,demo",
+                "OPENAI_API_KEY": "sk-bench-fake",
+                "LOG_LEVEL": "WARNING",
+            }
+            command = [sys.executable, "-m", "bench.bench_pipeline", "--child", *sys.argv[1:]]
+            sys.exit(subprocess.run(command, env=env, check=False).returncode)
+    _setup_django()
+    ratios = [run_once(args) for _ in range(args.runs)]
     print(
         f"pipeline overhead: wall / sum of stages' slowest calls = "
         f"median {statistics.median(ratios):.3f} (runs: {', '.join(f'{r:.3f}' for r in ratios)})"
     )
-    sys.exit(0)
 
 
 def run_once(args: argparse.Namespace) -> float:

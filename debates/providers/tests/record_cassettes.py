@@ -1,10 +1,10 @@
 """Re-record the provider cassettes against the real APIs: a deliberate, manual, paid step.
 
-    OPENAI_API_KEY=... ANTHROPIC_API_KEY=... GEMINI_API_KEY=... \\
+    DEBUG=1 OPENAI_API_KEY=... ANTHROPIC_API_KEY=... GEMINI_API_KEY=... \\
         .venv/bin/python -m debates.providers.tests.record_cassettes openai anthropic gemini
 
-Keys live only in that one command's environment (this dev tool is the one place that reads
-them from there; the app reads settings). Each named provider's `<name>_complete.yaml` and
+Keys live only in that one command's environment and reach the tool through Django settings,
+like everything else. Each named provider's `<name>_complete.yaml` and
 `<name>_stream.yaml` are deleted and recorded anew with record_mode "once"; auth headers and
 account identifiers are scrubbed before anything is written. Then follow docs/TESTING.md:
 check the files for secrets and update the expected values in test_cassettes.py.
@@ -87,13 +87,19 @@ async def record(name: str, key: str) -> None:
 
 
 def main(names: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consultation.settings")
+    import django
+    from django.conf import settings
+
+    django.setup()
+    credentials: dict[str, str] = settings.PROVIDER_CREDENTIALS
     unknown = [n for n in names if n not in MODELS]
-    missing = [KEYS[n] for n in names if n in KEYS and not os.environ.get(KEYS[n])]
+    missing = [KEYS[n] for n in names if n in KEYS and not credentials.get(n)]
     if not names or unknown or missing:
         sys.stderr.write(f"{__doc__}\nunknown: {unknown}  missing keys: {missing}\n")
         return 2
     for name in names:
-        asyncio.run(record(name, os.environ[KEYS[name]]))
+        asyncio.run(record(name, credentials[name]))
     return 0
 
 
