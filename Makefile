@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 CHROMIUM ?= $(shell command -v chromium 2>/dev/null)
 
 .PHONY: help install install-dev assets messages run worker test lint fmt typecheck \
-        migrations-check pytest test-services e2e bench ci clean
+        migrations-check pytest jstest test-services e2e bench ci clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -78,7 +78,10 @@ migrations-check: install-dev ## Fail if a model change has no migration
 pytest: install-dev assets messages ## The suite on the embedded default (SQLite, locmem)
 	$(VENV)/bin/pytest -m "not e2e and not services" --cov --cov-report=term $(PYTEST_ARGS)
 
-test: lint typecheck migrations-check pytest ## Lint, types, migrations check and the whole suite
+jstest: node_modules/.installed ## Front-end unit tests (store, client, replay) with node --test
+	npm test
+
+test: lint typecheck migrations-check pytest jstest ## Lint, types, migrations check and the whole suite
 
 test-services: install-dev assets messages ## The suite on PostgreSQL + Redis at 127.0.0.1
 	$(SERVICES_ENV) $(VENV)/bin/pytest -m "not e2e" $(PYTEST_ARGS)

@@ -1,3 +1,197 @@
-from django.urls import URLPattern
+"""The live debate and its replay. Both pages embed the event log so far and render from the
+same front-end store (frontend/live/); the live page then follows new events over the
+WebSocket (debates/consumers.py). Model text reaches the page in two forms only: plain text
+while it streams (set as text, never as markup) and, once a turn or the chair's answer is
+complete, HTML rendered and sanitised here (debates/rendering.py).
 
-urlpatterns: list[URLPattern] = []
+A public debate can be watched and replayed by anyone, read-only; cancelling takes part in it.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.models import User
+from debates import selectors
+from debates.models import Debate, DebateStatus, Role, Stage, Stance, TurnStatus
+from debates.rendering import render_markdown
+from debates.services.creation import debate_cancel
+
+
+def rendered_html(
+    debate: Debate, *, turn_ids: Iterable[str] | None = None, synthesis: bool = True
+) -> dict[str, Any]:
+    """Sanitised HTML of completed turns (all, or those asked for) and of the chair's answer."""
+    wanted = None if turn_ids is None else {str(turn_id) for turn_id in turn_ids}
+    turns = {
+        str(turn.pk): str(render_markdown(turn.content))
+        for turn in debate.turns.all()
+        if turn.status == TurnStatus.COMPLETED and (wanted is None or str(turn.pk) in wanted)
+    }
+    answer = None
+    if synthesis and debate.synthesis:
+        answer = {
+            "consensus": str(render_markdown(str(debate.synthesis.get("consensus", "")))),
+            "recommendation": str(render_markdown(str(debate.synthesis.get("recommendation", "")))),
+            "disagreements": [
+                str(render_markdown(str(item)))
+                for item in debate.synthesis.get("disagreements") or []
+            ],
+        }
+    return {"turns": turns, "synthesis": answer}
+
+
+def _seats(debate: Debate) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": seat.pk,
+            "label": seat.label,
+            "position": seat.position,
+            "role": seat.role,
+            "roleLabel": str(Role(seat.role).label) if seat.role in Role.values else seat.role,
+            "model": seat.llm_model.key,
+            "modelName": seat.llm_model.display_name,
+            "status": seat.status,
+        }
+        for seat in debate.seats.all()
+    ]
+
+
+def live_strings() -> dict[str, str]:
+    """Every sentence the live and replay scripts show, in the visitor's language.
+    `{name}` placeholders are filled in by the script."""
+    return {
+        "connecting": _("Connecting to the live debate…"),
+        "reconnecting": _("Live updates interrupted, reconnecting in {seconds} s"),
+        "reconnectingNow": _("Live updates interrupted, reconnecting…"),
+        "reconnected": _("Reconnected"),
+        "unavailable": _("Live updates are unavailable. Reload the page to try again."),
+        "waiting": _("Waiting for the debate to start…"),
+        "speaking": _("Speaking: {seats}"),
+        "chairSpeaking": _("The chair is writing the answer"),
+        "thinking": _("Thinking…"),
+        "turnFailed": _("This seat could not answer ({reason})."),
+        "turnStopped": _("This turn was interrupted."),
+        "seatWaiting": _("Waiting"),
+        "seatSpeaking": _("Speaking"),
+        "seatDone": _("Spoke"),
+        "seatFailed": _("Failed"),
+        "stageOpening": str(Stage.OPENING.label),
+        "stageRebuttal": _("Rebuttal {round} of {rounds}"),
+        "stageJudging": str(Stage.JUDGING.label),
+        "stageSynthesis": _("The chair's answer"),
+        "stageDone": _("Finished"),
+        "roundOpening": _("Opening statements"),
+        "roundRebuttal": _("Rebuttal round {round}"),
+        "status_queued": str(DebateStatus.QUEUED.label),
+        "status_running": str(DebateStatus.RUNNING.label),
+        "status_completed": str(DebateStatus.COMPLETED.label),
+        "status_completed_budget": str(DebateStatus.COMPLETED_BUDGET.label),
+        "status_failed": str(DebateStatus.FAILED.label),
+        "status_cancelled": str(DebateStatus.CANCELLED.label),
+        "stance_for": str(Stance.FOR.label),
+        "stance_against": str(Stance.AGAINST.label),
+        "stance_mixed": str(Stance.MIXED.label),
+        "confidence": _("Confidence {percent}%"),
+        "judgments": _("Judgments"),
+        "judge": _("Judge"),
+        "seat": _("Seat"),
+        "score": _("Score"),
+        "rationale": _("Rationale"),
+        "judgeFailed": _("No score ({reason})"),
+        "consensus": _("Consensus"),
+        "disagreements": _("Disagreements"),
+        "recommendation": _("Recommendation"),
+        "writtenBy": _("Written by {chair}"),
+        "substituteChair": _("Written by {chair}, standing in for the chair"),
+        "scoreboard": _("Scoreboard"),
+        "rank": _("Rank"),
+        "meanScore": _("Mean score"),
+        "unranked": _("not scored"),
+        "failed": _("The debate failed: {reason}"),
+        "cancelled": _("The debate was cancelled."),
+        "budget": _("Stopped early to stay within the cost cap: {reason}"),
+        "position": _("Event {position} of {total}"),
+        "play": _("Play"),
+        "pause": _("Pause"),
+        "emptyLog": _("This debate has no events yet."),
+    }
+
+
+def _page(request: HttpRequest, template: str, debate_id: UUID) -> HttpResponse:
+    debate, participant = selectors.debate_get_for_viewer(user=request.user, debate_id=debate_id)
+    config = {
+        "debateId": str(debate.pk),
+        "rounds": debate.rounds,
+        "seats": _seats(debate),
+        "models": {
+            model.key: model.display_name
+            for model in [debate.chair_model, *debate.judge_models.all()]
+        },
+        "socketPath": f"/ws/debates/{debate.pk}/",
+        "renderedUrl": reverse("debate-rendered", args=[debate.pk]),
+        "finished": debate.is_finished,
+    }
+    return render(
+        request,
+        template,
+        {
+            "debate": debate,
+            "participant": participant,
+            "can_cancel": participant and not debate.is_finished,
+            "live_config": config,
+            "live_events": selectors.debate_event_log(debate_id=debate.pk),
+            "live_rendered": rendered_html(debate),
+            "live_strings": live_strings(),
+            "rebuttal_rounds": range(1, debate.rounds + 1),
+        },
+    )
+
+
+@require_safe
+def debate_live(request: HttpRequest, debate_id: UUID) -> HttpResponse:
+    return _page(request, "debates/live.html", debate_id)
+
+
+@require_safe
+def debate_replay(request: HttpRequest, debate_id: UUID) -> HttpResponse:
+    return _page(request, "debates/replay.html", debate_id)
+
+
+@require_safe
+def debate_rendered(request: HttpRequest, debate_id: UUID) -> JsonResponse:
+    """Sanitised HTML of turns completed since the page loaded (`?turn=<id>`, repeatable) and
+    of the chair's answer (`?synthesis=1`): the live page asks as they complete."""
+    debate, _participant = selectors.debate_get_for_viewer(user=request.user, debate_id=debate_id)
+    turn_ids = request.GET.getlist("turn")[:50]
+    html = rendered_html(debate, turn_ids=turn_ids, synthesis=request.GET.get("synthesis") == "1")
+    return JsonResponse(html)
+
+
+@login_required
+@require_POST
+def debate_live_cancel(request: HttpRequest, debate_id: UUID) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    debate = debate_cancel(debate=selectors.debate_get_for_user(user=user, debate_id=debate_id))
+    if debate.status == DebateStatus.CANCELLED:
+        messages.success(request, _("The debate was cancelled."))
+    else:
+        messages.info(request, _("Cancelling: the debate stops after the current step."))
+    return redirect("debate-live", debate_id=debate.pk)
+
+
+urlpatterns: list[URLPattern] = [
+    path("debates/<uuid:debate_id>/live/", debate_live, name="debate-live"),
+    path("debates/<uuid:debate_id>/replay/", debate_replay, name="debate-replay"),
+    path("debates/<uuid:debate_id>/rendered/", debate_rendered, name="debate-rendered"),
+    path("debates/<uuid:debate_id>/live/cancel/", debate_live_cancel, name="debate-live-cancel"),
+]

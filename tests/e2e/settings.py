@@ -46,3 +46,7 @@ MAILERS = {
         "OPTIONS": {"file_path": str(_data_dir / "mail")},
     }
 }
+
+# The demo provider streams at a visible pace (the live view can be watched, and cut, mid-debate),
+# yet a one-round demo debate still finishes in about ten seconds.
+DEMO_TOKENS_PER_SECOND = 60.0
