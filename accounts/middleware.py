@@ -35,6 +35,21 @@ def request_team(request: HttpRequest) -> Team | None:
     return team if team else None
 
 
+def request_user(request: HttpRequest) -> User:
+    """The signed-in user, in a view that requires one (login_required, or DRF's default
+    IsAuthenticated permission)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def request_workspace(request: HttpRequest) -> tuple[User, Team]:
+    """The signed-in user and their active team, resolved before anything reads the profile."""
+    team = request_team(request)
+    assert team is not None
+    return request_user(request), team
+
+
 class ActiveTeamMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

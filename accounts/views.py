@@ -18,23 +18,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts import selectors, services
 from accounts.forms import InvitationForm, LanguageForm, ProfileForm, RoleForm, TeamForm
 from accounts.i18n import remember_language
-from accounts.middleware import request_team
-from accounts.models import Team, User
+from accounts.middleware import request_user, request_workspace
+from accounts.models import User
 from consultation.exceptions import ValidationFailed
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _workspace(request: HttpRequest) -> tuple[User, Team]:
-    """The signed-in user and their active team, resolved before anything reads the profile."""
-    user = _user(request)
-    team = request_team(request)
-    assert team is not None
-    return user, team
 
 
 def _posted(request: HttpRequest) -> QueryDict | None:
@@ -45,7 +31,7 @@ def _posted(request: HttpRequest) -> QueryDict | None:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def profile_edit(request: HttpRequest) -> HttpResponse:
-    user, _team = _workspace(request)
+    user, _team = request_workspace(request)
     form = ProfileForm(_posted(request), instance=user.profile)
     if request.method == "POST" and form.is_valid():
         services.profile_update(actor=user, **form.cleaned_data)
@@ -59,7 +45,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def team_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = TeamForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         team = services.team_create(actor=user, name=form.cleaned_data["name"])
@@ -77,7 +63,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def team_detail(request: HttpRequest, team_id: UUID) -> HttpResponse:
-    team, membership = selectors.team_get_for_user(user=_user(request), team_id=team_id)
+    team, membership = selectors.team_get_for_user(user=request_user(request), team_id=team_id)
     return render(
         request,
         "accounts/team_detail.html",
@@ -102,7 +88,7 @@ def _invalid(form: InvitationForm | RoleForm | LanguageForm) -> ValidationFailed
 @login_required
 @require_POST
 def team_invite(request: HttpRequest, team_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     team, _membership = selectors.team_get_for_user(user=user, team_id=team_id)
     form = InvitationForm(request.POST)
     if not form.is_valid():
@@ -117,7 +103,7 @@ def team_invite(request: HttpRequest, team_id: UUID) -> HttpResponse:
 @login_required
 @require_POST
 def invitation_revoke(request: HttpRequest, team_id: UUID, invitation_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     team, _membership = selectors.team_get_for_user(user=user, team_id=team_id)
     invitation = selectors.invitation_get(team=team, invitation_id=invitation_id)
     services.invitation_revoke(actor=user, invitation=invitation)
@@ -128,7 +114,7 @@ def invitation_revoke(request: HttpRequest, team_id: UUID, invitation_id: UUID) 
 @login_required
 @require_POST
 def member_role(request: HttpRequest, team_id: UUID, membership_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     team, _membership = selectors.team_get_for_user(user=user, team_id=team_id)
     member = selectors.member_get(team=team, membership_id=membership_id)
     form = RoleForm(request.POST)
@@ -142,7 +128,7 @@ def member_role(request: HttpRequest, team_id: UUID, membership_id: int) -> Http
 @login_required
 @require_POST
 def member_remove(request: HttpRequest, team_id: UUID, membership_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     team, _membership = selectors.team_get_for_user(user=user, team_id=team_id)
     member = selectors.member_get(team=team, membership_id=membership_id)
     services.membership_remove(actor=user, membership=member)
@@ -156,7 +142,7 @@ def member_remove(request: HttpRequest, team_id: UUID, membership_id: int) -> Ht
 @login_required
 @require_POST
 def team_switch(request: HttpRequest, team_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     team, _membership = selectors.team_get_for_user(user=user, team_id=team_id)
     services.team_switch(user=user, team=team)
     messages.success(request, _("You are working in %(team)s now.") % {"team": team.name})
@@ -168,7 +154,7 @@ def team_switch(request: HttpRequest, team_id: UUID) -> HttpResponse:
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     invitation = selectors.invitation_get_by_token(token=token)
     if request.method == "POST":
-        membership = services.invitation_accept(user=_user(request), token=token)
+        membership = services.invitation_accept(user=request_user(request), token=token)
         messages.success(request, _("Welcome to %(team)s.") % {"team": membership.team.name})
         return redirect("team-detail", team_id=membership.team.pk)
     return render(request, "accounts/invitation_accept.html", {"invitation": invitation})

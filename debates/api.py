@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.middleware import request_workspace
 from accounts.models import Team, User
 from consultation.api.pagination import Pagination
 from consultation.exceptions import ValidationFailed
@@ -18,9 +19,8 @@ from debates.services.creation import SeatInput, debate_cancel, debate_create, s
 
 
 def _actor(request: Request) -> tuple[User, Team]:
-    user = request.user
-    assert isinstance(user, User)
-    return user, request._request.team  # type: ignore[attr-defined]
+    # DRF hands the user it authenticated down to the HttpRequest, whose active team follows.
+    return request_workspace(request._request)
 
 
 def _links(debate: Debate) -> dict[str, str]:

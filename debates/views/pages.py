@@ -19,8 +19,8 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.middleware import request_team
-from accounts.models import Team, User
+from accounts.middleware import request_user, request_workspace
+from accounts.models import User
 from accounts.selectors import team_list_for_user
 from consultation.exceptions import ValidationFailed
 from debates import selectors
@@ -53,20 +53,6 @@ from debates.services.sharing import debate_set_public, debate_share
 PAGE_SIZE = 20
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _workspace(request: HttpRequest) -> tuple[User, Team]:
-    """The signed-in user and their active team, resolved before anything reads the profile."""
-    user = _user(request)
-    team = request_team(request)
-    assert team is not None
-    return user, team
-
-
 def _is_htmx(request: HttpRequest) -> bool:
     """An htmx request for a fragment (not a history restore, which wants the whole page)."""
     return (
@@ -85,7 +71,7 @@ def live_url(debate_id: UUID) -> str:
 @login_required
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
-    user, team = _workspace(request)
+    user, team = request_workspace(request)
     return render(
         request,
         "debates/dashboard.html",
@@ -103,7 +89,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def debate_demo(request: HttpRequest) -> HttpResponse:
     """GET: the sample question and a start button (where sign-up lands); POST: start it."""
-    user, team = _workspace(request)
+    user, team = request_workspace(request)
     if request.method == "POST":
         sample = request.POST.get("sample", "")
         debate = debate_create_demo(
@@ -138,7 +124,7 @@ def _new_debate_context(
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def debate_new(request: HttpRequest) -> HttpResponse:
-    user, team = _workspace(request)
+    user, team = request_workspace(request)
     limits = debate_limits_for_team(team=team)
     models = selectors.model_list_available()
     if request.method == "POST":
@@ -177,7 +163,7 @@ def debate_new(request: HttpRequest) -> HttpResponse:
 @require_POST
 def debate_new_panel(request: HttpRequest) -> HttpResponse:
     """htmx: the panel after one builder action (add or remove a seat, apply a preset)."""
-    team = _workspace(request)[1]
+    team = request_workspace(request)[1]
     limits = debate_limits_for_team(team=team)
     models = selectors.model_list_available()
     draft = read_draft(request.POST, limits=limits)
@@ -200,7 +186,7 @@ def debate_new_panel(request: HttpRequest) -> HttpResponse:
 @require_POST
 def debate_new_estimate(request: HttpRequest) -> HttpResponse:
     """htmx: the cost and duration estimate of the form as it is now."""
-    team = _workspace(request)[1]
+    team = request_workspace(request)[1]
     draft = read_draft(request.POST, limits=debate_limits_for_team(team=team))
     estimate = debate_estimate(
         seat_models=draft.seat_models,
@@ -222,7 +208,7 @@ def debate_new_estimate(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def debate_list(request: HttpRequest) -> HttpResponse:
-    user, team = _workspace(request)
+    user, team = request_workspace(request)
     form = DebateFilterForm(request.GET)
     page = None
     if form.is_valid():
@@ -264,7 +250,7 @@ def _detail_context(
 @login_required
 @require_safe
 def debate_detail(request: HttpRequest, debate_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     debate = selectors.debate_get_for_user(user=user, debate_id=debate_id)
     return render(request, "debates/detail.html", _detail_context(request, debate, user=user))
 
@@ -286,7 +272,7 @@ def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
 @login_required
 @require_safe
 def debate_export_markdown(request: HttpRequest, debate_id: UUID) -> HttpResponse:
-    debate = selectors.debate_get_for_user(user=_user(request), debate_id=debate_id)
+    debate = selectors.debate_get_for_user(user=request_user(request), debate_id=debate_id)
     return _attachment(
         HttpResponse(debate_markdown(debate=debate), content_type="text/markdown; charset=utf-8"),
         f"debate-{debate.pk}.md",
@@ -297,7 +283,7 @@ def debate_export_markdown(request: HttpRequest, debate_id: UUID) -> HttpRespons
 @require_safe
 def debate_export_json(request: HttpRequest, debate_id: UUID) -> HttpResponse:
     """The API's detail representation (DebateDetailOutput), as a file."""
-    debate = selectors.debate_get_for_user(user=_user(request), debate_id=debate_id)
+    debate = selectors.debate_get_for_user(user=request_user(request), debate_id=debate_id)
     return _attachment(
         JsonResponse(
             DebateDetailOutput(debate).data,
@@ -310,7 +296,7 @@ def debate_export_json(request: HttpRequest, debate_id: UUID) -> HttpResponse:
 @login_required
 @require_POST
 def debate_share_toggle(request: HttpRequest, debate_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     debate = selectors.debate_get_for_user(user=user, debate_id=debate_id)
     shared = request.POST.get("shared") == "1"
     debate_share(actor=user, debate=debate, shared=shared)
@@ -324,7 +310,7 @@ def debate_share_toggle(request: HttpRequest, debate_id: UUID) -> HttpResponse:
 @login_required
 @require_POST
 def debate_public_toggle(request: HttpRequest, debate_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     debate = selectors.debate_get_for_user(user=user, debate_id=debate_id)
     public = request.POST.get("public") == "1"
     debate_set_public(actor=user, debate=debate, public=public)
