@@ -155,16 +155,18 @@ class TurnStage:
             if reason := budget_exceeded_by(ctx, pending):
                 state.budget_reason = reason
                 return StageResult(Next.TO_SYNTHESIS, reason="budget")
-            await db(running.stage_start)(
-                debate_id=ctx.debate_id, stage=self.name, round_number=self.number
-            )
-            outcomes = await asyncio.gather(*(self._speak(ctx, seat) for seat in pending))
-            if any(outcome is None for outcome in outcomes):
+            if not await db(running.turn_stage_start)(
+                debate_id=ctx.debate_id,
+                stage=self.name,
+                round_number=self.number,
+                seats=[(seat.id, seat.label, seat.model.key) for seat in pending],
+            ):
                 return StageResult(Next.CANCEL)
+            await asyncio.gather(*(self._speak(ctx, seat) for seat in pending))
         return await self._judge_tolerance(ctx)
 
-    async def _speak(self, ctx: RunContext, seat: SeatState) -> bool | None:
-        """One seat's turn. True when it spoke, False when it failed, None when cancelled."""
+    async def _speak(self, ctx: RunContext, seat: SeatState) -> bool:
+        """One seat's turn (already announced): True when it spoke, False when it failed."""
         state = ctx.state
         messages = prompts.turn_messages(
             question=state.question,
@@ -174,14 +176,6 @@ class TurnStage:
             rounds_total=state.rounds,
             earlier=state.earlier_contributions(self.number),
         )
-        if not await db(running.turn_start)(
-            debate_id=ctx.debate_id,
-            seat_id=seat.id,
-            label=seat.label,
-            round_number=self.number,
-            model=seat.model.key,
-        ):
-            return None
         batcher = DeltaBatcher(ctx, seat.id, self.number)
 
         async def restart() -> None:

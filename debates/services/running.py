@@ -87,6 +87,29 @@ def stage_start(*, debate_id: UUID, stage: str, round_number: int | None) -> Non
 
 
 @transaction.atomic
+def turn_stage_start(
+    *, debate_id: UUID, stage: str, round_number: int, seats: list[tuple[int, str, str]]
+) -> bool:
+    """Open a turn stage and announce every seat's turn (seat id, label, model) in one
+    transaction, so all seats start their calls together. Returns False, writing nothing,
+    when a cancel was asked for: the pipeline checks for cancels between calls for free."""
+    if debate_cancel_requested(debate_id=debate_id):
+        return False
+    event_append(
+        debate_id=debate_id,
+        type=EventType.STAGE_STARTED,
+        payload={"stage": stage, "round": round_number},
+    )
+    for seat_id, label, model in seats:
+        event_append(
+            debate_id=debate_id,
+            type=EventType.TURN_STARTED,
+            payload={"seat": seat_id, "label": label, "round": round_number, "model": model},
+        )
+    return True
+
+
+@transaction.atomic
 def stage_complete(
     *, debate_id: UUID, stage: str, round_number: int | None, summary: dict[str, Any]
 ) -> None:
@@ -98,17 +121,14 @@ def stage_complete(
 
 
 @transaction.atomic
-def turn_start(*, debate_id: UUID, seat_id: int, label: str, round_number: int, model: str) -> bool:
-    """Announce a seat's turn, unless a cancel was asked for: returns False then (and writes
-    nothing), so the pipeline checks for cancels between calls at no extra cost."""
-    if debate_cancel_requested(debate_id=debate_id):
-        return False
+def turn_start(*, debate_id: UUID, seat_id: int, label: str, round_number: int, model: str) -> None:
+    """Announce a seat's turn again: its call is retried after text had already streamed, so
+    listeners start that turn's text over."""
     event_append(
         debate_id=debate_id,
         type=EventType.TURN_STARTED,
         payload={"seat": seat_id, "label": label, "round": round_number, "model": model},
     )
-    return True
 
 
 @transaction.atomic
