@@ -157,6 +157,7 @@ class E2EServer:
 
         With stdin=True, stdin and stdout are pipes to talk to (only stderr is logged).
         """
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)  # gitignored: absent on a fresh clone
         log_path = ARTIFACTS / f"{name}.log"
         log_file = log_path.open("wb")
         self._log_files.append(log_file)
