@@ -83,16 +83,20 @@ class DebateStage(Protocol):
 
 
 class DeltaBatcher:
-    """Collects streamed text and persists it at most every `interval` seconds."""
+    """Collects streamed text and persists it at most every `interval` seconds, counted from
+    the first token: an answer that arrives in one burst is written once, with its turn."""
 
     def __init__(self, ctx: RunContext, seat_id: int | None, round_number: int | None) -> None:
         self._ctx, self._seat, self._round = ctx, seat_id, round_number
         self._buffer: list[str] = []
-        self._last = time.monotonic()
+        self._last: float | None = None
 
     async def add(self, text: str) -> None:
         self._buffer.append(text)
-        if time.monotonic() - self._last >= self._ctx.delta_interval_s:
+        now = time.monotonic()
+        if self._last is None:
+            self._last = now
+        elif now - self._last >= self._ctx.delta_interval_s:
             await self.flush()
 
     async def flush(self) -> None:
@@ -324,20 +328,18 @@ class JudgingStage:
             parsed = prompts.parse_judgment(completion.text, labels)
             if parsed is not None:
                 break
-        for seat in seats:
-            score = parsed[seat.label] if parsed else None
-            await db(running.judgment_record)(
-                debate_id=ctx.debate_id,
-                judge_model_id=judge.id,
-                judge_key=judge.key,
-                seat_id=seat.id,
-                label=seat.label,
-                score=score,
-                error_code="" if score else error_code,
-            )
-            ctx.state.judged.add((judge.key, seat.id))
+        verdicts = [(seat.id, seat.label, parsed[seat.label] if parsed else None) for seat in seats]
+        await db(running.judgments_record)(
+            debate_id=ctx.debate_id,
+            judge_model_id=judge.id,
+            judge_key=judge.key,
+            verdicts=verdicts,
+            error_code=error_code,
+        )
+        for seat_id, _label, score in verdicts:
+            ctx.state.judged.add((judge.key, seat_id))
             if score:
-                ctx.state.seat_scores.setdefault(seat.id, []).append(score.total)
+                ctx.state.seat_scores.setdefault(seat_id, []).append(score.total)
 
 
 def seats_for_judge(

@@ -230,7 +230,29 @@ def turn_fail(
 
 
 @transaction.atomic
-def judgment_record(
+def judgments_record(
+    *,
+    debate_id: UUID,
+    judge_model_id: UUID,
+    judge_key: str,
+    verdicts: list[tuple[int, str, SeatScore | None]],
+    error_code: str = "",
+) -> None:
+    """One judge's verdicts on its seats (seat id, label, score), in one transaction; a seat
+    without a score is recorded as that judge's failure (never a made-up score)."""
+    for seat_id, label, score in verdicts:
+        _judgment_record(
+            debate_id=debate_id,
+            judge_model_id=judge_model_id,
+            judge_key=judge_key,
+            seat_id=seat_id,
+            label=label,
+            score=score,
+            error_code="" if score else error_code,
+        )
+
+
+def _judgment_record(
     *,
     debate_id: UUID,
     judge_model_id: UUID,
@@ -238,12 +260,8 @@ def judgment_record(
     seat_id: int,
     label: str,
     score: SeatScore | None,
-    error_code: str = "",
-    input_tokens: int = 0,
-    output_tokens: int = 0,
-    cost: Decimal = Decimal(0),
+    error_code: str,
 ) -> None:
-    """One judge's verdict on one seat, or its failure (never a made-up score)."""
     Judgment.objects.create(
         debate_id=debate_id,
         judge_model_id=judge_model_id,
@@ -254,8 +272,6 @@ def judgment_record(
         rationale=score.rationale if score else "",
         error_code=error_code,
     )
-    if input_tokens or output_tokens:
-        _add_usage(debate_id, input_tokens, output_tokens, cost)
     event_append(
         debate_id=debate_id,
         type=EventType.JUDGMENT_COMPLETED,
