@@ -1,10 +1,10 @@
-"""Browser tests against a real server: daphne + db_worker on one SQLite file, driven by Chromium.
+"""Browser tests against a real server: daphne + two workers on one SQLite file, in Chromium.
 
 Session-wide (started once, shared by every e2e test):
 - `e2e_server`: a temporary directory with a migrated SQLite database, `daphne` serving
-  `consultation.asgi:application` on a free port and a `manage.py db_worker` running background
-  tasks from the database queue, both with `tests.e2e.settings`. Their output goes to
-  tests/e2e/artifacts/server.log and worker.log. Helpers: `e2e_server.manage(...)`,
+  `consultation.asgi:application` on a free port and two `manage.py worker` processes running
+  background tasks from the database queue, all with `tests.e2e.settings`. Their output goes to
+  tests/e2e/artifacts/server.log, worker.log and worker-2.log. Helpers: `e2e_server.manage(...)`,
   `e2e_server.shell(code)`, `e2e_server.create_user(...)`, `e2e_server.mails_to(address)`.
 - `live_server_url`: the server's base URL, e.g. "http://127.0.0.1:41234".
 - `browser`: headless Chromium (Debian's package, never a Playwright download).
@@ -111,11 +111,14 @@ def e2e_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EServer]:
             [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
              "consultation.asgi:application"],
         )  # fmt: skip
-        server.start(
-            "worker",
-            [sys.executable, "manage.py", "worker", "--interval", "0.2",
-             "--no-startup-delay", "--no-reload"],
-        )  # fmt: skip
+        # Two workers, as `make run` starts: a paced demo debate occupies a worker for ~10 s,
+        # and tests in any order must not queue behind each other's debates.
+        for name in ("worker", "worker-2"):
+            server.start(
+                name,
+                [sys.executable, "manage.py", "worker", "--interval", "0.2",
+                 "--no-startup-delay", "--no-reload"],
+            )  # fmt: skip
         server.wait_until_healthy()
         yield server
     finally:
