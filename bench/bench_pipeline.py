@@ -10,6 +10,7 @@ wall time / floor, which should stay at or below ~1.1.
 """
 
 import argparse
+import re
 import socket
 import statistics
 import subprocess
@@ -19,8 +20,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from debates.providers.base import TextDelta
+
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from debates.models import Debate
+    from debates.providers.base import Completion, CompletionRequest, Provider, StreamEvent
 
 
 def _setup_django() -> None:
@@ -30,6 +36,37 @@ def _setup_django() -> None:
 
     django.setup()
     call_command("migrate", "--run-syncdb", verbosity=0)
+
+
+class Timed:
+    """Wraps a provider and times each call, grouped by stage (task tag and round)."""
+
+    def __init__(self, inner: "Provider") -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.by_stage: dict[str, list[float]] = {}
+
+    def _record(self, request: "CompletionRequest", started: float) -> None:
+        task = re.search(r"\[task:(\w+)\]", request.system_text)
+        number = re.search(r"\[round:(\d+)\]", request.messages[-1].content)
+        stage = f"{task.group(1) if task else '?'}:{number.group(1) if number else ''}"
+        self.by_stage.setdefault(stage, []).append((time.perf_counter() - started) * 1000)
+
+    async def complete(self, request: "CompletionRequest") -> "Completion":
+        started = time.perf_counter()
+        completion = await self.inner.complete(request)
+        self._record(request, started)
+        return completion
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()  # type: ignore[attr-defined]
+
+    async def stream(self, request: "CompletionRequest") -> "AsyncIterator[StreamEvent]":
+        started = time.perf_counter()
+        async for event in self.inner.stream(request):
+            if not isinstance(event, TextDelta):
+                self._record(request, started)
+            yield event
 
 
 def _free_port() -> int:
@@ -54,6 +91,9 @@ def _wait_for_port(port: int, timeout: float = 20.0) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency-ms", type=int, default=200)
+    parser.add_argument(
+        "--tokens-per-second", type=float, default=0, help="the server's pace (0: one burst)"
+    )
     parser.add_argument("--seats", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--runs", type=int, default=3)
@@ -90,7 +130,6 @@ def run_once(args: argparse.Namespace) -> float:
     from accounts.models import User
     from accounts.selectors import active_team_for_user
     from accounts.services import user_create
-    from debates.models import Turn
     from debates.orchestration.engine import DebatePipeline
     from debates.providers.openai_compat import OpenAICompatProvider
     from debates.services.creation import SeatInput, debate_create
@@ -118,14 +157,15 @@ def run_once(args: argparse.Namespace) -> float:
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.fakellm", "--port", str(port),
-         "--latency-ms", str(args.latency_ms), "--tokens-per-second", "0"],
+         "--latency-ms", str(args.latency_ms),
+         "--tokens-per-second", str(args.tokens_per_second)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
         _wait_for_port(port)
-        provider = OpenAICompatProvider(
-            "openai", "sk-bench-fake", base_url=f"http://127.0.0.1:{port}/v1"
+        provider = Timed(
+            OpenAICompatProvider("openai", "sk-bench-fake", base_url=f"http://127.0.0.1:{port}/v1")
         )
         pipeline = DebatePipeline(providers=lambda _name: provider)
         started = time.perf_counter()
@@ -135,13 +175,8 @@ def run_once(args: argparse.Namespace) -> float:
         server.terminate()
         server.wait(timeout=10)
     assert status == "completed", status
-    floor_ms = 0.0
-    for number in range(args.rounds + 1):
-        floor_ms += max(
-            Turn.objects.filter(debate=debate, round=number).values_list("latency_ms", flat=True)
-        )
-    # Judging and synthesis: one call each here, at the server's latency at least.
-    floor_ms += 2 * args.latency_ms
+    # Each stage's slowest call, timed around the adapter from request to final completion.
+    floor_ms = sum(max(durations) for durations in provider.by_stage.values())
     ratio: float = wall * 1000 / floor_ms
     print(f"  wall {wall * 1000:.0f} ms, floor {floor_ms:.0f} ms, ratio {ratio:.3f}")
     if args.stages:
