@@ -9,12 +9,12 @@ counted in one place.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal
 
 import openai
+import orjson
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
 from debates.providers._common import (
@@ -230,7 +230,7 @@ class OpenAICompatProvider:
         if not payload or payload == "[DONE]":
             return None
         try:
-            chunk = json.loads(payload)
+            chunk = orjson.loads(payload)
         except ValueError as exc:
             raise MalformedResponse(self.name, model, "a stream event was not JSON") from exc
         if not isinstance(chunk, dict):
