@@ -117,6 +117,25 @@ def _open(breaker: CircuitBreaker, *, now: datetime, error_code: str) -> None:
     )
 
 
+def breaker_record_successes(*, calls: list[tuple[Permit, int, datetime]]) -> None:
+    """Record successful non-probe calls (permit, latency ms, finished at) in one insert.
+
+    A success never changes a breaker's state, so callers may batch them (the debate pipeline
+    does, per stage); the window then counts them a few seconds late, which only errs towards
+    an earlier opening while a stage runs.
+    """
+    ProviderCall.objects.bulk_create(
+        ProviderCall(
+            provider=permit.provider,
+            model=permit.model,
+            ok=True,
+            latency_ms=latency_ms,
+            created_at=finished_at,
+        )
+        for permit, latency_ms, finished_at in calls
+    )
+
+
 @transaction.atomic
 def breaker_record(*, permit: Permit, ok: bool, latency_ms: int = 0, error_code: str = "") -> None:
     """Record a call's outcome, then open, close or keep the breaker as the window says."""

@@ -109,6 +109,7 @@ class DebatePipeline:
             result = StageResult(Next.FAIL, "internal_error", f"{type(exc).__name__}: {exc}")
         finally:
             beat.cancel()
+            await self.gateway.record_successes()
             await self.gateway.aclose()
         status, reason = _status_for(result)
         await db(debate_finalize)(
@@ -136,6 +137,7 @@ class DebatePipeline:
             if await ctx.cancelled():
                 return StageResult(Next.CANCEL)
             result = await stage.run(ctx)
+            await self.gateway.record_successes()
             if result.next in (Next.FAIL, Next.CANCEL):
                 return result
             to_synthesis = to_synthesis or result.next is Next.TO_SYNTHESIS

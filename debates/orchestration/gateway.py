@@ -8,10 +8,12 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
 import structlog
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 
 from debates.orchestration.state import ModelRef
 from debates.providers.base import (
@@ -25,7 +27,13 @@ from debates.providers.base import (
     TextDelta,
 )
 from debates.providers.retry import call_with_retry
-from ops.services import CircuitOpen, Permit, abreaker_acquire, breaker_record
+from ops.services import (
+    CircuitOpen,
+    Permit,
+    abreaker_acquire,
+    breaker_record,
+    breaker_record_successes,
+)
 
 logger = structlog.get_logger(__name__)
 
@@ -56,12 +64,20 @@ class Gateway:
         self._retry = retry
         self._sleep = sleep
         self._used: dict[str, Provider] = {}
+        # Successful calls wait here and are recorded for the breakers in one write per stage.
+        self._successes: list[tuple[Permit, int, datetime]] = []
 
     def _provider(self, name: str) -> Provider:
         provider = self._used.get(name)
         if provider is None:
             provider = self._used[name] = self._providers(name)
         return provider
+
+    async def record_successes(self) -> None:
+        """Write the successful calls made since the last time, in one transaction."""
+        if self._successes:
+            calls, self._successes = self._successes, []
+            await sync_to_async(breaker_record_successes)(calls=calls)
 
     async def aclose(self) -> None:
         """Close the connections this run's event loop opened (SDK clients are per loop)."""
@@ -103,9 +119,13 @@ class Gateway:
                 retryable=exc.retryable,
             )
             raise
-        await sync_to_async(breaker_record)(
-            permit=permit, ok=True, latency_ms=completion.latency_ms
-        )
+        if permit.probe:
+            # A probe's success closes its breaker: that cannot wait.
+            await sync_to_async(breaker_record)(
+                permit=permit, ok=True, latency_ms=completion.latency_ms
+            )
+        else:
+            self._successes.append((permit, completion.latency_ms, timezone.now()))
         return completion
 
     async def complete(self, model: ModelRef, request: CompletionRequest) -> Completion:

@@ -408,3 +408,12 @@ def test_no_chair_at_all_fails_with_the_transcript_kept(owner: User) -> None:
     debate.refresh_from_db()
     assert debate.failure_reason == "synthesis_failed"
     assert Turn.objects.filter(debate=debate, status=TurnStatus.COMPLETED).count() == 6
+
+
+def test_successful_calls_are_recorded_for_the_breakers_once_each(owner: User) -> None:
+    from ops.models import ProviderCall
+
+    debate = make_debate(owner, rounds=1)
+    run(debate, ScriptedProvider())
+    # 6 turns, 1 judge call, 1 synthesis: all recorded, written in one batch per stage.
+    assert ProviderCall.objects.filter(ok=True).count() == 8

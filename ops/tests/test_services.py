@@ -131,3 +131,13 @@ def test_a_closed_breaker_is_remembered_briefly_and_forgotten_when_opened(
     assert state() == CircuitState.OPEN
     with pytest.raises(CircuitOpen):
         async_to_sync(abreaker_acquire)(provider=P, model=M)
+
+
+def test_batched_successes_count_in_the_window() -> None:
+    from ops.services import Permit, breaker_record_successes
+
+    permit = Permit(P, M, probe=False)
+    breaker_record_successes(calls=[(permit, 120, timezone.now()), (permit, 80, timezone.now())])
+    call(ok=False)
+    assert window_stats(provider=P, model=M) == (3, 1)
+    assert state() == CircuitState.CLOSED
