@@ -128,17 +128,23 @@ class Gateway:
             self._successes.append((permit, completion.latency_ms, timezone.now()))
         return completion
 
-    async def complete(self, model: ModelRef, request: CompletionRequest) -> Completion:
-        async def attempt() -> Completion:
-            return await self._guarded(model, lambda provider: provider.complete(request))
+    async def _with_retry(
+        self, model: ModelRef, attempt: Callable[[Provider], Awaitable[Completion]]
+    ) -> Completion:
+        # A coroutine function, not a lambda: tenacity awaits only what it sees is async.
+        async def guarded() -> Completion:
+            return await self._guarded(model, attempt)
 
         return await call_with_retry(
-            attempt,
+            guarded,
             attempts=self._retry.attempts,
             base_delay_s=self._retry.base_delay_s,
             max_delay_s=self._retry.max_delay_s,
             sleep=self._sleep,
         )
+
+    async def complete(self, model: ModelRef, request: CompletionRequest) -> Completion:
+        return await self._with_retry(model, lambda provider: provider.complete(request))
 
     async def stream(
         self,
@@ -167,13 +173,4 @@ class Gateway:
                 provider=model.provider, model=model.model_id, message="stream ended early"
             )
 
-        async def attempt() -> Completion:
-            return await self._guarded(model, consume)
-
-        return await call_with_retry(
-            attempt,
-            attempts=self._retry.attempts,
-            base_delay_s=self._retry.base_delay_s,
-            max_delay_s=self._retry.max_delay_s,
-            sleep=self._sleep,
-        )
+        return await self._with_retry(model, consume)

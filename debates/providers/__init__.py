@@ -32,7 +32,7 @@ from debates.providers.registry import (
     clear_provider_cache,
     close_providers,
 )
-from debates.providers.retry import call_with_retry, stream_with_retry
+from debates.providers.retry import call_with_retry
 
 __all__ = [
     "PROVIDER_NAMES",
@@ -60,5 +60,4 @@ __all__ = [
     "cost_usd",
     "estimate_input_tokens",
     "estimate_tokens",
-    "stream_with_retry",
 ]

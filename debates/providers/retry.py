@@ -6,20 +6,20 @@ long, because waiting less only earns another 429 and burns an attempt. If a pro
 more than `max_retry_after_s` (60 s by default) we stop at once and raise: a debate turn should
 fail over, not sit idle for minutes.
 
-Streaming: `stream_with_retry` retries only until the first event has been yielded. After text
-has reached the caller a retry would repeat or contradict what was already shown, so a
-mid-stream failure propagates and the pipeline decides (mark the turn failed, or start over).
+Streaming calls are retried as a whole by the pipeline's gateway
+(debates/orchestration/gateway.py): when text had already reached listeners, it tells them to
+start that turn's text over before the next attempt.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 from tenacity.wait import wait_exponential_jitter
 
-from debates.providers.base import ProviderError, RateLimited, StreamEvent
+from debates.providers.base import ProviderError, RateLimited
 
 Sleep = Callable[[float], Awaitable[None]]
 OnRetry = Callable[[ProviderError, int, float], None]
@@ -91,55 +91,3 @@ async def call_with_retry[T](
         reraise=True,
     )
     return await retrying(fn)
-
-
-async def stream_with_retry(
-    open_stream: Callable[[], AsyncIterator[StreamEvent]],
-    *,
-    attempts: int,
-    base_delay_s: float,
-    max_delay_s: float,
-    sleep: Sleep = asyncio.sleep,
-    max_retry_after_s: float = DEFAULT_MAX_RETRY_AFTER_S,
-    jitter_s: float | None = None,
-    on_retry: OnRetry | None = None,
-) -> AsyncIterator[StreamEvent]:
-    """Stream with retries before the first event only (see the module docstring).
-
-    `open_stream` is called once per attempt, e.g. `lambda: provider.stream(request)`.
-    """
-
-    async def first_event() -> tuple[AsyncIterator[StreamEvent], StreamEvent]:
-        stream = open_stream()
-        try:
-            event = await anext(stream)
-        except StopAsyncIteration:
-            await _close(stream)
-            raise RuntimeError("a provider stream ended without its final Completion") from None
-        except BaseException:
-            await _close(stream)
-            raise
-        return stream, event
-
-    stream, event = await call_with_retry(
-        first_event,
-        attempts=attempts,
-        base_delay_s=base_delay_s,
-        max_delay_s=max_delay_s,
-        sleep=sleep,
-        max_retry_after_s=max_retry_after_s,
-        jitter_s=jitter_s,
-        on_retry=on_retry,
-    )
-    try:
-        yield event
-        async for event in stream:
-            yield event
-    finally:
-        await _close(stream)
-
-
-async def _close(stream: AsyncIterator[StreamEvent]) -> None:
-    aclose = getattr(stream, "aclose", None)
-    if aclose is not None:
-        await aclose()

@@ -3,24 +3,19 @@ nothing really waits), when it gives up, and the before-first-event rule for str
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from debates.providers.base import (
     AuthenticationFailed,
     BadRequest,
-    Completion,
     ContentFiltered,
     MalformedResponse,
     ProviderError,
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
-    StreamEvent,
-    TextDelta,
 )
-from debates.providers.retry import call_with_retry, stream_with_retry
+from debates.providers.retry import call_with_retry
 
 
 class Flaky:
@@ -168,92 +163,3 @@ async def test_attempts_must_be_positive() -> None:
         await call_with_retry(fn, attempts=0, base_delay_s=1, max_delay_s=1)
 
     assert fn.calls == 0
-
-
-# --- streaming ------------------------------------------------------------------------------
-
-
-def final(text: str) -> Completion:
-    return Completion(text, 1, 1, 1, "stop", "m", "p", None)
-
-
-class FlakyStreams:
-    """Each call opens the next scripted stream: a list of events, then maybe an error."""
-
-    def __init__(self, *scripts: tuple[list[StreamEvent], ProviderError | None]) -> None:
-        self.scripts = list(scripts)
-        self.opened = 0
-        self.closed = 0
-
-    def __call__(self) -> AsyncIterator[StreamEvent]:
-        self.opened += 1
-        events, error = self.scripts.pop(0)
-        return self._run(events, error)
-
-    async def _run(
-        self, events: list[StreamEvent], error: ProviderError | None
-    ) -> AsyncIterator[StreamEvent]:
-        try:
-            for event in events:
-                yield event
-            if error is not None:
-                raise error
-        finally:
-            self.closed += 1
-
-
-async def _drain(stream: AsyncIterator[StreamEvent]) -> list[StreamEvent]:
-    return [event async for event in stream]
-
-
-async def test_stream_retries_a_failure_before_the_first_event() -> None:
-    opener = FlakyStreams(([], unavailable()), ([TextDelta("hi"), final("hi")], None))
-    sleeps = Sleeps()
-
-    events = await _drain(
-        stream_with_retry(opener, attempts=3, base_delay_s=1, max_delay_s=5, sleep=sleeps)
-    )
-
-    assert events == [TextDelta("hi"), final("hi")]
-    assert opener.opened == 2
-    assert opener.closed == 2
-    assert len(sleeps) == 1
-
-
-async def test_stream_failure_after_text_reached_the_caller_is_not_retried() -> None:
-    opener = FlakyStreams(([TextDelta("partial")], unavailable()), ([final("x")], None))
-    received: list[StreamEvent] = []
-
-    async def consume() -> None:
-        async for event in stream_with_retry(
-            opener, attempts=3, base_delay_s=1, max_delay_s=5, sleep=Sleeps()
-        ):
-            received.append(event)
-
-    with pytest.raises(ProviderUnavailable):
-        await consume()
-
-    assert received == [TextDelta("partial")]
-    assert opener.opened == 1
-
-
-async def test_stream_gives_up_after_attempts() -> None:
-    opener = FlakyStreams(*[([], unavailable()) for _ in range(3)])
-
-    with pytest.raises(ProviderUnavailable):
-        await _drain(
-            stream_with_retry(opener, attempts=3, base_delay_s=1, max_delay_s=5, sleep=Sleeps())
-        )
-
-    assert opener.opened == 3
-
-
-async def test_stream_never_retries_permanent_errors() -> None:
-    opener = FlakyStreams(([], AuthenticationFailed("p", "m", "bad key")), ([final("x")], None))
-
-    with pytest.raises(AuthenticationFailed):
-        await _drain(
-            stream_with_retry(opener, attempts=3, base_delay_s=1, max_delay_s=5, sleep=Sleeps())
-        )
-
-    assert opener.opened == 1
