@@ -61,9 +61,10 @@ run: install assets messages ## Migrate, seed and serve web + worker on http://1
 	DEBUG=1 $(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) consultation.asgi:application & \
 	wait -n
 
-lint: install-dev ## ruff lint and format check
+lint: install-dev ## ruff lint and format check, and the layer contracts (import-linter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo
 
 fmt: install-dev ## Format and autofix
 	$(VENV)/bin/ruff format .

@@ -133,6 +133,7 @@ def run_once(args: argparse.Namespace) -> float:
     from debates.orchestration.engine import DebatePipeline
     from debates.providers.openai_compat import OpenAICompatProvider
     from debates.services.creation import SeatInput, debate_create
+    from debates.services.running import debate_run
 
     models = ["openai:gpt-5-mini", "openai:gpt-4.1-mini", "openai:gpt-4.1", "openai:gpt-5"]
     user = User.objects.filter(email="bench@example.com").first() or user_create(
@@ -169,7 +170,7 @@ def run_once(args: argparse.Namespace) -> float:
         )
         pipeline = DebatePipeline(providers=lambda _name: provider)
         started = time.perf_counter()
-        status = async_to_sync(pipeline.run)(debate.pk)
+        status = async_to_sync(debate_run)(debate.pk, pipeline=pipeline)
         wall = time.perf_counter() - started
     finally:
         server.terminate()

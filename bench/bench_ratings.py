@@ -19,7 +19,7 @@ from functools import partial
 import numpy as np
 from numpy.typing import NDArray
 
-from debates import ratings
+from ratings import maths as ratings
 
 CATEGORIES = 7
 ROLES = 5

@@ -365,6 +365,7 @@ def record(provider: str, *, real: bool) -> str:
     from asgiref.sync import async_to_sync
 
     from debates.orchestration.engine import DebatePipeline
+    from debates.services.running import debate_run
 
     spec = DEBATES[provider]
     debate = _create_debate(spec)
@@ -389,7 +390,7 @@ def record(provider: str, *, real: bool) -> str:
         recorder.register_matcher("debate_call", debate_call)
         with recorder.use_cassette(spec.cassette):
             pipeline = DebatePipeline(providers=lambda _name: built, heartbeat_s=3600)
-            status = async_to_sync(pipeline.run)(debate.pk)
+            status = async_to_sync(debate_run)(debate.pk, pipeline=pipeline)
     debate.refresh_from_db()
     if real:
         source = "the real API"

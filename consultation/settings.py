@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "accounts",
     "billing",
     "apikeys",
+    "ratings",
     "debates",
 ]
 

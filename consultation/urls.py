@@ -7,6 +7,7 @@ from consultation import views
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.api_urls")),
     path("", include("debates.api_urls")),
+    path("", include("ratings.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
 
@@ -17,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", include(api_v1)),
     re_path(r"^api/(?P<path>.*)$", views.api_not_found),
     path("accounts/", include("allauth.urls")),
+    path("", include("ratings.urls")),
     path("", include("debates.urls")),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),

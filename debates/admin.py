@@ -1,7 +1,6 @@
 from typing import Any
 
 from django.contrib import admin
-from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -11,13 +10,11 @@ from debates.models import (
     DebateEvent,
     Judgment,
     LLMModel,
-    ModelRating,
-    PairwiseOutcome,
-    RatingBoard,
-    RatingSnapshot,
     Seat,
     Turn,
 )
+from debates.queue import debate_run_later
+from ratings.queue import ratings_refit_later
 
 
 @admin.register(LLMModel)
@@ -77,14 +74,13 @@ class DebateAdmin(admin.ModelAdmin[Debate]):
 
     @admin.action(description="Resume the selected running debates now")
     def recover(self, request: HttpRequest, queryset: QuerySet[Debate]) -> None:
-        from debates.tasks import run_debate
-
         for debate in queryset.filter(status="running"):
-            run_debate.enqueue(str(debate.pk))
+            debate_run_later(debate_id=debate.pk)
 
     @admin.action(description=_("Refit all model ratings now"))
     def refit_ratings(self, request: HttpRequest, queryset: QuerySet[Debate]) -> None:
-        _enqueue_refit(self, request)
+        ratings_refit_later()
+        self.message_user(request, _("A full refit of the model ratings has been queued."))
 
 
 @admin.register(Turn)
@@ -109,67 +105,3 @@ class DebateEventAdmin(admin.ModelAdmin[DebateEvent]):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-
-# --- Ratings -----------------------------------------------------------------------------------
-
-
-def _enqueue_refit(model_admin: admin.ModelAdmin[Any], request: HttpRequest) -> None:
-    from debates.tasks import refit_ratings
-
-    refit_ratings.enqueue()
-    model_admin.message_user(request, _("A full refit of the model ratings has been queued."))
-
-
-class ReadOnlyAdmin[M: models.Model](admin.ModelAdmin[M]):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(ModelRating)
-class ModelRatingAdmin(ReadOnlyAdmin[ModelRating]):
-    list_display = [
-        "llm_model",
-        "board",
-        "team",
-        "category",
-        "role",
-        "rank",
-        "rating",
-        "ci_low",
-        "ci_high",
-        "matches",
-        "win_rate",
-        "updated_at",
-    ]
-    list_filter = ["board", "category", "role"]
-    search_fields = ["llm_model__key", "team__name"]
-    list_select_related = ["llm_model", "team"]
-    actions = ["refit_ratings"]
-
-    @admin.action(description=_("Refit all model ratings now"))
-    def refit_ratings(self, request: HttpRequest, queryset: QuerySet[ModelRating]) -> None:
-        _enqueue_refit(self, request)
-
-
-@admin.register(PairwiseOutcome)
-class PairwiseOutcomeAdmin(ReadOnlyAdmin[PairwiseOutcome]):
-    list_display = ["debate", "judge_model", "model_a", "model_b", "outcome", "category"]
-    list_filter = ["outcome", "category"]
-    list_select_related = ["debate", "judge_model", "model_a", "model_b"]
-    raw_id_fields = ["debate", "seat_a", "seat_b"]
-
-
-@admin.register(RatingSnapshot)
-class RatingSnapshotAdmin(ReadOnlyAdmin[RatingSnapshot]):
-    list_display = ["llm_model", "board", "team", "rating", "ci_low", "ci_high", "created_at"]
-    list_filter = ["board"]
-    list_select_related = ["llm_model", "team"]
-
-
-@admin.register(RatingBoard)
-class RatingBoardAdmin(ReadOnlyAdmin[RatingBoard]):
-    list_display = ["key", "board", "team", "outcomes", "debates", "refitted_at"]

@@ -97,6 +97,11 @@ FINISHED_STATUSES = frozenset(
 )
 
 
+# Debates that reached an answer: only these are rated (a failed or cancelled one may have
+# been judged in part).
+RATED_STATUSES = (DebateStatus.COMPLETED, DebateStatus.COMPLETED_BUDGET)
+
+
 class Debate(TimeStampedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="debates")
@@ -132,7 +137,7 @@ class Debate(TimeStampedModel):
     results = models.JSONField(
         default=dict,
         blank=True,
-        help_text=_("The outcome in brief: champion, runner-up and margin (debates.ratings)."),
+        help_text=_("The outcome in brief: champion, runner-up and margin (ratings.maths)."),
     )
     margin = models.FloatField(
         null=True,
@@ -352,153 +357,3 @@ class DebateEvent(models.Model):
             "at": self.created_at.isoformat(),
             "payload": self.payload,
         }
-
-
-# --- Results and ratings ---------------------------------------------------------------------
-
-
-class PairOutcome(models.TextChoices):
-    A = "a", _("First model won")
-    B = "b", _("Second model won")
-    TIE = "tie", _("Tie")
-
-
-class PairwiseOutcome(models.Model):
-    """One judge's verdict between two seats of a finished debate (seat_a comes first on the
-    panel): the raw material of the model ratings. Written once per debate, at finalization."""
-
-    debate = models.ForeignKey(Debate, on_delete=models.CASCADE, related_name="pairwise_outcomes")
-    judge_model = models.ForeignKey(LLMModel, on_delete=models.PROTECT, related_name="+")
-    seat_a = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="+")
-    seat_b = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="+")
-    model_a = models.ForeignKey(LLMModel, on_delete=models.PROTECT, related_name="+")
-    model_b = models.ForeignKey(LLMModel, on_delete=models.PROTECT, related_name="+")
-    outcome = models.CharField(max_length=4, choices=PairOutcome.choices)
-    category = models.CharField(max_length=20, choices=Category.choices)
-    role_a = models.CharField(max_length=20, choices=Role.choices)
-    role_b = models.CharField(max_length=20, choices=Role.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["debate", "judge_model", "seat_a", "seat_b"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["debate", "judge_model", "seat_a", "seat_b"],
-                name="debates_pairwise_outcome_once",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.model_a_id} vs {self.model_b_id}: {self.outcome}"
-
-
-class Board(models.TextChoices):
-    PUBLIC = "public", _("Public")
-    TEAM = "team", _("Team")
-
-
-def _board_matches_team() -> models.Q:
-    return models.Q(board=Board.PUBLIC, team__isnull=True) | models.Q(
-        board=Board.TEAM, team__isnull=False
-    )
-
-
-class RatingBoard(models.Model):
-    """A leaderboard's bookkeeping: the public board, or one team's private board. Its row is
-    locked while the board is refitted, so two refits never interleave their writes."""
-
-    key = models.CharField(max_length=60, unique=True)
-    board = models.CharField(max_length=10, choices=Board.choices)
-    team = models.ForeignKey(
-        "accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    refitted_at = models.DateTimeField(null=True, blank=True)
-    outcomes = models.PositiveIntegerField(default=0)
-    debates = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=_board_matches_team(), name="debates_ratingboard_team"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.key
-
-
-class ModelRating(models.Model):
-    """A model's Bradley-Terry rating in one scope: a board (public, or a team's), and all
-    categories ("") or one, all roles ("") or one."""
-
-    board = models.CharField(max_length=10, choices=Board.choices)
-    team = models.ForeignKey(
-        "accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    category = models.CharField(max_length=20, choices=Category.choices, blank=True)
-    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
-    llm_model = models.ForeignKey(LLMModel, on_delete=models.CASCADE, related_name="ratings")
-    rating = models.FloatField()
-    ci_low = models.FloatField()
-    ci_high = models.FloatField()
-    rank = models.PositiveIntegerField()
-    matches = models.PositiveIntegerField()
-    wins = models.PositiveIntegerField()
-    losses = models.PositiveIntegerField()
-    ties = models.PositiveIntegerField()
-    win_rate = models.FloatField()
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["rank", "-rating"]
-        indexes = [models.Index(fields=["board", "team", "category", "role", "rank"])]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["board", "category", "role", "llm_model"],
-                condition=models.Q(team__isnull=True),
-                name="debates_modelrating_public_scope",
-            ),
-            models.UniqueConstraint(
-                fields=["team", "category", "role", "llm_model"],
-                condition=models.Q(team__isnull=False),
-                name="debates_modelrating_team_scope",
-            ),
-            models.CheckConstraint(
-                condition=_board_matches_team(), name="debates_modelrating_team"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.llm_model_id} {self.board} {self.category}/{self.role}: {self.rating:.0f}"
-
-
-class RatingSnapshot(models.Model):
-    """A model's rating after a refit that changed it: the points of its history chart."""
-
-    board = models.CharField(max_length=10, choices=Board.choices)
-    team = models.ForeignKey(
-        "accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    category = models.CharField(max_length=20, choices=Category.choices, blank=True)
-    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
-    llm_model = models.ForeignKey(
-        LLMModel, on_delete=models.CASCADE, related_name="rating_snapshots"
-    )
-    rating = models.FloatField()
-    ci_low = models.FloatField()
-    ci_high = models.FloatField()
-    rank = models.PositiveIntegerField()
-    matches = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["created_at"]
-        indexes = [models.Index(fields=["llm_model", "board", "team", "created_at"])]
-        constraints = [
-            models.CheckConstraint(
-                condition=_board_matches_team(), name="debates_ratingsnapshot_team"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.llm_model_id} {self.board} {self.created_at:%Y-%m-%d}: {self.rating:.0f}"

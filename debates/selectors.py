@@ -17,29 +17,13 @@ from debates.models import (
     Debate,
     DebateEvent,
     Judgment,
-    JudgmentStatus,
     LLMModel,
     Role,
     Seat,
     SeatStatus,
     Turn,
-    TurnStatus,
 )
-from debates.orchestration.state import DebateState, ModelRef, SeatState, Tolerance
-from debates.prompts import Contribution
 from ops.models import CircuitBreaker, CircuitState
-
-
-def model_ref(model: LLMModel) -> ModelRef:
-    return ModelRef(
-        id=model.pk,
-        key=model.key,
-        provider=model.provider,
-        model_id=model.model_id,
-        display_name=model.display_name,
-        price_in_per_mtok=model.price_in_per_mtok,
-        price_out_per_mtok=model.price_out_per_mtok,
-    )
 
 
 def model_is_available(model: LLMModel) -> bool:
@@ -144,64 +128,6 @@ def debate_log_position(*, debate_id: UUID | str) -> tuple[int, bool] | None:
     if row is None:
         return None
     return row[0], row[1] in FINISHED_STATUSES
-
-
-def debate_load_state(*, debate_id: UUID) -> DebateState:
-    """Everything the pipeline needs, including the progress of an earlier, crashed run."""
-    debate = (
-        Debate.objects.select_related("chair_model")
-        .prefetch_related("judge_models")
-        .get(pk=debate_id)
-    )
-    seats = [
-        SeatState(
-            id=seat.pk,
-            position=seat.position,
-            label=seat.label,
-            role=seat.role,
-            instruction=seat.instruction,
-            temperature=seat.temperature,
-            model=model_ref(seat.llm_model),
-            failed=seat.status == SeatStatus.FAILED,
-        )
-        for seat in Seat.objects.filter(debate=debate).select_related("llm_model")
-    ]
-    state = DebateState(
-        debate_id=debate.pk,
-        question=debate.question,
-        language=debate.language,
-        rounds=debate.rounds,
-        seats=seats,
-        judges=[model_ref(m) for m in debate.judge_models.order_by("key")],
-        chair=model_ref(debate.chair_model),
-        tolerance=Tolerance(
-            max_seat_fail_ratio=(
-                debate.max_seat_fail_ratio
-                if debate.max_seat_fail_ratio is not None
-                else settings.DEBATE_MAX_SEAT_FAIL_RATIO
-            ),
-            min_required_seats=debate.min_required_seats or settings.DEBATE_MIN_REQUIRED_SEATS,
-            fail_fast=(
-                debate.fail_fast if debate.fail_fast is not None else settings.DEBATE_FAIL_FAST
-            ),
-        ),
-        cost_cap_usd=debate.cost_cap_usd,
-        max_output_tokens=settings.LLM_MAX_OUTPUT_TOKENS,
-        spent_usd=debate.cost_usd,
-        input_tokens=debate.input_tokens,
-        output_tokens=debate.output_tokens,
-        has_synthesis=bool(debate.synthesis),
-    )
-    labels = {seat.id: seat.label for seat in seats}
-    for turn in Turn.objects.filter(debate=debate, status=TurnStatus.COMPLETED):
-        state.contributions.setdefault(turn.round, {})[turn.seat_id] = Contribution(
-            labels[turn.seat_id], turn.round, turn.content
-        )
-    for judgment in Judgment.objects.filter(debate=debate).select_related("judge_model"):
-        state.judged.add((judgment.judge_model.key, judgment.seat_id))
-        if judgment.status == JudgmentStatus.COMPLETED and judgment.total is not None:
-            state.seat_scores.setdefault(judgment.seat_id, []).append(judgment.total)
-    return state
 
 
 def model_list_with_health() -> list[dict[str, object]]:

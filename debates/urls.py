@@ -1,5 +1,5 @@
 from django.urls import URLPattern
 
-from debates.views import live, pages, ratings
+from debates.views import live, pages
 
-urlpatterns: list[URLPattern] = [*pages.urlpatterns, *live.urlpatterns, *ratings.urlpatterns]
+urlpatterns: list[URLPattern] = [*pages.urlpatterns, *live.urlpatterns]

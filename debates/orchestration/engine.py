@@ -1,21 +1,23 @@
-"""DebatePipeline: claims a debate, runs its stages in order, keeps a heartbeat, finalizes.
+"""DebatePipeline: claims a debate, runs its stages in order, keeps a heartbeat, and says how
+it ended (`RunOutcome`); `debates.services.running.debate_run` finalizes it.
 
 A run that dies loses nothing: every completed turn, judgment and the synthesis are stored as
 they happen, and the next run (after the heartbeat goes stale) resumes from there. Only the
-runner holding the claim writes; finalization happens exactly once.
+runner holding the claim writes; finalization (a service) happens exactly once.
 """
 
 import asyncio
 import functools
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from uuid import UUID
 
 import structlog
 from django.conf import settings
 
 from debates.models import DebateStatus, Stage
-from debates.orchestration.finalization import debate_finalize
+from debates.orchestration import progress
 from debates.orchestration.gateway import Gateway, ProviderFactory, RetryPolicy, Sleep
 from debates.orchestration.stages import (
     DebateStage,
@@ -27,12 +29,10 @@ from debates.orchestration.stages import (
     TurnStage,
     db,
 )
-from debates.orchestration.state import DebateState
+from debates.orchestration.state import DebateState, debate_load_state
 from debates.providers.base import Provider, ProviderNotConfigured
 from debates.providers.demo import DemoProvider
 from debates.providers.registry import build_provider
-from debates.selectors import debate_load_state
-from debates.services import running
 
 logger = structlog.get_logger(__name__)
 
@@ -63,6 +63,17 @@ def default_stages(state: DebateState) -> list[DebateStage]:
     return stages
 
 
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a run ended: what finalization records."""
+
+    status: str
+    reason: str = ""
+    detail: str = ""
+    budget_reason: str = ""
+    context: dict[str, object] = field(default_factory=dict)
+
+
 class LostClaim(Exception):
     """Another runner took the debate over (this one was presumed dead)."""
 
@@ -88,11 +99,11 @@ class DebatePipeline:
         self.stages = stages
         self.heartbeat_s = heartbeat_s or settings.DEBATE_HEARTBEAT_SECONDS
 
-    async def run(self, debate_id: UUID) -> str | None:
-        """Run (or resume) a debate to its end. Returns the final status, or None when the
+    async def run(self, debate_id: UUID) -> RunOutcome | None:
+        """Run (or resume) a debate to its end. Returns how it ended, or None when the
         debate was not ours to run (finished, or alive in another runner)."""
         token = uuid.uuid4().hex
-        attempt = await db(running.debate_claim)(debate_id=debate_id, token=token)
+        attempt = await db(progress.debate_claim)(debate_id=debate_id, token=token)
         if attempt is None:
             return None
         log = logger.bind(debate_id=str(debate_id), attempt=attempt)
@@ -112,15 +123,13 @@ class DebatePipeline:
             await self.gateway.record_successes()
             await self.gateway.aclose()
         status, reason = _status_for(result)
-        await db(debate_finalize)(
-            debate_id=debate_id,
+        return RunOutcome(
             status=status,
             reason=reason,
             detail=result.detail,
             budget_reason=result.context.get("budget_reason", ""),
             context={k: v for k, v in result.context.items() if k != "budget_reason"},
         )
-        return status
 
     async def _run_stages(self, debate_id: UUID) -> StageResult:
         state = await db(debate_load_state)(debate_id=debate_id)
@@ -148,7 +157,7 @@ class DebatePipeline:
     ) -> None:
         while True:
             await asyncio.sleep(self.heartbeat_s)
-            if not await db(running.debate_heartbeat)(debate_id=debate_id, token=token):
+            if not await db(progress.debate_heartbeat)(debate_id=debate_id, token=token):
                 work.cancel()
                 return
 

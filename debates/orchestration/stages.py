@@ -15,10 +15,10 @@ from asgiref.sync import sync_to_async
 
 from debates import prompts
 from debates.models import Stage
+from debates.orchestration import progress
 from debates.orchestration.gateway import Gateway
 from debates.orchestration.state import DebateState, ModelRef, SeatState
 from debates.providers.base import Completion, CompletionRequest, ProviderError, estimate_tokens
-from debates.services import running
 
 logger = structlog.get_logger(__name__)
 
@@ -60,7 +60,7 @@ class RunContext:
         return self.state.debate_id
 
     async def cancelled(self) -> bool:
-        return await db(running.debate_cancel_requested)(debate_id=self.debate_id)
+        return await db(progress.debate_cancel_requested)(debate_id=self.debate_id)
 
     def request(
         self, model: ModelRef, messages: tuple[Any, ...], *, temperature: float
@@ -104,7 +104,7 @@ class DeltaBatcher:
             return
         text, self._buffer = "".join(self._buffer), []
         self._last = time.monotonic()
-        await db(running.turn_delta)(
+        await db(progress.turn_delta)(
             debate_id=self._ctx.debate_id, seat_id=self._seat, round_number=self._round, text=text
         )
 
@@ -159,7 +159,7 @@ class TurnStage:
             if reason := budget_exceeded_by(ctx, pending):
                 state.budget_reason = reason
                 return StageResult(Next.TO_SYNTHESIS, reason="budget")
-            if not await db(running.turn_stage_start)(
+            if not await db(progress.turn_stage_start)(
                 debate_id=ctx.debate_id,
                 stage=self.name,
                 round_number=self.number,
@@ -184,7 +184,7 @@ class TurnStage:
 
         async def restart() -> None:
             batcher.discard()
-            await db(running.turn_start)(
+            await db(progress.turn_start)(
                 debate_id=ctx.debate_id,
                 seat_id=seat.id,
                 label=seat.label,
@@ -203,7 +203,7 @@ class TurnStage:
         except ProviderError as exc:
             batcher.discard()
             seat.failed = True
-            await db(running.turn_fail)(
+            await db(progress.turn_fail)(
                 debate_id=ctx.debate_id,
                 seat_id=seat.id,
                 label=seat.label,
@@ -214,7 +214,7 @@ class TurnStage:
             return False
         output = prompts.parse_turn(completion.text)
         cost = seat.model.cost(completion.input_tokens, completion.output_tokens)
-        await db(running.turn_complete)(
+        await db(progress.turn_complete)(
             last_delta=batcher.take(),
             debate_id=ctx.debate_id,
             seat_id=seat.id,
@@ -243,7 +243,7 @@ class TurnStage:
         breach = failed / total > tolerance.max_seat_fail_ratio or active < (
             tolerance.min_required_seats
         )
-        await db(running.stage_complete)(
+        await db(progress.stage_complete)(
             debate_id=ctx.debate_id,
             stage=self.name,
             round_number=self.number,
@@ -281,14 +281,14 @@ class JudgingStage:
         ]
         if not speakers or not state.judges:
             return CONTINUE
-        await db(running.stage_start)(debate_id=ctx.debate_id, stage=self.name, round_number=None)
+        await db(progress.stage_start)(debate_id=ctx.debate_id, stage=self.name, round_number=None)
         await asyncio.gather(
             *(
                 self._judge(ctx, judge, seats_for_judge(judge, speakers, state))
                 for judge in state.judges
             )
         )
-        await db(running.stage_complete)(
+        await db(progress.stage_complete)(
             debate_id=ctx.debate_id, stage=self.name, round_number=None, summary={}
         )
         return CONTINUE
@@ -319,7 +319,7 @@ class JudgingStage:
                 output_tokens=completion.output_tokens,
                 cost=cost,
             )
-            await db(running.usage_add)(
+            await db(progress.usage_add)(
                 debate_id=ctx.debate_id,
                 input_tokens=completion.input_tokens,
                 output_tokens=completion.output_tokens,
@@ -329,7 +329,7 @@ class JudgingStage:
             if parsed is not None:
                 break
         verdicts = [(seat.id, seat.label, parsed[seat.label] if parsed else None) for seat in seats]
-        await db(running.judgments_record)(
+        await db(progress.judgments_record)(
             debate_id=ctx.debate_id,
             judge_model_id=judge.id,
             judge_key=judge.key,
@@ -369,7 +369,7 @@ class SynthesisStage:
         state = ctx.state
         if state.has_synthesis:
             return CONTINUE
-        await db(running.stage_start)(debate_id=ctx.debate_id, stage=self.name, round_number=None)
+        await db(progress.stage_start)(debate_id=ctx.debate_id, stage=self.name, round_number=None)
         standings = sorted(
             (
                 (seat.label, sum(scores) / len(scores))
@@ -407,7 +407,7 @@ class SynthesisStage:
                 output_tokens=completion.output_tokens,
                 cost=cost,
             )
-            await db(running.synthesis_save)(
+            await db(progress.synthesis_save)(
                 debate_id=ctx.debate_id,
                 synthesis={
                     "consensus": output.consensus,

@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from accounts.models import Team, User
 from consultation.exceptions import Conflict, ValidationFailed
 from debates.models import Category, Debate, DebateStatus, LLMModel, Role, Seat
-from debates.orchestration.finalization import debate_finalize
 from debates.presets import PRESETS
 from debates.prompts import detect_language
+from debates.queue import debate_run_later
 from debates.selectors import model_is_available
+from debates.services.finalization import debate_finalize
 
 logger = structlog.get_logger(__name__)
 
@@ -191,15 +192,8 @@ def debate_create(
         demo=debate.uses_demo,
     )
     if run_in_worker:
-        debate_id = str(debate.pk)
-        transaction.on_commit(lambda: _enqueue(debate_id))
+        debate_run_later(debate_id=debate.pk)
     return debate
-
-
-def _enqueue(debate_id: str) -> None:
-    from debates.tasks import run_debate  # the tasks module imports this one
-
-    run_debate.enqueue(debate_id)
 
 
 @transaction.atomic
@@ -227,5 +221,5 @@ def debate_recover_stale() -> list[UUID]:
     )
     for debate_id in ids:
         logger.warning("debate_recovering", debate_id=str(debate_id))
-        _enqueue(str(debate_id))
+        debate_run_later(debate_id=debate_id, on_commit=False)
     return ids

@@ -21,8 +21,8 @@ from django.conf import settings
 
 from accounts.models import Team
 from debates.models import LLMModel, Provider
-from debates.orchestration.state import ModelRef
-from debates.selectors import model_is_available, model_ref
+from debates.orchestration.state import ModelRef, model_ref
+from debates.selectors import model_is_available
 from debates.services.creation import (
     MAX_QUESTION,
     MAX_ROUNDS,

@@ -9,7 +9,7 @@ from accounts.models import User
 from accounts.services import audit_record
 from consultation.exceptions import PermissionDenied
 from debates.models import Debate
-from debates.services.ratings import ratings_schedule_update
+from ratings.services import outcomes_set_public, ratings_schedule_update
 
 
 def _require_creator(actor: User, debate: Debate) -> None:
@@ -52,7 +52,8 @@ def debate_set_public(*, actor: User, debate: Debate, public: bool) -> Debate:
             target=debate,
             data={"is_public": public},
         )
+        # Public debates feed the public board: it changes with this debate's visibility.
+        outcomes_set_public(debate_id=debate.pk, is_public=public)
         if debate.is_finished:
-            # Public debates feed the public board: it changes with this debate's visibility.
             ratings_schedule_update(debate_id=debate.pk)
     return debate

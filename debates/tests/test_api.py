@@ -7,8 +7,8 @@ from django.test import Client
 
 from accounts.models import Team, User
 from debates.models import Debate, DebateStatus
+from debates.orchestration.progress import stage_start
 from debates.services.creation import SeatInput, debate_create
-from debates.services.running import stage_start
 from ops.models import CircuitBreaker, CircuitState
 
 pytestmark = pytest.mark.django_db

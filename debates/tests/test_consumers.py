@@ -19,9 +19,9 @@ from consultation.asgi import application
 from debates import consumers, follower, selectors
 from debates.events import group_name
 from debates.models import Debate, DebateEvent, DebateStatus
-from debates.orchestration.finalization import debate_finalize
+from debates.orchestration.progress import stage_start
 from debates.services.creation import SeatInput, debate_create
-from debates.services.running import stage_start
+from debates.services.finalization import debate_finalize
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

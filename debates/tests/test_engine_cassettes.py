@@ -49,6 +49,7 @@ from debates.providers.base import Provider
 from debates.providers.gemini import GeminiProvider
 from debates.providers.openai_compat import OpenAICompatProvider
 from debates.services.creation import SeatInput, debate_create
+from debates.services.running import debate_run
 
 pytestmark = pytest.mark.django_db
 
@@ -217,7 +218,7 @@ def test_whole_debate_replays_through_the_sdk_adapter(owner: User, spec: DebateS
         return request
 
     with replay_vcr.use_cassette(spec.cassette, before_record_request=capture) as cassette:
-        status = async_to_sync(pipeline.run)(debate.pk)
+        status = async_to_sync(debate_run)(debate.pk, pipeline=pipeline)
 
     assert status == DebateStatus.COMPLETED
     assert cassette.all_played

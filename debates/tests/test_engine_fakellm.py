@@ -39,6 +39,7 @@ from debates.providers.anthropic import AnthropicProvider
 from debates.providers.base import Provider
 from debates.providers.openai_compat import OpenAICompatProvider
 from debates.services.creation import SeatInput, debate_create
+from debates.services.running import debate_run
 from ops.models import CircuitBreaker, CircuitState, ProviderCall
 
 pytestmark = pytest.mark.django_db
@@ -142,7 +143,7 @@ def run(debate: Debate, wiring: Wiring, sleeps: Sleeps | None = None) -> str | N
     pipeline = DebatePipeline(
         providers=wiring, sleep=sleeps if sleeps is not None else Sleeps(), heartbeat_s=3600
     )
-    return async_to_sync(pipeline.run)(debate.pk)
+    return async_to_sync(debate_run)(debate.pk, pipeline=pipeline)
 
 
 def events(debate: Debate, type_: str | None = None) -> list[DebateEvent]:

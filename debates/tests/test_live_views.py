@@ -14,8 +14,8 @@ from django.utils import translation
 
 from accounts.models import Team, User
 from debates.models import Debate, DebateStatus, Seat, Turn, TurnStatus
-from debates.orchestration.engine import DebatePipeline
 from debates.services.creation import SeatInput, debate_create
+from debates.services.running import debate_run
 from debates.views.live import live_strings
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +37,7 @@ def make(owner: User, *, question: str = QUESTION, **options: Any) -> Debate:
 
 
 def run(debate: Debate) -> Debate:
-    async_to_sync(DebatePipeline().run)(debate.pk)
+    async_to_sync(debate_run)(debate.pk)
     debate.refresh_from_db()
     return debate
 

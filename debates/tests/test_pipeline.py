@@ -32,6 +32,7 @@ from debates.providers.base import (
     RateLimited,
 )
 from debates.services.creation import SeatInput, debate_create
+from debates.services.running import debate_run
 from debates.tests.fakes import ScriptedProvider
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +85,7 @@ def run(debate: Debate, provider: ScriptedProvider, sleeps: Sleeps | None = None
         sleep=sleeps if sleeps is not None else Sleeps(),
         heartbeat_s=3600,
     )
-    return async_to_sync(pipeline.run)(debate.pk)
+    return async_to_sync(debate_run)(debate.pk, pipeline=pipeline)
 
 
 def events(debate: Debate) -> list[DebateEvent]:

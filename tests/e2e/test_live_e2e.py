@@ -34,7 +34,7 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from accounts.models import User
 from accounts.selectors import active_team_for_user
-from debates.orchestration.engine import DebatePipeline
+from debates.services.running import debate_run
 from debates.services.creation import SeatInput, debate_create
 args = json.loads({args!r})
 settings.DEMO_TOKENS_PER_SECOND = 0  # this helper process only: a finished debate at once
@@ -44,7 +44,7 @@ debate = debate_create(
     seats=[SeatInput(s["model"], s["role"]) for s in args["panel"]],
     rounds=args["rounds"], is_public=args["public"], run_in_worker=False,
 )
-async_to_sync(DebatePipeline().run)(debate.pk)
+async_to_sync(debate_run)(debate.pk)
 print(debate.pk)
 """
 

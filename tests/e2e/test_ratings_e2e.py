@@ -25,19 +25,22 @@ QUESTIONS = (
 _ADOPT = """
 import json
 from accounts.models import Profile, Team
-from debates.models import Debate, DebateStatus, ModelRating
-from debates.services.ratings import ratings_refit_all, ratings_update_for_debate
+from debates.models import Debate, DebateStatus
+from ratings.models import ModelRating, PairwiseOutcome
+from ratings.services import outcomes_set_public, ratings_refit_all, ratings_update_for_debate
 args = json.loads({args!r})
 team = Team.objects.get(created_by_id=args["user"], is_personal=True)
 debates = Debate.objects.filter(question__in=args["questions"], status=DebateStatus.COMPLETED)
 assert debates.count() == len(args["questions"]), list(debates.values_list("question", "status"))
 debates.update(created_by_id=args["user"], team=team)
+PairwiseOutcome.objects.filter(debate_id__in=debates.values("pk")).update(team=team)
 Profile.objects.filter(user_id=args["user"]).update(is_public=True, bio="Asks the hard ones.")
 ratings_refit_all()
 # Published one by one, each followed by its update: the model pages get a history.
 for question in args["questions"][:3]:
     debate = Debate.objects.get(question=question)
     Debate.objects.filter(pk=debate.pk).update(is_public=True)
+    outcomes_set_public(debate_id=debate.pk, is_public=True)
     ratings_update_for_debate(debate_id=debate.pk)
 print(json.dumps(list(ModelRating.objects.filter(board="public", category="", role="")
                       .values_list("llm_model__key", flat=True))))

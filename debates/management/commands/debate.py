@@ -17,9 +17,9 @@ from accounts.selectors import active_team_for_user
 from accounts.services import user_create
 from consultation.exceptions import ValidationFailed
 from debates.models import Debate, DebateEvent
-from debates.orchestration.engine import DebatePipeline
 from debates.presets import DEFAULT_PRESET, PRESETS
 from debates.services.creation import SeatInput, debate_create, seats_from_preset
+from debates.services.running import debate_run
 
 CLI_EMAIL = "cli@consultation.local"
 WIDTH = 96
@@ -81,8 +81,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.MIGRATE_HEADING(f"Finished: {status}"))
 
     async def _run(self, debate: Debate) -> str | None:
-        pipeline = DebatePipeline()
-        task = asyncio.create_task(pipeline.run(debate.pk))
+        task = asyncio.create_task(debate_run(debate.pk))
         printed = 0
         while True:
             done = task.done()

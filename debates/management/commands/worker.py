@@ -15,7 +15,7 @@ from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from debates.services.creation import debate_recover_stale
-from debates.tasks import refit_ratings
+from ratings.tasks import refit_ratings
 
 logger = structlog.get_logger(__name__)
 

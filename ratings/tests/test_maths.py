@@ -1,4 +1,4 @@
-"""The rating maths (debates.ratings), against hand-computed cases and an independent fit.
+"""The rating maths (ratings.maths), against hand-computed cases and an independent fit.
 
 The independent Bradley-Terry fit below is written from the definition (penalised
 log-likelihood, minimised by scipy's BFGS), sharing no code with the module under test.
@@ -12,8 +12,8 @@ import pytest
 from scipy.optimize import minimize  # type: ignore[import-untyped]
 
 from bench.bench_ratings import full_refit, generate
-from debates import ratings
-from debates.ratings import JudgeScore, SeatInfo, bradley_terry
+from ratings import maths as ratings
+from ratings.maths import JudgeScore, SeatInfo, bradley_terry
 
 SCALE = 400 / math.log(10)
 

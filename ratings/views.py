@@ -12,13 +12,12 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
-import debates.converters  # noqa: F401  (registers the "modelkey" path converter)
+import ratings.converters  # noqa: F401  (registers the "modelkey" path converter)
 from accounts.middleware import request_team
 from consultation.exceptions import NotAuthenticated
-from debates import selectors_ratings as selectors
-from debates.forms_ratings import HallOfFameFilterForm, LeaderboardFilterForm
-from debates.models import Board, ModelRating, RatingSnapshot
-from debates.selectors import model_list_catalog
+from ratings import selectors
+from ratings.forms import HallOfFameFilterForm, LeaderboardFilterForm
+from ratings.models import Board, ModelRating, RatingSnapshot
 
 CRITERIA_LABELS = {
     "accuracy": _("Accuracy"),
@@ -133,7 +132,7 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
     board = selectors.leaderboard_get(team=team, **filters)
     return render(
         request,
-        "leaderboard/leaderboard.html",
+        "ratings/leaderboard.html",
         {
             "form": form,
             "board": board,
@@ -146,9 +145,7 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def methodology(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "leaderboard/methodology.html", {"new_below": selectors.NEW_BELOW_MATCHES}
-    )
+    return render(request, "ratings/methodology.html", {"new_below": selectors.NEW_BELOW_MATCHES})
 
 
 @require_safe
@@ -156,7 +153,7 @@ def model_detail(request: HttpRequest, key: str) -> HttpResponse:
     stats = selectors.model_stats(key=key)
     return render(
         request,
-        "leaderboard/model_detail.html",
+        "ratings/model_detail.html",
         {
             "stats": stats,
             "chart": history_chart(stats.history),
@@ -171,12 +168,12 @@ def model_detail(request: HttpRequest, key: str) -> HttpResponse:
 @require_safe
 def hall_of_fame(request: HttpRequest) -> HttpResponse:
     form = HallOfFameFilterForm(
-        request.GET, models=[(m.key, m.display_name) for m in model_list_catalog()]
+        request.GET, models=[(m.key, m.display_name) for m in selectors.model_list_catalog()]
     )
     filters = form.filters()
     return render(
         request,
-        "leaderboard/hall_of_fame.html",
+        "ratings/hall_of_fame.html",
         {"form": form, "order": filters["order"], "debates": selectors.hall_of_fame(**filters)},
     )
 

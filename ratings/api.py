@@ -12,9 +12,10 @@ from rest_framework.views import APIView
 
 from accounts.middleware import request_team
 from consultation.exceptions import NotAuthenticated, ValidationFailed
-from debates import selectors_ratings as selectors
-from debates.models import Board, Category, Role
-from debates.selectors_ratings import NEW_BELOW_MATCHES
+from debates.models import Category, Role
+from ratings import selectors
+from ratings.models import Board
+from ratings.selectors import NEW_BELOW_MATCHES
 
 
 class LeaderboardQuery(serializers.Serializer[Any]):

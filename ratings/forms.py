@@ -5,8 +5,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from debates.models import Board, Category, Role
-from debates.selectors_ratings import HALL_OF_FAME_ORDERS
+from debates.models import Category, Role
+from ratings.models import Board
+from ratings.selectors import HALL_OF_FAME_ORDERS
 
 MAX_MIN_MATCHES = 100_000
 

@@ -9,10 +9,20 @@ import structlog
 from django.db import transaction
 from django.utils import timezone
 
-from debates import ratings
 from debates.events import event_append
-from debates.models import RUBRIC, Debate, DebateStatus, EventType, Seat, seat_label
-from debates.services.ratings import judge_scores, outcomes_record, ratings_schedule_update
+from debates.models import (
+    RATED_STATUSES,
+    RUBRIC,
+    Debate,
+    DebateStatus,
+    EventType,
+    Judgment,
+    JudgmentStatus,
+    Seat,
+    seat_label,
+)
+from ratings import maths as ratings
+from ratings.services import RatedSeat, outcomes_record, ratings_schedule_update
 
 logger = structlog.get_logger(__name__)
 
@@ -24,10 +34,49 @@ _EVENT_FOR_STATUS = {
 }
 
 
-def scoreboard_for(debate_id: UUID) -> list[dict[str, object]]:
-    """Seats ranked by Borda count with a Condorcet tie-break (debates.ratings); unjudged
-    seats last, unranked."""
-    return results_for(debate_id)[0]
+def judge_scores(debate_id: UUID) -> list[ratings.JudgeScore]:
+    """The completed judgments of a debate, as the rating maths reads them (judges by catalog
+    model id, seats by primary key)."""
+    return [
+        ratings.JudgeScore(
+            judge=str(judge_id),
+            seat=seat_id,
+            total=float(total or 0.0),
+            scores={k: float(v) for k, v in scores.items() if isinstance(v, int | float)},
+        )
+        for judge_id, seat_id, total, scores in Judgment.objects.filter(
+            debate_id=debate_id, status=JudgmentStatus.COMPLETED, total__isnull=False
+        )
+        .order_by("judge_model_id", "seat_id")
+        .values_list("judge_model_id", "seat_id", "total", "scores")
+    ]
+
+
+def _outcomes_record(debate: Debate) -> bool:
+    """Hand a rated debate's verdicts to the ratings, by id: seats by panel position."""
+    if debate.status not in RATED_STATUSES:
+        return False
+    seats = list(Seat.objects.filter(debate_id=debate.pk))
+    position = {seat.pk: seat.position for seat in seats}
+    scores = [
+        ratings.JudgeScore(
+            judge=score.judge, seat=position[score.seat], total=score.total, scores=score.scores
+        )
+        for score in judge_scores(debate.pk)
+    ]
+    return bool(
+        outcomes_record(
+            debate_id=debate.pk,
+            team_id=debate.team_id,
+            is_public=debate.is_public,
+            category=debate.category,
+            scores=scores,
+            seats=[
+                RatedSeat(position=seat.position, model_id=seat.llm_model_id, role=seat.role)
+                for seat in seats
+            ],
+        )
+    )
 
 
 def results_for(debate_id: UUID) -> tuple[list[dict[str, object]], dict[str, object]]:
@@ -102,7 +151,7 @@ def debate_finalize(
     debate.runner_token = ""
     debate.save()
     # Ratings: the outcomes are stored with the debate; the refit runs in a worker afterwards.
-    if outcomes_record(debate_id=debate_id):
+    if _outcomes_record(debate):
         ratings_schedule_update(debate_id=debate_id)
     event_append(
         debate_id=debate_id,

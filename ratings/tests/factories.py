@@ -15,7 +15,7 @@ from debates.models import (
     LLMModel,
     Seat,
 )
-from debates.orchestration.finalization import debate_finalize
+from debates.services.finalization import debate_finalize
 
 SAGE, SKEPTIC, PRAGMATIST, SCOUT = (
     "demo:demo-sage",

@@ -10,26 +10,24 @@ from asgiref.sync import async_to_sync
 from accounts.models import User
 from accounts.tests.factories import make_team
 from debates.models import (
-    Board,
     Debate,
     DebateStatus,
-    ModelRating,
-    PairwiseOutcome,
-    RatingBoard,
-    RatingSnapshot,
     Seat,
 )
 from debates.orchestration.engine import DebatePipeline
-from debates.orchestration.finalization import debate_finalize
 from debates.services.creation import SeatInput, debate_create
-from debates.services.ratings import (
+from debates.services.finalization import debate_finalize
+from debates.services.running import debate_run
+from debates.services.sharing import debate_set_public
+from debates.tests.fakes import ScriptedProvider
+from ratings.models import Board, ModelRating, PairwiseOutcome, RatingBoard, RatingSnapshot
+from ratings.services import (
     outcomes_record,
     ratings_refit_all,
     ratings_update_for_debate,
 )
-from debates.tasks import refit_ratings, update_ratings
-from debates.tests.fakes import ScriptedProvider
-from debates.tests.rating_factories import (
+from ratings.tasks import refit_ratings, update_ratings
+from ratings.tests.factories import (
     PRAGMATIST,
     SAGE,
     SCOUT,
@@ -76,7 +74,7 @@ def run_scripted_debate(owner: User, *, is_public: bool = False) -> Debate:
     pipeline = DebatePipeline(
         providers=lambda _name: ScriptedProvider(), sleep=no_sleep, heartbeat_s=3600
     )
-    assert async_to_sync(pipeline.run)(debate.pk) == DebateStatus.COMPLETED
+    assert async_to_sync(debate_run)(debate.pk, pipeline=pipeline) == DebateStatus.COMPLETED
     debate.refresh_from_db()
     return debate
 
@@ -114,7 +112,9 @@ def test_a_finished_debate_has_a_borda_scoreboard_and_results(owner: User) -> No
 def test_finalization_records_pairwise_outcomes_once(owner: User) -> None:
     debate = run_scripted_debate(owner)
 
-    outcomes = PairwiseOutcome.objects.filter(debate=debate).select_related("model_a", "model_b")
+    outcomes = PairwiseOutcome.objects.filter(debate_id=debate.pk).select_related(
+        "model_a", "model_b"
+    )
     assert sorted((o.model_a.key, o.model_b.key, o.outcome) for o in outcomes) == [
         (SAGE, PRAGMATIST, "a"),
         (SAGE, SKEPTIC, "a"),
@@ -129,15 +129,25 @@ def test_finalization_records_pairwise_outcomes_once(owner: User) -> None:
     )
     # Finalizing again (a duplicate run) and recording again both write nothing.
     assert debate_finalize(debate_id=debate.pk, status=DebateStatus.COMPLETED) is False
-    assert outcomes_record(debate_id=debate.pk) == 0
-    assert PairwiseOutcome.objects.filter(debate=debate).count() == 3
+    assert (
+        outcomes_record(
+            debate_id=debate.pk,
+            team_id=debate.team_id,
+            is_public=debate.is_public,
+            category=debate.category,
+            scores=[],
+            seats=[],
+        )
+        == 0
+    )
+    assert PairwiseOutcome.objects.filter(debate_id=debate.pk).count() == 3
 
 
 @pytest.mark.parametrize("status", [DebateStatus.FAILED, DebateStatus.CANCELLED])
 def test_debates_without_an_answer_give_no_outcomes(owner: User, status: str) -> None:
     debate = judged_debate(user=owner, status=status)
     assert debate.results["champion"]["model"] == SAGE  # the result is still shown
-    assert not PairwiseOutcome.objects.filter(debate=debate).exists()
+    assert not PairwiseOutcome.objects.filter(debate_id=debate.pk).exists()
 
 
 def test_same_model_pairs_are_skipped_and_ties_kept(owner: User) -> None:
@@ -146,7 +156,7 @@ def test_same_model_pairs_are_skipped_and_ties_kept(owner: User) -> None:
         seats=[(SAGE, "proponent"), (SAGE, "skeptic"), (SKEPTIC, "pragmatist")],
         totals={SCOUT: [7.0, 7.0, 7.0]},
     )
-    outcomes = list(PairwiseOutcome.objects.filter(debate=debate))
+    outcomes = list(PairwiseOutcome.objects.filter(debate_id=debate.pk))
     assert len(outcomes) == 2
     assert {o.outcome for o in outcomes} == {"tie"}
     assert debate.results["champion"] is None
@@ -160,7 +170,7 @@ def test_each_judge_gives_its_own_outcomes(owner: User) -> None:
         seats=[(SAGE, "proponent"), (SKEPTIC, "skeptic"), (PRAGMATIST, "pragmatist")],
         totals={SCOUT: [8.0, 6.0, None], SAGE: [None, 5.0, 7.0]},
     )
-    outcomes = PairwiseOutcome.objects.filter(debate=debate).order_by("judge_model__key")
+    outcomes = PairwiseOutcome.objects.filter(debate_id=debate.pk).order_by("judge_model__key")
     assert [(o.judge_model.key, o.outcome) for o in outcomes] == [
         (SAGE, "b"),  # the sage judge did not score its own seat; pragmatist beat skeptic
         (SCOUT, "a"),
@@ -225,7 +235,7 @@ def test_full_refit_drops_scopes_left_without_outcomes(owner: User) -> None:
     assert ratings_refit_all() > 0
     assert board_rows(Board.PUBLIC, category="science", role="")
     # The science debate goes private: the hourly refit removes it from the public board.
-    Debate.objects.filter(pk=debate.pk).update(is_public=False)
+    debate_set_public(actor=owner, debate=debate, public=False)
     ratings_refit_all()
     assert not board_rows(Board.PUBLIC, category="science", role="")
     assert board_rows(Board.PUBLIC, category="ethics", role="")

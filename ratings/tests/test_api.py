@@ -4,8 +4,8 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from debates.services.ratings import ratings_refit_all
-from debates.tests.rating_factories import PRAGMATIST, SAGE, SCOUT, SKEPTIC, judged_debate
+from ratings.services import ratings_refit_all
+from ratings.tests.factories import PRAGMATIST, SAGE, SCOUT, SKEPTIC, judged_debate
 
 pytestmark = pytest.mark.django_db
 

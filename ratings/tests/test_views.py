@@ -8,9 +8,10 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.models import Profile, User
-from debates.models import Board, Debate, ModelRating
-from debates.services.ratings import ratings_refit_all
-from debates.tests.rating_factories import (
+from debates.models import Debate
+from ratings.models import Board, ModelRating
+from ratings.services import ratings_refit_all
+from ratings.tests.factories import (
     PRAGMATIST,
     SAGE,
     SCOUT,
@@ -211,8 +212,8 @@ def test_admin_lists_ratings_and_refits_them(
 ) -> None:
     client = Client()
     client.force_login(staff)
-    assert client.get("/admin/debates/modelrating/").status_code == 200
-    assert client.get("/admin/debates/pairwiseoutcome/").status_code == 200
+    assert client.get("/admin/ratings/modelrating/").status_code == 200
+    assert client.get("/admin/ratings/pairwiseoutcome/").status_code == 200
     ModelRating.objects.all().delete()
     response = client.post(
         "/admin/debates/debate/",
@@ -233,8 +234,9 @@ def test_history_chart_and_interval_bars_geometry(owner: User) -> None:
 
     from django.utils import timezone
 
-    from debates.models import LLMModel, RatingSnapshot
-    from debates.views.ratings import history_chart, interval_bars
+    from debates.models import LLMModel
+    from ratings.models import RatingSnapshot
+    from ratings.views import history_chart, interval_bars
 
     model = LLMModel.objects.get(key=SAGE)
     now = timezone.now()

@@ -6,8 +6,9 @@ the caller asks for with the team it has already resolved for the signed-in user
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from uuid import UUID
 
-from django.db.models import Avg, Count, FloatField, Prefetch, QuerySet
+from django.db.models import Avg, Count, FloatField, Prefetch, Q, QuerySet
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
@@ -16,22 +17,30 @@ from accounts.models import Profile, Team
 from accounts.selectors import profile_get_public
 from consultation.exceptions import NotFound
 from debates.models import (
+    RATED_STATUSES,
     RUBRIC,
-    Board,
     Debate,
     Judgment,
     JudgmentStatus,
     LLMModel,
-    ModelRating,
-    RatingBoard,
-    RatingSnapshot,
     Seat,
 )
-from debates.services.ratings import RATED_STATUSES, board_scope
+from ratings.models import Board, ModelRating, RatingBoard, RatingSnapshot
 
 # A model with fewer matches than this in a scope gets a "new" badge: its interval is wide.
 NEW_BELOW_MATCHES = 10
 HALL_OF_FAME_ORDERS = ("margin", "closest", "recent")
+
+
+def board_scope(board: str, team_id: UUID | None) -> Q:
+    """Rows of one board: the public one, or one team's."""
+    if team_id is None:
+        return Q(board=board, team__isnull=True)
+    return Q(board=board, team_id=team_id)
+
+
+def model_list_catalog() -> QuerySet[LLMModel]:
+    return LLMModel.objects.all()
 
 
 @dataclass(frozen=True)

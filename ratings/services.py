@@ -1,5 +1,5 @@
 """Writes of the ratings: pairwise outcomes of finished debates, and model ratings refitted
-from them (the maths is in debates.ratings).
+from them (the maths is in ratings.maths).
 
 Boards: the public board counts public debates only; each team has a private board of all
 its own finished debates. Scopes of a board: overall, one per category, and the role family
@@ -16,28 +16,23 @@ from uuid import UUID
 
 import structlog
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from debates import ratings
-from debates.models import (
+from ratings import maths as ratings
+from ratings.models import (
     Board,
-    Debate,
-    DebateStatus,
-    Judgment,
-    JudgmentStatus,
     ModelRating,
     PairOutcome,
     PairwiseOutcome,
     RatingBoard,
     RatingSnapshot,
-    Seat,
 )
+from ratings.queue import ratings_update_later
+from ratings.selectors import board_scope
 
 logger = structlog.get_logger(__name__)
 
-# Only debates that reached an answer count: a failed or cancelled one may be judged partly.
-RATED_STATUSES = (DebateStatus.COMPLETED, DebateStatus.COMPLETED_BUDGET)
 _CODES: dict[str, int] = {
     PairOutcome.A: ratings.A_WINS,
     PairOutcome.B: ratings.B_WINS,
@@ -48,56 +43,57 @@ _CODES: dict[str, int] = {
 SNAPSHOT_MIN_CHANGE = 0.5
 
 
-def judge_scores(debate_id: UUID) -> list[ratings.JudgeScore]:
-    """The completed judgments of a debate, as the rating maths reads them."""
-    return [
-        ratings.JudgeScore(
-            judge=str(judge_id),
-            seat=seat_id,
-            total=float(total or 0.0),
-            scores={k: float(v) for k, v in scores.items() if isinstance(v, int | float)},
-        )
-        for judge_id, seat_id, total, scores in Judgment.objects.filter(
-            debate_id=debate_id, status=JudgmentStatus.COMPLETED, total__isnull=False
-        )
-        .order_by("judge_model_id", "seat_id")
-        .values_list("judge_model_id", "seat_id", "total", "scores")
-    ]
-
-
 # --- Pairwise outcomes -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RatedSeat:
+    """A seat of a finished debate as the ratings see it: where it sat, which catalog model
+    (by id) and which role."""
+
+    position: int
+    model_id: UUID
+    role: str
+
+
 @transaction.atomic
-def outcomes_record(*, debate_id: UUID) -> int:
-    """Store the pairwise outcomes of a finished debate, once: a second call writes nothing.
-    Returns how many were written."""
-    debate = Debate.objects.select_for_update().get(pk=debate_id)
-    if debate.status not in RATED_STATUSES:
-        return 0
+def outcomes_record(
+    *,
+    debate_id: UUID,
+    team_id: UUID,
+    is_public: bool,
+    category: str,
+    scores: Sequence[ratings.JudgeScore],
+    seats: Sequence[RatedSeat],
+) -> int:
+    """Store the pairwise outcomes of a finished debate that reached an answer, once: a
+    second call writes nothing. `scores` name judges by catalog model id and seats by their
+    position. Returns how many were written."""
     if PairwiseOutcome.objects.filter(debate_id=debate_id).exists():
         return 0
-    seats = {seat.pk: seat for seat in Seat.objects.filter(debate_id=debate_id)}
+    by_position = {seat.position: seat for seat in seats}
     infos = {
-        pk: ratings.SeatInfo(
-            seat=pk, position=seat.position, model=str(seat.llm_model_id), role=seat.role
+        seat.position: ratings.SeatInfo(
+            seat=seat.position, position=seat.position, model=str(seat.model_id), role=seat.role
         )
-        for pk, seat in seats.items()
+        for seat in seats
     }
-    outcomes = ratings.pairwise_outcomes(judge_scores(debate_id), infos)
+    outcomes = ratings.pairwise_outcomes(scores, infos)
     PairwiseOutcome.objects.bulk_create(
         (
             PairwiseOutcome(
                 debate_id=debate_id,
+                team_id=team_id,
+                is_public=is_public,
                 judge_model_id=UUID(outcome.judge),
-                seat_a_id=outcome.seat_a,
-                seat_b_id=outcome.seat_b,
-                model_a_id=seats[outcome.seat_a].llm_model_id,
-                model_b_id=seats[outcome.seat_b].llm_model_id,
+                seat_a=outcome.seat_a,
+                seat_b=outcome.seat_b,
+                model_a_id=by_position[outcome.seat_a].model_id,
+                model_b_id=by_position[outcome.seat_b].model_id,
                 outcome=outcome.outcome,
-                category=debate.category,
-                role_a=seats[outcome.seat_a].role,
-                role_b=seats[outcome.seat_b].role,
+                category=category,
+                role_a=by_position[outcome.seat_a].role,
+                role_b=by_position[outcome.seat_b].role,
             )
             for outcome in outcomes
         ),
@@ -107,13 +103,16 @@ def outcomes_record(*, debate_id: UUID) -> int:
     return len(outcomes)
 
 
+def outcomes_set_public(*, debate_id: UUID, is_public: bool) -> int:
+    """Move a debate's outcomes onto (or off) the public board, e.g. when it is published;
+    the caller schedules the refit (`ratings_schedule_update`)."""
+    return PairwiseOutcome.objects.filter(debate_id=debate_id).update(is_public=is_public)
+
+
 def ratings_schedule_update(*, debate_id: UUID) -> None:
     """Refit the debate's scopes in a worker once the current transaction commits. Call it
     too when a finished debate becomes public or private."""
-    from debates.tasks import update_ratings  # the tasks module imports the pipeline
-
-    value = str(debate_id)
-    transaction.on_commit(lambda: update_ratings.enqueue(value))
+    ratings_update_later(debate_id=debate_id)
 
 
 # --- Refits ----------------------------------------------------------------------------------
@@ -133,19 +132,12 @@ class Scope:
         return rows.filter(category=self.category, role="")
 
 
-def board_scope(board: str, team_id: UUID | None) -> Q:
-    """Rows of one board: the public one, or one team's."""
-    if team_id is None:
-        return Q(board=board, team__isnull=True)
-    return Q(board=board, team_id=team_id)
-
-
 def board_outcomes(board: str, team_id: UUID | None) -> QuerySet[PairwiseOutcome]:
     """The outcomes a board counts: public debates, or all of one team's debates."""
-    outcomes = PairwiseOutcome.objects.filter(debate__status__in=RATED_STATUSES)
+    outcomes = PairwiseOutcome.objects.all()
     if board == Board.PUBLIC:
-        return outcomes.filter(debate__is_public=True)
-    return outcomes.filter(debate__team_id=team_id) if team_id else outcomes.none()
+        return outcomes.filter(is_public=True)
+    return outcomes.filter(team_id=team_id) if team_id else outcomes.none()
 
 
 def _fit(scope: Scope) -> list[ModelRating]:
@@ -255,10 +247,13 @@ def _scopes(board: str, team_id: UUID | None, categories: Sequence[str]) -> list
 def ratings_update_for_debate(*, debate_id: UUID) -> int:
     """Refit the scopes a debate touches (overall, its category, roles) on the public board
     and on its team's board. Returns the number of rating rows written."""
-    debate = Debate.objects.only("team_id", "category").get(pk=debate_id)
+    first = PairwiseOutcome.objects.filter(debate_id=debate_id).values("team_id", "category")
+    row = first.first()
+    if row is None:
+        return 0
     written = 0
-    for board, team_id in ((Board.PUBLIC, None), (Board.TEAM, debate.team_id)):
-        written += _refit_board(board, team_id, _scopes(board, team_id, [debate.category]))
+    for board, team_id in ((Board.PUBLIC, None), (Board.TEAM, row["team_id"])):
+        written += _refit_board(board, team_id, _scopes(board, team_id, [row["category"]]))
     logger.info("ratings_updated", debate_id=str(debate_id), rows=written)
     return written
 
@@ -266,9 +261,7 @@ def ratings_update_for_debate(*, debate_id: UUID) -> int:
 def ratings_refit_all() -> int:
     """Recompute every scope of every board from the stored outcomes; scopes left without
     outcomes lose their rows. Returns the number of rating rows written."""
-    team_ids = set(
-        PairwiseOutcome.objects.values_list("debate__team_id", flat=True).distinct().order_by()
-    )
+    team_ids = set(PairwiseOutcome.objects.values_list("team_id", flat=True).distinct().order_by())
     team_ids |= set(
         ModelRating.objects.filter(board=Board.TEAM).values_list("team_id", flat=True).distinct()
     )

@@ -30,7 +30,7 @@ Ratings
     models whose intervals overlap share a rank.
 """
 
-from debates.ratings.bradley_terry import (
+from ratings.maths.bradley_terry import (
     A_WINS,
     B_WINS,
     BASE_RATING,
@@ -52,7 +52,7 @@ from debates.ratings.bradley_terry import (
     rate_outcomes,
     to_ratings,
 )
-from debates.ratings.results import (
+from ratings.maths.results import (
     DebateSummary,
     JudgeScore,
     Outcome,

@@ -1,0 +1,312 @@
+"""The pipeline's writes. Each function is one transaction: a state change and its event.
+They are sync and called from the async pipeline through sync_to_async."""
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import structlog
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from debates.events import event_append
+from debates.models import (
+    Debate,
+    DebateStatus,
+    EventType,
+    Judgment,
+    JudgmentStatus,
+    Seat,
+    SeatStatus,
+    Turn,
+    TurnStatus,
+)
+from debates.prompts import SeatScore, TurnOutput
+
+logger = structlog.get_logger(__name__)
+
+
+@transaction.atomic
+def debate_claim(*, debate_id: UUID, token: str) -> int | None:
+    """Take a queued debate, or a running one whose runner stopped beating. Returns the
+    attempt number, or None when someone else runs it or it has finished."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.DEBATE_STALE_SECONDS)
+    claimed = (
+        Debate.objects.filter(pk=debate_id)
+        .filter(
+            Q(status=DebateStatus.QUEUED)
+            | Q(status=DebateStatus.RUNNING, heartbeat_at__lt=stale)
+            | Q(status=DebateStatus.RUNNING, heartbeat_at__isnull=True)
+        )
+        .update(
+            status=DebateStatus.RUNNING,
+            runner_token=token,
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
+            started_at=Coalesce("started_at", now),
+        )
+    )
+    if not claimed:
+        return None
+    attempt = Debate.objects.filter(pk=debate_id).values_list("attempts", flat=True).get()
+    event_append(
+        debate_id=debate_id,
+        type=EventType.DEBATE_STARTED,
+        payload={"attempt": attempt, "resumed": attempt > 1},
+    )
+    return attempt
+
+
+def debate_heartbeat(*, debate_id: UUID, token: str) -> bool:
+    """Prove this runner is alive. False when the debate was taken over or finished."""
+    return bool(
+        Debate.objects.filter(pk=debate_id, runner_token=token, status=DebateStatus.RUNNING).update(
+            heartbeat_at=timezone.now()
+        )
+    )
+
+
+def debate_cancel_requested(*, debate_id: UUID) -> bool:
+    return bool(
+        Debate.objects.filter(pk=debate_id).values_list("cancel_requested", flat=True).get()
+    )
+
+
+@transaction.atomic
+def stage_start(*, debate_id: UUID, stage: str, round_number: int | None) -> None:
+    event_append(
+        debate_id=debate_id,
+        type=EventType.STAGE_STARTED,
+        payload={"stage": stage, "round": round_number},
+    )
+
+
+@transaction.atomic
+def turn_stage_start(
+    *, debate_id: UUID, stage: str, round_number: int, seats: list[tuple[int, str, str]]
+) -> bool:
+    """Open a turn stage and announce every seat's turn (seat id, label, model) in one
+    transaction, so all seats start their calls together. Returns False, writing nothing,
+    when a cancel was asked for: the pipeline checks for cancels between calls for free."""
+    if debate_cancel_requested(debate_id=debate_id):
+        return False
+    event_append(
+        debate_id=debate_id,
+        type=EventType.STAGE_STARTED,
+        payload={"stage": stage, "round": round_number},
+    )
+    for seat_id, label, model in seats:
+        event_append(
+            debate_id=debate_id,
+            type=EventType.TURN_STARTED,
+            payload={"seat": seat_id, "label": label, "round": round_number, "model": model},
+        )
+    return True
+
+
+@transaction.atomic
+def stage_complete(
+    *, debate_id: UUID, stage: str, round_number: int | None, summary: dict[str, Any]
+) -> None:
+    event_append(
+        debate_id=debate_id,
+        type=EventType.STAGE_COMPLETED,
+        payload={"stage": stage, "round": round_number, **summary},
+    )
+
+
+@transaction.atomic
+def turn_start(*, debate_id: UUID, seat_id: int, label: str, round_number: int, model: str) -> None:
+    """Announce a seat's turn again: its call is retried after text had already streamed, so
+    listeners start that turn's text over."""
+    event_append(
+        debate_id=debate_id,
+        type=EventType.TURN_STARTED,
+        payload={"seat": seat_id, "label": label, "round": round_number, "model": model},
+    )
+
+
+@transaction.atomic
+def turn_delta(
+    *, debate_id: UUID, seat_id: int | None, round_number: int | None, text: str
+) -> None:
+    """Persist a batch of streamed text, so live view, resume and replay all see it."""
+    event_append(
+        debate_id=debate_id,
+        type=EventType.TURN_DELTA,
+        payload={"seat": seat_id, "round": round_number, "text": text},
+    )
+
+
+def _add_usage(debate_id: UUID, input_tokens: int, output_tokens: int, cost: Decimal) -> None:
+    Debate.objects.filter(pk=debate_id).update(
+        input_tokens=F("input_tokens") + input_tokens,
+        output_tokens=F("output_tokens") + output_tokens,
+        cost_usd=F("cost_usd") + cost,
+    )
+
+
+@transaction.atomic
+def turn_complete(
+    *,
+    debate_id: UUID,
+    seat_id: int,
+    label: str,
+    round_number: int,
+    output: TurnOutput,
+    input_tokens: int,
+    output_tokens: int,
+    cost: Decimal,
+    latency_ms: int,
+    last_delta: str = "",
+) -> Turn:
+    if last_delta:
+        turn_delta(debate_id=debate_id, seat_id=seat_id, round_number=round_number, text=last_delta)
+    turn = Turn.objects.create(
+        debate_id=debate_id,
+        seat_id=seat_id,
+        round=round_number,
+        status=TurnStatus.COMPLETED,
+        content=output.content,
+        stance=output.stance,
+        confidence=output.confidence,
+        key_claims=list(output.key_claims),
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cost_usd=cost,
+        latency_ms=latency_ms,
+    )
+    _add_usage(debate_id, input_tokens, output_tokens, cost)
+    event_append(
+        debate_id=debate_id,
+        type=EventType.TURN_COMPLETED,
+        payload={
+            "seat": seat_id,
+            "label": label,
+            "round": round_number,
+            "turn": str(turn.pk),
+            "content": output.content,
+            "stance": output.stance,
+            "confidence": output.confidence,
+            "key_claims": list(output.key_claims),
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "cost_usd": str(cost),
+            "latency_ms": latency_ms,
+        },
+    )
+    return turn
+
+
+@transaction.atomic
+def turn_fail(
+    *, debate_id: UUID, seat_id: int, label: str, round_number: int, error_code: str, detail: str
+) -> None:
+    """A seat that still fails after retries: its turn is recorded failed and it leaves."""
+    Turn.objects.create(
+        debate_id=debate_id,
+        seat_id=seat_id,
+        round=round_number,
+        status=TurnStatus.FAILED,
+        error_code=error_code,
+    )
+    Seat.objects.filter(pk=seat_id).update(status=SeatStatus.FAILED, failure_reason=error_code)
+    event_append(
+        debate_id=debate_id,
+        type=EventType.TURN_FAILED,
+        payload={
+            "seat": seat_id,
+            "label": label,
+            "round": round_number,
+            "error_code": error_code,
+            "detail": detail[:300],
+        },
+    )
+
+
+@transaction.atomic
+def judgments_record(
+    *,
+    debate_id: UUID,
+    judge_model_id: UUID,
+    judge_key: str,
+    verdicts: list[tuple[int, str, SeatScore | None]],
+    error_code: str = "",
+) -> None:
+    """One judge's verdicts on its seats (seat id, label, score), in one transaction; a seat
+    without a score is recorded as that judge's failure (never a made-up score)."""
+    for seat_id, label, score in verdicts:
+        _judgment_record(
+            debate_id=debate_id,
+            judge_model_id=judge_model_id,
+            judge_key=judge_key,
+            seat_id=seat_id,
+            label=label,
+            score=score,
+            error_code="" if score else error_code,
+        )
+
+
+def _judgment_record(
+    *,
+    debate_id: UUID,
+    judge_model_id: UUID,
+    judge_key: str,
+    seat_id: int,
+    label: str,
+    score: SeatScore | None,
+    error_code: str,
+) -> None:
+    Judgment.objects.create(
+        debate_id=debate_id,
+        judge_model_id=judge_model_id,
+        seat_id=seat_id,
+        status=JudgmentStatus.COMPLETED if score else JudgmentStatus.FAILED,
+        scores=score.scores if score else {},
+        total=score.total if score else None,
+        rationale=score.rationale if score else "",
+        error_code=error_code,
+    )
+    event_append(
+        debate_id=debate_id,
+        type=EventType.JUDGMENT_COMPLETED,
+        payload={
+            "judge": judge_key,
+            "seat": seat_id,
+            "label": label,
+            "status": "completed" if score else "failed",
+            "scores": score.scores if score else {},
+            "total": score.total if score else None,
+            "rationale": score.rationale if score else "",
+            "error_code": error_code,
+        },
+    )
+
+
+@transaction.atomic
+def usage_add(*, debate_id: UUID, input_tokens: int, output_tokens: int, cost: Decimal) -> None:
+    """Tokens spent by a call that produced no record of its own (a failed judge's answer)."""
+    _add_usage(debate_id, input_tokens, output_tokens, cost)
+
+
+@transaction.atomic
+def synthesis_save(
+    *,
+    debate_id: UUID,
+    synthesis: dict[str, Any],
+    input_tokens: int,
+    output_tokens: int,
+    cost: Decimal,
+) -> None:
+    Debate.objects.filter(pk=debate_id).update(synthesis=synthesis)
+    _add_usage(debate_id, input_tokens, output_tokens, cost)
+    event_append(
+        debate_id=debate_id,
+        type=EventType.STAGE_COMPLETED,
+        payload={"stage": "synthesis", "round": None, "synthesis": synthesis},
+    )

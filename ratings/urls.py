@@ -1,0 +1,5 @@
+from django.urls import URLPattern
+
+from ratings import views
+
+urlpatterns: list[URLPattern] = views.urlpatterns
