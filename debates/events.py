@@ -1,11 +1,20 @@
-"""Appending to a debate's event log, and announcing new events to live listeners.
+"""The event log, the central contract: every event type, its payload, and how it is written.
+
+Every entry of a debate's log is one of the types below with its payload `TypedDict`. Writers
+build events only through the builders at the end of this module (`turn_delta(...)` and so
+on), each typed, and hand them to `event_append`; tests check every event the pipeline writes
+against its type (`payload_errors`). The front-end store reads the same types from
+`frontend/live/events.gen.ts`, generated from this module (`manage.py event_types`) and
+compared with it by a test, so neither side can drift.
 
 The log is the truth; the channel layer is only a fast wake-up. `event_append` must run inside
 the transaction that changes the state the event describes, so the two commit together; the
 announcement goes out only after that commit.
 """
 
-from typing import Any
+import types
+import typing
+from typing import Any, NamedTuple, NotRequired, TypedDict, Union, get_args, get_origin
 from uuid import UUID
 
 import structlog
@@ -14,16 +23,393 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import F
 
-from debates.models import Debate, DebateEvent
+from debates.models import Debate, DebateEvent, EventType
 
 logger = structlog.get_logger(__name__)
+
+
+# --- Payloads ---------------------------------------------------------------------------------
+
+
+class DebateStartedPayload(TypedDict):
+    attempt: int
+    resumed: bool
+
+
+class StageStartedPayload(TypedDict):
+    stage: str
+    round: int | None
+
+
+class SynthesisPayload(TypedDict):
+    """The chair's final answer, as stored on the debate."""
+
+    consensus: str
+    disagreements: list[str]
+    recommendation: str
+    confidence: float | None
+    structured: bool
+    chair: str
+    chair_name: str
+    substitute_chair: bool
+
+
+class StageCompletedPayload(TypedDict):
+    stage: str
+    round: int | None
+    # Turn stages: how many seats answered, how many failed, and whether that breached the
+    # failure tolerance. The synthesis stage: the final answer.
+    succeeded: NotRequired[int]
+    failed: NotRequired[int]
+    degraded: NotRequired[bool]
+    synthesis: NotRequired[SynthesisPayload]
+
+
+class TurnStartedPayload(TypedDict):
+    seat: int
+    label: str
+    round: int
+    model: str
+
+
+class TurnDeltaPayload(TypedDict):
+    """A batch of streamed text; `seat` and `round` are None for the chair's synthesis."""
+
+    seat: int | None
+    round: int | None
+    text: str
+
+
+class TurnCompletedPayload(TypedDict):
+    seat: int
+    label: str
+    round: int
+    turn: str
+    content: str
+    stance: str
+    confidence: float | None
+    key_claims: list[str]
+    input_tokens: int
+    output_tokens: int
+    cost_usd: str
+    latency_ms: int
+
+
+class TurnFailedPayload(TypedDict):
+    seat: int
+    label: str
+    round: int
+    error_code: str
+    detail: str
+
+
+class JudgmentCompletedPayload(TypedDict):
+    judge: str
+    seat: int
+    label: str
+    status: str
+    scores: dict[str, float]
+    total: float | None
+    rationale: str
+    error_code: str
+
+
+class ScoreRowPayload(TypedDict):
+    """One seat of the final scoreboard."""
+
+    seat: int
+    label: str
+    role: str
+    model: str
+    model_name: str
+    mean: float | None
+    judgments: int
+    status: str
+    rank: int | None
+    borda: float | None
+    criteria: dict[str, float]
+
+
+class SeatBriefPayload(TypedDict):
+    seat: int
+    label: str
+    role: str
+    model: str
+    model_name: str
+    mean: float | None
+
+
+class ResultsPayload(TypedDict):
+    """The outcome in brief (ratings.maths: Borda count, Condorcet tie-break)."""
+
+    method: str
+    champion: SeatBriefPayload | None
+    runner_up: SeatBriefPayload | None
+    margin: float | None
+    tied: list[SeatBriefPayload]
+    judges: int
+
+
+class UsagePayload(TypedDict):
+    input_tokens: int
+    output_tokens: int
+    cost_usd: str
+
+
+class DebateFinishedPayload(TypedDict):
+    """debate.completed, debate.failed and debate.cancelled: the final state of the debate."""
+
+    status: str
+    reason: str
+    detail: str
+    budget_reason: str
+    scoreboard: list[ScoreRowPayload]
+    results: ResultsPayload
+    synthesis: SynthesisPayload | None
+    usage: UsagePayload
+    # Where a failure happened, and the seat counts of that stage.
+    stage: NotRequired[str]
+    round: NotRequired[int | None]
+    succeeded: NotRequired[int]
+    failed: NotRequired[int]
+
+
+PAYLOADS: dict[EventType, type] = {
+    EventType.DEBATE_STARTED: DebateStartedPayload,
+    EventType.STAGE_STARTED: StageStartedPayload,
+    EventType.TURN_STARTED: TurnStartedPayload,
+    EventType.TURN_DELTA: TurnDeltaPayload,
+    EventType.TURN_COMPLETED: TurnCompletedPayload,
+    EventType.TURN_FAILED: TurnFailedPayload,
+    EventType.JUDGMENT_COMPLETED: JudgmentCompletedPayload,
+    EventType.STAGE_COMPLETED: StageCompletedPayload,
+    EventType.DEBATE_COMPLETED: DebateFinishedPayload,
+    EventType.DEBATE_FAILED: DebateFinishedPayload,
+    EventType.DEBATE_CANCELLED: DebateFinishedPayload,
+}
+
+
+class NewEvent(NamedTuple):
+    """An event not yet in the log: built by one of the builders below."""
+
+    type: EventType
+    payload: Any
+
+
+# --- Builders: the only way writers make events -----------------------------------------------
+
+
+def debate_started(*, attempt: int) -> NewEvent:
+    return NewEvent(
+        EventType.DEBATE_STARTED, DebateStartedPayload(attempt=attempt, resumed=attempt > 1)
+    )
+
+
+def stage_started(*, stage: str, round: int | None) -> NewEvent:
+    return NewEvent(EventType.STAGE_STARTED, StageStartedPayload(stage=stage, round=round))
+
+
+def turn_stage_completed(
+    *, stage: str, round: int, succeeded: int, failed: int, degraded: bool
+) -> NewEvent:
+    return NewEvent(
+        EventType.STAGE_COMPLETED,
+        StageCompletedPayload(
+            stage=stage, round=round, succeeded=succeeded, failed=failed, degraded=degraded
+        ),
+    )
+
+
+def stage_completed(*, stage: str, round: int | None = None) -> NewEvent:
+    return NewEvent(EventType.STAGE_COMPLETED, StageCompletedPayload(stage=stage, round=round))
+
+
+def synthesis_completed(*, synthesis: SynthesisPayload) -> NewEvent:
+    return NewEvent(
+        EventType.STAGE_COMPLETED,
+        StageCompletedPayload(stage="synthesis", round=None, synthesis=synthesis),
+    )
+
+
+def turn_started(*, seat: int, label: str, round: int, model: str) -> NewEvent:
+    return NewEvent(
+        EventType.TURN_STARTED, TurnStartedPayload(seat=seat, label=label, round=round, model=model)
+    )
+
+
+def turn_delta(*, seat: int | None, round: int | None, text: str) -> NewEvent:
+    return NewEvent(EventType.TURN_DELTA, TurnDeltaPayload(seat=seat, round=round, text=text))
+
+
+def turn_completed(payload: TurnCompletedPayload) -> NewEvent:
+    return NewEvent(EventType.TURN_COMPLETED, payload)
+
+
+def turn_failed(*, seat: int, label: str, round: int, error_code: str, detail: str) -> NewEvent:
+    return NewEvent(
+        EventType.TURN_FAILED,
+        TurnFailedPayload(
+            seat=seat, label=label, round=round, error_code=error_code, detail=detail[:300]
+        ),
+    )
+
+
+def judgment_completed(payload: JudgmentCompletedPayload) -> NewEvent:
+    return NewEvent(EventType.JUDGMENT_COMPLETED, payload)
+
+
+_FINISHED_EVENT = {
+    "completed": EventType.DEBATE_COMPLETED,
+    "completed_budget": EventType.DEBATE_COMPLETED,
+    "failed": EventType.DEBATE_FAILED,
+    "cancelled": EventType.DEBATE_CANCELLED,
+}
+
+
+def debate_finished(payload: DebateFinishedPayload) -> NewEvent:
+    """debate.completed / .failed / .cancelled, by the payload's final status."""
+    return NewEvent(_FINISHED_EVENT[payload["status"]], payload)
+
+
+# --- Checking a payload against its type (tests; staff tools) ---------------------------------
+
+
+def payload_errors(type: str, payload: object) -> list[str]:
+    """What is wrong with `payload` as the payload of an event of `type`; [] when nothing."""
+    try:
+        expected = PAYLOADS[EventType(type)]
+    except ValueError:
+        return [f"unknown event type {type!r}"]
+    return _errors(expected, payload, "payload")
+
+
+def _errors(expected: Any, value: object, where: str) -> list[str]:
+    if typing.is_typeddict(expected):
+        if not isinstance(value, dict):
+            return [f"{where}: expected an object, got {value!r}"]
+        hints = typing.get_type_hints(expected)
+        required: frozenset[str] = expected.__required_keys__
+        problems = [f"{where}: missing {key!r}" for key in sorted(required - value.keys())]
+        problems += [f"{where}: unexpected {key!r}" for key in sorted(value.keys() - hints.keys())]
+        for key, hint in hints.items():
+            if key in value:
+                problems += _errors(_strip_not_required(hint), value[key], f"{where}.{key}")
+        return problems
+    origin = get_origin(expected)
+    if origin in (Union, types.UnionType):
+        options = [_errors(option, value, where) for option in get_args(expected)]
+        return [] if any(not option for option in options) else min(options, key=len)
+    if origin is list:
+        if not isinstance(value, list):
+            return [f"{where}: expected a list, got {value!r}"]
+        (item,) = get_args(expected)
+        return [error for i, v in enumerate(value) for error in _errors(item, v, f"{where}[{i}]")]
+    if origin is dict:
+        if not isinstance(value, dict):
+            return [f"{where}: expected an object, got {value!r}"]
+        _key, item = get_args(expected)
+        return [error for k, v in value.items() for error in _errors(item, v, f"{where}.{k}")]
+    if expected is Any:
+        return []
+    if expected is type(None):
+        return [] if value is None else [f"{where}: expected null, got {value!r}"]
+    if expected is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif expected is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, expected)
+    return [] if ok else [f"{where}: expected {expected.__name__}, got {value!r}"]
+
+
+def _strip_not_required(hint: Any) -> Any:
+    return get_args(hint)[0] if get_origin(hint) is NotRequired else hint
+
+
+# --- The TypeScript mirror --------------------------------------------------------------------
+
+
+def _ts_type(hint: Any) -> str:
+    hint = _strip_not_required(hint)
+    if typing.is_typeddict(hint):
+        return str(hint.__name__)
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        return " | ".join(_ts_type(option) for option in get_args(hint))
+    if origin is list:
+        (item,) = get_args(hint)
+        inner = _ts_type(item)
+        return f"({inner})[]" if "|" in inner else f"{inner}[]"
+    if origin is dict:
+        _key, item = get_args(hint)
+        return "Record<string, unknown>" if item is Any else f"Record<string, {_ts_type(item)}>"
+    names: dict[object, str] = {
+        str: "string",
+        int: "number",
+        float: "number",
+        bool: "boolean",
+        type(None): "null",
+    }
+    return names.get(hint, "unknown")
+
+
+def _typeddicts() -> list[type]:
+    """Every payload type and the types they contain, dependencies first."""
+    ordered: list[type] = []
+
+    def visit(hint: Any) -> None:
+        hint = _strip_not_required(hint)
+        if typing.is_typeddict(hint):
+            for inner in typing.get_type_hints(hint).values():
+                visit(inner)
+            if hint not in ordered:
+                ordered.append(hint)
+        for arg in get_args(hint):
+            visit(arg)
+
+    for payload in PAYLOADS.values():
+        visit(payload)
+    return ordered
+
+
+def typescript_definitions() -> str:
+    """frontend/live/events.gen.ts: the payload interfaces and the event union."""
+    lines = [
+        "// Generated from debates/events.py by `python manage.py event_types`: do not edit.",
+        "// A test fails when this file and the Python event types differ.",
+        "",
+    ]
+    for payload in _typeddicts():
+        hints = typing.get_type_hints(payload, include_extras=True)
+        lines.append(f"export interface {payload.__name__} {{")
+        for key, hint in hints.items():
+            optional = "?" if key in getattr(payload, "__optional_keys__", ()) else ""
+            lines.append(f"  {key}{optional}: {_ts_type(hint)};")
+        lines += ["}", ""]
+    lines.append("export const EVENT_TYPES = [")
+    lines += [f'  "{event_type.value}",' for event_type in PAYLOADS]
+    lines += ["] as const;", "", "export type EventType = (typeof EVENT_TYPES)[number];", ""]
+    lines.append("export interface EventPayloads {")
+    lines += [f'  "{event_type.value}": {p.__name__};' for event_type, p in PAYLOADS.items()]
+    lines += ["}", ""]
+    lines += [
+        "/** One entry of a debate's log, as the server sends it. */",
+        "export type KnownDebateEvent = {",
+        "  [T in EventType]: { seq: number; type: T; at: string; payload: EventPayloads[T] };",
+        "}[EventType];",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# --- Writing and announcing -------------------------------------------------------------------
 
 
 def group_name(debate_id: UUID | str) -> str:
     return f"debate.{debate_id}"
 
 
-def event_append(*, debate_id: UUID, type: str, payload: dict[str, Any]) -> DebateEvent:
+def event_append(*, debate_id: UUID, event: NewEvent) -> DebateEvent:
     """Append the next event (seq = last + 1). Raises unless inside an atomic block."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
@@ -31,9 +417,11 @@ def event_append(*, debate_id: UUID, type: str, payload: dict[str, Any]) -> Deba
     # The UPDATE locks the debate row until commit, so concurrent appends get distinct seqs.
     Debate.objects.filter(pk=debate_id).update(last_seq=F("last_seq") + 1)
     seq = Debate.objects.filter(pk=debate_id).values_list("last_seq", flat=True).get()
-    event = DebateEvent.objects.create(debate_id=debate_id, seq=seq, type=type, payload=payload)
-    transaction.on_commit(lambda: event_publish(event))
-    return event
+    row = DebateEvent.objects.create(
+        debate_id=debate_id, seq=seq, type=event.type, payload=dict(event.payload)
+    )
+    transaction.on_commit(lambda: event_publish(row))
+    return row
 
 
 def event_publish(event: DebateEvent) -> None:

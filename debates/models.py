@@ -102,6 +102,29 @@ FINISHED_STATUSES = frozenset(
 RATED_STATUSES = (DebateStatus.COMPLETED, DebateStatus.COMPLETED_BUDGET)
 
 
+class FailureReason(models.TextChoices):
+    """Why a debate stopped before a full answer (Debate.failure_reason), in words."""
+
+    SEAT_FAILURE_THRESHOLD = (
+        "seat_failure_threshold_exceeded",
+        _(
+            "Too many seats could not answer, so the debate stopped. "
+            "The turns given so far are kept."
+        ),
+    )
+    ALL_SEATS_FAILED = "all_seats_failed", _("No seat could answer: every model call failed.")
+    SYNTHESIS_FAILED = (
+        "synthesis_failed",
+        _("The chair could not write the final answer, and neither could a substitute."),
+    )
+    INTERNAL_ERROR = "internal_error", _("Something went wrong on our side. It has been logged.")
+    CANCELLED = "cancelled", _("The debate was cancelled.")
+    BUDGET = (
+        "budget",
+        _("The cost cap was reached, so the chair answered from the turns given so far."),
+    )
+
+
 class Debate(TimeStampedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="debates")
@@ -145,7 +168,7 @@ class Debate(TimeStampedModel):
         db_index=True,
         help_text=_("The champion's mean score minus the runner-up's; 0 for a shared first place."),
     )
-    failure_reason = models.CharField(max_length=64, blank=True)
+    failure_reason = models.CharField(max_length=64, choices=FailureReason.choices, blank=True)
     failure_detail = models.TextField(blank=True)
     budget_reason = models.CharField(max_length=200, blank=True)
     input_tokens = models.PositiveIntegerField(default=0)

@@ -10,13 +10,13 @@ import asyncio
 import functools
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from uuid import UUID
 
 import structlog
 from django.conf import settings
 
-from debates.models import DebateStatus, Stage
+from debates.models import DebateStatus, FailureReason, Stage
 from debates.orchestration import progress
 from debates.orchestration.gateway import Gateway, ProviderFactory, RetryPolicy, Sleep
 from debates.orchestration.stages import (
@@ -25,6 +25,7 @@ from debates.orchestration.stages import (
     Next,
     RunContext,
     StageResult,
+    StopPoint,
     SynthesisStage,
     TurnStage,
     db,
@@ -71,7 +72,7 @@ class RunOutcome:
     reason: str = ""
     detail: str = ""
     budget_reason: str = ""
-    context: dict[str, object] = field(default_factory=dict)
+    where: StopPoint | None = None
 
 
 class LostClaim(Exception):
@@ -117,7 +118,9 @@ class DebatePipeline:
             return None
         except Exception as exc:
             log.exception("debate_run_crashed")
-            result = StageResult(Next.FAIL, "internal_error", f"{type(exc).__name__}: {exc}")
+            result = StageResult(
+                Next.FAIL, FailureReason.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"
+            )
         finally:
             beat.cancel()
             await self.gateway.record_successes()
@@ -127,8 +130,8 @@ class DebatePipeline:
             status=status,
             reason=reason,
             detail=result.detail,
-            budget_reason=result.context.get("budget_reason", ""),
-            context={k: v for k, v in result.context.items() if k != "budget_reason"},
+            budget_reason=result.budget_reason,
+            where=result.where,
         )
 
     async def _run_stages(self, debate_id: UUID) -> StageResult:
@@ -150,7 +153,7 @@ class DebatePipeline:
             if result.next in (Next.FAIL, Next.CANCEL):
                 return result
             to_synthesis = to_synthesis or result.next is Next.TO_SYNTHESIS
-        return StageResult(context={"budget_reason": state.budget_reason})
+        return StageResult(budget_reason=state.budget_reason)
 
     async def _heartbeat(
         self, debate_id: UUID, token: str, work: asyncio.Task[StageResult]
@@ -164,9 +167,9 @@ class DebatePipeline:
 
 def _status_for(result: StageResult) -> tuple[str, str]:
     if result.next is Next.CANCEL:
-        return DebateStatus.CANCELLED, "cancelled"
+        return DebateStatus.CANCELLED, FailureReason.CANCELLED
     if result.next is Next.FAIL:
         return DebateStatus.FAILED, result.reason
-    if result.context.get("budget_reason"):
-        return DebateStatus.COMPLETED_BUDGET, "budget"
+    if result.budget_reason:
+        return DebateStatus.COMPLETED_BUDGET, FailureReason.BUDGET
     return DebateStatus.COMPLETED, ""

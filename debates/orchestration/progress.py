@@ -3,7 +3,6 @@ They are sync and called from the async pipeline through sync_to_async."""
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 import structlog
@@ -13,11 +12,11 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from debates import events
 from debates.events import event_append
 from debates.models import (
     Debate,
     DebateStatus,
-    EventType,
     Judgment,
     JudgmentStatus,
     Seat,
@@ -54,11 +53,7 @@ def debate_claim(*, debate_id: UUID, token: str) -> int | None:
     if not claimed:
         return None
     attempt = Debate.objects.filter(pk=debate_id).values_list("attempts", flat=True).get()
-    event_append(
-        debate_id=debate_id,
-        type=EventType.DEBATE_STARTED,
-        payload={"attempt": attempt, "resumed": attempt > 1},
-    )
+    event_append(debate_id=debate_id, event=events.debate_started(attempt=attempt))
     return attempt
 
 
@@ -79,11 +74,7 @@ def debate_cancel_requested(*, debate_id: UUID) -> bool:
 
 @transaction.atomic
 def stage_start(*, debate_id: UUID, stage: str, round_number: int | None) -> None:
-    event_append(
-        debate_id=debate_id,
-        type=EventType.STAGE_STARTED,
-        payload={"stage": stage, "round": round_number},
-    )
+    event_append(debate_id=debate_id, event=events.stage_started(stage=stage, round=round_number))
 
 
 @transaction.atomic
@@ -95,29 +86,19 @@ def turn_stage_start(
     when a cancel was asked for: the pipeline checks for cancels between calls for free."""
     if debate_cancel_requested(debate_id=debate_id):
         return False
-    event_append(
-        debate_id=debate_id,
-        type=EventType.STAGE_STARTED,
-        payload={"stage": stage, "round": round_number},
-    )
+    event_append(debate_id=debate_id, event=events.stage_started(stage=stage, round=round_number))
     for seat_id, label, model in seats:
         event_append(
             debate_id=debate_id,
-            type=EventType.TURN_STARTED,
-            payload={"seat": seat_id, "label": label, "round": round_number, "model": model},
+            event=events.turn_started(seat=seat_id, label=label, round=round_number, model=model),
         )
     return True
 
 
 @transaction.atomic
-def stage_complete(
-    *, debate_id: UUID, stage: str, round_number: int | None, summary: dict[str, Any]
-) -> None:
-    event_append(
-        debate_id=debate_id,
-        type=EventType.STAGE_COMPLETED,
-        payload={"stage": stage, "round": round_number, **summary},
-    )
+def stage_complete(*, debate_id: UUID, event: events.NewEvent) -> None:
+    """Close a stage with its stage.completed event (built by debates.events)."""
+    event_append(debate_id=debate_id, event=event)
 
 
 @transaction.atomic
@@ -126,8 +107,7 @@ def turn_start(*, debate_id: UUID, seat_id: int, label: str, round_number: int, 
     listeners start that turn's text over."""
     event_append(
         debate_id=debate_id,
-        type=EventType.TURN_STARTED,
-        payload={"seat": seat_id, "label": label, "round": round_number, "model": model},
+        event=events.turn_started(seat=seat_id, label=label, round=round_number, model=model),
     )
 
 
@@ -138,8 +118,7 @@ def turn_delta(
     """Persist a batch of streamed text, so live view, resume and replay all see it."""
     event_append(
         debate_id=debate_id,
-        type=EventType.TURN_DELTA,
-        payload={"seat": seat_id, "round": round_number, "text": text},
+        event=events.turn_delta(seat=seat_id, round=round_number, text=text),
     )
 
 
@@ -184,21 +163,22 @@ def turn_complete(
     _add_usage(debate_id, input_tokens, output_tokens, cost)
     event_append(
         debate_id=debate_id,
-        type=EventType.TURN_COMPLETED,
-        payload={
-            "seat": seat_id,
-            "label": label,
-            "round": round_number,
-            "turn": str(turn.pk),
-            "content": output.content,
-            "stance": output.stance,
-            "confidence": output.confidence,
-            "key_claims": list(output.key_claims),
-            "input_tokens": input_tokens,
-            "output_tokens": output_tokens,
-            "cost_usd": str(cost),
-            "latency_ms": latency_ms,
-        },
+        event=events.turn_completed(
+            events.TurnCompletedPayload(
+                seat=seat_id,
+                label=label,
+                round=round_number,
+                turn=str(turn.pk),
+                content=output.content,
+                stance=output.stance,
+                confidence=output.confidence,
+                key_claims=list(output.key_claims),
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                cost_usd=str(cost),
+                latency_ms=latency_ms,
+            )
+        ),
     )
     return turn
 
@@ -218,14 +198,9 @@ def turn_fail(
     Seat.objects.filter(pk=seat_id).update(status=SeatStatus.FAILED, failure_reason=error_code)
     event_append(
         debate_id=debate_id,
-        type=EventType.TURN_FAILED,
-        payload={
-            "seat": seat_id,
-            "label": label,
-            "round": round_number,
-            "error_code": error_code,
-            "detail": detail[:300],
-        },
+        event=events.turn_failed(
+            seat=seat_id, label=label, round=round_number, error_code=error_code, detail=detail
+        ),
     )
 
 
@@ -274,17 +249,18 @@ def _judgment_record(
     )
     event_append(
         debate_id=debate_id,
-        type=EventType.JUDGMENT_COMPLETED,
-        payload={
-            "judge": judge_key,
-            "seat": seat_id,
-            "label": label,
-            "status": "completed" if score else "failed",
-            "scores": score.scores if score else {},
-            "total": score.total if score else None,
-            "rationale": score.rationale if score else "",
-            "error_code": error_code,
-        },
+        event=events.judgment_completed(
+            events.JudgmentCompletedPayload(
+                judge=judge_key,
+                seat=seat_id,
+                label=label,
+                status=JudgmentStatus.COMPLETED if score else JudgmentStatus.FAILED,
+                scores=dict(score.scores) if score else {},
+                total=score.total if score else None,
+                rationale=score.rationale if score else "",
+                error_code=error_code,
+            )
+        ),
     )
 
 
@@ -298,15 +274,11 @@ def usage_add(*, debate_id: UUID, input_tokens: int, output_tokens: int, cost: D
 def synthesis_save(
     *,
     debate_id: UUID,
-    synthesis: dict[str, Any],
+    synthesis: events.SynthesisPayload,
     input_tokens: int,
     output_tokens: int,
     cost: Decimal,
 ) -> None:
     Debate.objects.filter(pk=debate_id).update(synthesis=synthesis)
     _add_usage(debate_id, input_tokens, output_tokens, cost)
-    event_append(
-        debate_id=debate_id,
-        type=EventType.STAGE_COMPLETED,
-        payload={"stage": "synthesis", "round": None, "synthesis": synthesis},
-    )
+    event_append(debate_id=debate_id, event=events.synthesis_completed(synthesis=synthesis))

@@ -4,7 +4,7 @@ previous (crashed) run already stored, and says how the debate goes on."""
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Protocol
@@ -13,8 +13,8 @@ from uuid import UUID
 import structlog
 from asgiref.sync import sync_to_async
 
-from debates import prompts
-from debates.models import Stage
+from debates import events, prompts
+from debates.models import FailureReason, Stage
 from debates.orchestration import progress
 from debates.orchestration.gateway import Gateway
 from debates.orchestration.state import DebateState, ModelRef, SeatState
@@ -40,7 +40,18 @@ class StageResult:
     next: Next = Next.CONTINUE
     reason: str = ""
     detail: str = ""
-    context: dict[str, Any] = field(default_factory=dict)
+    where: "StopPoint | None" = None
+    budget_reason: str = ""
+
+
+@dataclass(frozen=True)
+class StopPoint:
+    """Where a debate stopped early, and how many seats of that stage answered."""
+
+    stage: str
+    round: int | None = None
+    succeeded: int | None = None
+    failed: int | None = None
 
 
 CONTINUE = StageResult()
@@ -158,7 +169,7 @@ class TurnStage:
         if pending:
             if reason := budget_exceeded_by(ctx, pending):
                 state.budget_reason = reason
-                return StageResult(Next.TO_SYNTHESIS, reason="budget")
+                return StageResult(Next.TO_SYNTHESIS, reason=FailureReason.BUDGET)
             if not await db(progress.turn_stage_start)(
                 debate_id=ctx.debate_id,
                 stage=self.name,
@@ -239,29 +250,28 @@ class TurnStage:
         state, tolerance = ctx.state, ctx.state.tolerance
         total, active = len(state.seats), len(state.active_seats)
         failed = total - active
-        counts = {"succeeded": active, "failed": failed}
         breach = failed / total > tolerance.max_seat_fail_ratio or active < (
             tolerance.min_required_seats
         )
         await db(progress.stage_complete)(
             debate_id=ctx.debate_id,
-            stage=self.name,
-            round_number=self.number,
-            summary={**counts, "degraded": breach},
+            event=events.turn_stage_completed(
+                stage=self.name, round=self.number, succeeded=active, failed=failed, degraded=breach
+            ),
         )
-        context = {"stage": self.name, "round": self.number, **counts}
+        where = StopPoint(self.name, self.number, succeeded=active, failed=failed)
         if active == 0:
             return StageResult(
-                Next.FAIL, "all_seats_failed", "Every seat failed to answer.", context
+                Next.FAIL, FailureReason.ALL_SEATS_FAILED, "Every seat failed to answer.", where
             )
         if breach and tolerance.fail_fast:
             return StageResult(
                 Next.FAIL,
-                "seat_failure_threshold_exceeded",
+                FailureReason.SEAT_FAILURE_THRESHOLD,
                 f"{failed} of {total} seats failed (tolerance: at most "
                 f"{tolerance.max_seat_fail_ratio:.0%} failed, at least "
                 f"{tolerance.min_required_seats} answering).",
-                context,
+                where,
             )
         return CONTINUE
 
@@ -289,7 +299,7 @@ class JudgingStage:
             )
         )
         await db(progress.stage_complete)(
-            debate_id=ctx.debate_id, stage=self.name, round_number=None, summary={}
+            debate_id=ctx.debate_id, event=events.stage_completed(stage=self.name)
         )
         return CONTINUE
 
@@ -409,16 +419,16 @@ class SynthesisStage:
             )
             await db(progress.synthesis_save)(
                 debate_id=ctx.debate_id,
-                synthesis={
-                    "consensus": output.consensus,
-                    "disagreements": list(output.disagreements),
-                    "recommendation": output.recommendation,
-                    "confidence": output.confidence,
-                    "structured": output.structured,
-                    "chair": chair.key,
-                    "chair_name": chair.display_name,
-                    "substitute_chair": chair.key != state.chair.key,
-                },
+                synthesis=events.SynthesisPayload(
+                    consensus=output.consensus,
+                    disagreements=list(output.disagreements),
+                    recommendation=output.recommendation,
+                    confidence=output.confidence,
+                    structured=output.structured,
+                    chair=chair.key,
+                    chair_name=chair.display_name,
+                    substitute_chair=chair.key != state.chair.key,
+                ),
                 input_tokens=completion.input_tokens,
                 output_tokens=completion.output_tokens,
                 cost=cost,
@@ -427,9 +437,9 @@ class SynthesisStage:
             return CONTINUE
         return StageResult(
             Next.FAIL,
-            "synthesis_failed",
+            FailureReason.SYNTHESIS_FAILED,
             f"The chair could not write the final answer: {last_error}",
-            {"stage": self.name},
+            StopPoint(self.name),
         )
 
     @staticmethod

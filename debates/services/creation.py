@@ -14,7 +14,15 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
 from consultation.exceptions import Conflict, ValidationFailed
-from debates.models import Category, Debate, DebateStatus, LLMModel, Role, Seat
+from debates.models import (
+    Category,
+    Debate,
+    DebateStatus,
+    FailureReason,
+    LLMModel,
+    Role,
+    Seat,
+)
 from debates.presets import PRESETS
 from debates.prompts import detect_language
 from debates.queue import debate_run_later
@@ -203,7 +211,9 @@ def debate_cancel(*, debate: Debate) -> Debate:
     if debate.is_finished:
         raise Conflict(_("This debate has already finished."))
     if debate.status == DebateStatus.QUEUED:
-        debate_finalize(debate_id=debate.pk, status=DebateStatus.CANCELLED, reason="cancelled")
+        debate_finalize(
+            debate_id=debate.pk, status=DebateStatus.CANCELLED, reason=FailureReason.CANCELLED
+        )
     else:
         Debate.objects.filter(pk=debate.pk).update(cancel_requested=True)
     debate.refresh_from_db()

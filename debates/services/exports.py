@@ -4,38 +4,20 @@ serializer, rendered by the view.)"""
 
 from collections.abc import Iterable
 
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import pgettext
 
-from debates.models import Debate, DebateStatus, Role, Stance
-
-# The codes a debate can stop with (debate.failure_reason), in words. Known codes only: an
-# unknown one is shown as it is.
-FAILURE_REASONS: dict[str, Promise] = {
-    "seat_failure_threshold_exceeded": gettext_lazy(
-        "Too many seats could not answer, so the debate stopped. The turns given so far are kept."
-    ),
-    "all_seats_failed": gettext_lazy("No seat could answer: every model call failed."),
-    "synthesis_failed": gettext_lazy(
-        "The chair could not write the final answer, and neither could a substitute."
-    ),
-    "internal_error": gettext_lazy("Something went wrong on our side. It has been logged."),
-    "cancelled": gettext_lazy("The debate was cancelled."),
-    "budget": gettext_lazy(
-        "The cost cap was reached, so the chair answered from the turns given so far."
-    ),
-}
+from debates.models import Debate, DebateStatus, FailureReason, Role, Stance
 
 
 def failure_text(code: str) -> str:
-    """Human words for a stop code; '' for none."""
+    """Human words for a stop code (FailureReason); '' for none. An unknown code, e.g. from
+    an older release, is shown as it is."""
     if not code:
         return ""
-    known = FAILURE_REASONS.get(code)
-    if known is None:
+    if code not in FailureReason.values:
         return _("The debate stopped (%(code)s).") % {"code": code}
-    return str(known)
+    return str(FailureReason(code).label)
 
 
 def percent_text(value: float) -> str:

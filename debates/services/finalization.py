@@ -9,29 +9,29 @@ import structlog
 from django.db import transaction
 from django.utils import timezone
 
-from debates.events import event_append
+from debates.events import (
+    DebateFinishedPayload,
+    ResultsPayload,
+    ScoreRowPayload,
+    SeatBriefPayload,
+    UsagePayload,
+    debate_finished,
+    event_append,
+)
 from debates.models import (
     RATED_STATUSES,
     RUBRIC,
     Debate,
-    DebateStatus,
-    EventType,
     Judgment,
     JudgmentStatus,
     Seat,
     seat_label,
 )
+from debates.orchestration.stages import StopPoint
 from ratings import maths as ratings
 from ratings.services import RatedSeat, outcomes_record, ratings_schedule_update
 
 logger = structlog.get_logger(__name__)
-
-_EVENT_FOR_STATUS = {
-    DebateStatus.COMPLETED: EventType.DEBATE_COMPLETED,
-    DebateStatus.COMPLETED_BUDGET: EventType.DEBATE_COMPLETED,
-    DebateStatus.FAILED: EventType.DEBATE_FAILED,
-    DebateStatus.CANCELLED: EventType.DEBATE_CANCELLED,
-}
 
 
 def judge_scores(debate_id: UUID) -> list[ratings.JudgeScore]:
@@ -79,48 +79,53 @@ def _outcomes_record(debate: Debate) -> bool:
     )
 
 
-def results_for(debate_id: UUID) -> tuple[list[dict[str, object]], dict[str, object]]:
+def results_for(debate_id: UUID) -> tuple[list[ScoreRowPayload], ResultsPayload]:
     """The scoreboard (one row per seat: mean score, per-criterion means, Borda points, rank)
     and the results summary (champion, runner-up, margin)."""
     seats = list(Seat.objects.filter(debate_id=debate_id).select_related("llm_model"))
     scores = judge_scores(debate_id)
     ranked = ratings.rank_seats(scores, [seat.pk for seat in seats], RUBRIC)
     by_pk = {seat.pk: seat for seat in seats}
-    rows: list[dict[str, object]] = []
+    rows: list[ScoreRowPayload] = []
     for result in ranked:
         seat = by_pk[result.seat]
         rows.append(
-            {
-                "seat": seat.pk,
-                "label": seat_label(seat.position),
-                "role": seat.role,
-                "model": seat.llm_model.key,
-                "model_name": seat.llm_model.display_name,
-                "mean": round(result.mean, 3) if result.mean is not None else None,
-                "judgments": result.judgments,
-                "status": seat.status,
-                "rank": result.rank,
-                "borda": round(result.borda, 3) if result.borda is not None else None,
-                "criteria": {name: round(value, 3) for name, value in result.criteria.items()},
-            }
+            ScoreRowPayload(
+                seat=seat.pk,
+                label=seat_label(seat.position),
+                role=seat.role,
+                model=seat.llm_model.key,
+                model_name=seat.llm_model.display_name,
+                mean=round(result.mean, 3) if result.mean is not None else None,
+                judgments=result.judgments,
+                status=seat.status,
+                rank=result.rank,
+                borda=round(result.borda, 3) if result.borda is not None else None,
+                criteria={name: round(value, 3) for name, value in result.criteria.items()},
+            )
         )
     summary = ratings.summarize(ranked)
     by_seat = {row["seat"]: row for row in rows}
 
-    def brief(seat_id: int | None) -> dict[str, object] | None:
-        if seat_id is None:
-            return None
+    def brief(seat_id: int) -> SeatBriefPayload:
         row = by_seat[seat_id]
-        return {key: row[key] for key in ("seat", "label", "role", "model", "model_name", "mean")}
+        return SeatBriefPayload(
+            seat=row["seat"],
+            label=row["label"],
+            role=row["role"],
+            model=row["model"],
+            model_name=row["model_name"],
+            mean=row["mean"],
+        )
 
-    results: dict[str, object] = {
-        "method": "borda_condorcet",
-        "champion": brief(summary.champion),
-        "runner_up": brief(summary.runner_up),
-        "margin": summary.margin,
-        "tied": [brief(seat_id) for seat_id in summary.tied],
-        "judges": len({score.judge for score in scores}),
-    }
+    results = ResultsPayload(
+        method="borda_condorcet",
+        champion=brief(summary.champion) if summary.champion is not None else None,
+        runner_up=brief(summary.runner_up) if summary.runner_up is not None else None,
+        margin=summary.margin,
+        tied=[brief(seat_id) for seat_id in summary.tied],
+        judges=len({score.judge for score in scores}),
+    )
     return rows, results
 
 
@@ -132,7 +137,7 @@ def debate_finalize(
     reason: str = "",
     detail: str = "",
     budget_reason: str = "",
-    context: dict[str, object] | None = None,
+    where: StopPoint | None = None,
 ) -> bool:
     """Close the debate once. Returns False when it was already finalized (a resumed or
     duplicate run must not finalize, bill or announce twice)."""
@@ -141,9 +146,9 @@ def debate_finalize(
         return False
     now = timezone.now()
     debate.status = status
-    debate.scoreboard, debate.results = results_for(debate_id)
-    margin = debate.results["margin"]
-    debate.margin = float(margin) if isinstance(margin, int | float) else None
+    scoreboard, results = results_for(debate_id)
+    debate.scoreboard, debate.results = scoreboard, results
+    debate.margin = results["margin"]
     debate.failure_reason = reason
     debate.failure_detail = detail
     debate.budget_reason = budget_reason
@@ -153,25 +158,28 @@ def debate_finalize(
     # Ratings: the outcomes are stored with the debate; the refit runs in a worker afterwards.
     if _outcomes_record(debate):
         ratings_schedule_update(debate_id=debate_id)
-    event_append(
-        debate_id=debate_id,
-        type=_EVENT_FOR_STATUS[DebateStatus(status)],
-        payload={
-            "status": status,
-            "reason": reason,
-            "detail": detail,
-            "budget_reason": budget_reason,
-            "scoreboard": debate.scoreboard,
-            "results": debate.results,
-            "synthesis": debate.synthesis,
-            "usage": {
-                "input_tokens": debate.input_tokens,
-                "output_tokens": debate.output_tokens,
-                "cost_usd": str(debate.cost_usd),
-            },
-            **(context or {}),
-        },
+    payload = DebateFinishedPayload(
+        status=status,
+        reason=reason,
+        detail=detail,
+        budget_reason=budget_reason,
+        scoreboard=scoreboard,
+        results=results,
+        synthesis=debate.synthesis or None,
+        usage=UsagePayload(
+            input_tokens=debate.input_tokens,
+            output_tokens=debate.output_tokens,
+            cost_usd=str(debate.cost_usd),
+        ),
     )
+    if where is not None:
+        payload["stage"] = where.stage
+        payload["round"] = where.round
+        if where.succeeded is not None:
+            payload["succeeded"] = where.succeeded
+        if where.failed is not None:
+            payload["failed"] = where.failed
+    event_append(debate_id=debate_id, event=debate_finished(payload))
     logger.info(
         "debate_finished",
         debate_id=str(debate_id),

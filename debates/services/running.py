@@ -20,6 +20,6 @@ async def debate_run(debate_id: UUID, *, pipeline: DebatePipeline | None = None)
         reason=outcome.reason,
         detail=outcome.detail,
         budget_reason=outcome.budget_reason,
-        context=outcome.context,
+        where=outcome.where,
     )
     return outcome.status

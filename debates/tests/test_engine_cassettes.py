@@ -51,7 +51,8 @@ from debates.providers.openai_compat import OpenAICompatProvider
 from debates.services.creation import SeatInput, debate_create
 from debates.services.running import debate_run
 
-pytestmark = pytest.mark.django_db
+# Every event these debates write is checked against its type (debates/tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("every_event_is_typed")]
 
 replay_vcr = vcr.VCR(
     cassette_library_dir=str(CASSETTES),

@@ -42,7 +42,8 @@ from debates.services.creation import SeatInput, debate_create
 from debates.services.running import debate_run
 from ops.models import CircuitBreaker, CircuitState, ProviderCall
 
-pytestmark = pytest.mark.django_db
+# Every event these debates write is checked against its type (debates/tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("every_event_is_typed")]
 
 KEY = "sk-fakellm-valid"
 REVOKED_KEY = "sk-fakellm-revoked"

@@ -35,7 +35,8 @@ from debates.services.creation import SeatInput, debate_create
 from debates.services.running import debate_run
 from debates.tests.fakes import ScriptedProvider
 
-pytestmark = pytest.mark.django_db
+# Every event these debates write is checked against its type (debates/tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("every_event_is_typed")]
 
 SEAT_MODELS = ["demo:demo-sage", "demo:demo-skeptic", "demo:demo-pragmatist"]
 

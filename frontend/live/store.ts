@@ -6,6 +6,7 @@
  * events from the WebSocket; the replay view rebuilds it from events[0..n] when seeking.
  */
 import { createStore, type StoreApi } from "zustand/vanilla";
+import type { EventPayloads, EventType } from "./events.gen";
 
 export type DebateStatus =
   | "queued"
@@ -18,9 +19,10 @@ export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
 /** streaming: started, not finished; stopped: the debate ended before the turn did. */
 export type TurnStatus = "streaming" | "completed" | "failed" | "stopped";
 
+/** One entry of the log as it arrives: a known type (events.gen.ts) or a newer one. */
 export interface DebateEvent {
   seq: number;
-  type: string;
+  type: EventType | (string & {});
   at: string;
   payload: Record<string, unknown>;
 }
@@ -181,6 +183,14 @@ export function initialState(config: LiveConfig, rendered?: Rendered): LiveState
 
 // --- Reading payloads defensively: the log is ours, but a page must never crash on it. ------
 
+/**
+ * An event's payload with the server's type for it (events.gen.ts, generated from
+ * debates/events.py). Fields are still read defensively: an older log may lack one.
+ */
+function payloadOf<T extends EventType>(event: DebateEvent, _type: T): Partial<EventPayloads[T]> {
+  return (event.payload ?? {}) as Partial<EventPayloads[T]>;
+}
+
 function str(value: unknown, fallback = ""): string {
   return typeof value === "string" ? value : fallback;
 }
@@ -291,21 +301,21 @@ function asStatus(value: unknown, fallback: DebateStatus): DebateStatus {
  */
 export function applyEvent(state: LiveState, event: DebateEvent): LiveState {
   if (!event || typeof event.seq !== "number" || event.seq <= state.lastSeq) return state;
-  const p = event.payload ?? {};
   const next: LiveState = { ...state, lastSeq: event.seq };
-  const seat = num(p.seat);
-  const round = num(p.round);
   switch (event.type) {
     case "debate.started":
       next.status = "running";
       break;
-    case "stage.started":
+    case "stage.started": {
+      const p = payloadOf(event, "stage.started");
       next.status = "running";
       next.stage = str(p.stage) || null;
-      next.round = round;
+      next.round = num(p.round);
       if (next.stage === "synthesis" && !state.synthesis) next.synthesisText = "";
       break;
+    }
     case "stage.completed": {
+      const p = payloadOf(event, "stage.completed");
       const synthesis = str(p.stage) === "synthesis" ? synthesisFrom(p.synthesis) : null;
       if (synthesis) {
         next.synthesis = synthesis;
@@ -313,11 +323,18 @@ export function applyEvent(state: LiveState, event: DebateEvent): LiveState {
       }
       break;
     }
-    case "turn.started":
+    case "turn.started": {
       // A (re)started turn begins from nothing: a retried call streams its text anew.
+      const p = payloadOf(event, "turn.started");
+      const seat = num(p.seat);
+      const round = num(p.round);
       if (seat !== null && round !== null) next.turns = withTurn(state, emptyTurn(seat, round));
       break;
+    }
     case "turn.delta": {
+      const p = payloadOf(event, "turn.delta");
+      const seat = num(p.seat);
+      const round = num(p.round);
       const text = str(p.text);
       if (seat === null) {
         next.synthesisText = state.synthesisText + text;
@@ -329,7 +346,10 @@ export function applyEvent(state: LiveState, event: DebateEvent): LiveState {
       }
       break;
     }
-    case "turn.completed":
+    case "turn.completed": {
+      const p = payloadOf(event, "turn.completed");
+      const seat = num(p.seat);
+      const round = num(p.round);
       if (seat !== null && round !== null) {
         const turn = state.turns[turnKey(seat, round)] ?? emptyTurn(seat, round);
         const turnId = str(p.turn) || null;
@@ -346,7 +366,11 @@ export function applyEvent(state: LiveState, event: DebateEvent): LiveState {
         });
       }
       break;
-    case "turn.failed":
+    }
+    case "turn.failed": {
+      const p = payloadOf(event, "turn.failed");
+      const seat = num(p.seat);
+      const round = num(p.round);
       if (seat !== null && round !== null) {
         const turn = state.turns[turnKey(seat, round)] ?? emptyTurn(seat, round);
         next.turns = withTurn(state, {
@@ -359,7 +383,10 @@ export function applyEvent(state: LiveState, event: DebateEvent): LiveState {
         next.seats = state.seats.map((s) => (s.id === seat ? { ...s, status: "failed" } : s));
       }
       break;
+    }
     case "judgment.completed": {
+      const p = payloadOf(event, "judgment.completed");
+      const seat = num(p.seat);
       const judge = str(p.judge);
       if (seat !== null) {
         const key = `${judge}:${seat}`;
@@ -383,6 +410,7 @@ export function applyEvent(state: LiveState, event: DebateEvent): LiveState {
     case "debate.completed":
     case "debate.failed":
     case "debate.cancelled": {
+      const p = payloadOf(event, "debate.completed"); // one payload type for all three
       const fallback: DebateStatus =
         event.type === "debate.completed"
           ? "completed"
