@@ -4,9 +4,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from ops.models import CircuitBreaker, CircuitState, ProviderCall
+from ops.metrics import WINDOWS, metric_windows
+from ops.models import CircuitBreaker, CircuitState, MetricBucket, ProviderCall
 from ops.services import breaker_reset, window_stats
 
 
@@ -55,6 +57,57 @@ class ProviderCallAdmin(admin.ModelAdmin[ProviderCall]):
     list_display = ["created_at", "provider", "model", "ok", "error_code", "latency_ms"]
     list_filter = ["ok", "provider", "error_code"]
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# Metrics that a safety or limits change makes visible here, with their flags where they have
+# any. ops records by name: callers choose the names (see docs/SAFETY.md, docs/OPS.md).
+SHOWN_METRICS: tuple[tuple[str, str], ...] = (
+    ("safety.pii_redacted", "Personal data redacted, by kind"),
+    ("safety.injection_suspected", "Suspected prompt injections"),
+)
+SAFETY_FLAGS = (
+    "SAFETY_PII_REGIONS",
+    "SAFETY_PII_NAMES",
+    "SAFETY_PII_ADDRESSES",
+    "SAFETY_PII_CARDS",
+    "SAFETY_PII_IBANS",
+    "SAFETY_INJECTION_MODE",
+    "SAFETY_INJECTION_THRESHOLD",
+)
+
+
+@admin.register(MetricBucket)
+class MetricBucketAdmin(admin.ModelAdmin[MetricBucket]):
+    """Counters by minute; the list page leads with the last hour, day and week of each."""
+
+    change_list_template = "admin/ops/metricbucket/change_list.html"
+    list_display = ["bucket", "name", "label", "count"]
+    list_filter = ["name"]
+    date_hierarchy = "bucket"
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
+        summaries = [
+            {"name": name, "title": title, "rows": metric_windows(name=name)}
+            for name, title in SHOWN_METRICS
+        ]
+        flags = [(name, getattr(settings, name, None)) for name in SAFETY_FLAGS]
+        context = {
+            **(extra_context or {}),
+            "summaries": summaries,
+            "windows": list(WINDOWS),
+            "flags": flags,
+        }
+        response = super().changelist_view(request, extra_context=context)
+        assert isinstance(response, TemplateResponse)
+        return response
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

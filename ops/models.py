@@ -52,3 +52,24 @@ class CircuitBreaker(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.model} {self.state}"
+
+
+class MetricBucket(models.Model):
+    """One counter (name, label) for one minute: the figures in admin are sums of these."""
+
+    name = models.CharField(max_length=64)
+    label = models.CharField(max_length=64, blank=True)
+    bucket = models.DateTimeField(help_text=_("Start of the minute counted."))
+    count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-bucket", "name", "label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "label", "bucket"], name="ops_metricbucket_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["name", "bucket"])]
+
+    def __str__(self) -> str:
+        return f"{self.name}[{self.label}] {self.bucket:%Y-%m-%d %H:%M}: {self.count}"
