@@ -344,6 +344,9 @@ else:
 DJSTRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
+# dj-stripe's schema from one migration that replaces its own (minutes on SQLite); why it is
+# safe and how to follow a dj-stripe upgrade: billing/djstripe_migrations/__init__.py.
+MIGRATION_MODULES = {"djstripe": "billing.djstripe_migrations"}
 
 # --- Retention -------------------------------------------------------------------------------
 
