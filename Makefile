@@ -3,7 +3,9 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
+# The port `make run` serves on; exported so settings see it (in DEBUG, SITE_URL follows it).
 PORT ?= 8000
+export PORT
 VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
@@ -12,6 +14,8 @@ PYTHON_BOOT ?= $(shell command -v python3.12 2>/dev/null || ls -d $(HOME)/.pyenv
 SERVICES_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 CHROMIUM ?= $(shell command -v chromium 2>/dev/null)
+# One line per step of a first run, so a newcomer sees what the minutes are spent on.
+say = @printf '==> %s\n' "$(1)"
 
 .PHONY: help install install-dev assets messages run worker test lint fmt typecheck \
         migrations-check pytest jstest test-services e2e bench ci clean
@@ -22,40 +26,58 @@ help: ## List the targets
 $(VENV)/bin/python:
 	@if [ -z "$(PYTHON_BOOT)" ]; then \
 	  echo "Python 3.12 not found: put python3.12 on PATH or install it with pyenv (pyenv install 3.12)." >&2; exit 1; fi
-	$(PYTHON_BOOT) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(call say,Creating $(VENV) with $(PYTHON_BOOT))
+	@$(PYTHON_BOOT) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 
 $(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements.txt
-	touch $@
+	$(call say,Installing the Python dependencies (requirements.txt; first run: about a minute))
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
 
 $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	touch $@
+	$(call say,Installing the development tools (requirements-dev.txt))
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
 
-install: $(VENV)/.runtime ## Create .venv and install the runtime dependencies
+# Development settings for a fresh clone, so every manage.py command of the README works as
+# written. Never overwritten: delete it to get a new one. Gitignored; production never uses it.
+.env: | $(VENV)/bin/python
+	$(call say,Writing a development .env (DEBUG=1 and a freshly generated SECRET_KEY))
+	@{ echo "# Development settings written by make (\`make run\`, \`make install\`): for this checkout only,"; \
+	   echo "# never for production. Gitignored. Every variable is listed in .env.example."; \
+	   echo "DEBUG=1"; \
+	   echo "SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')"; } > $@.tmp
+	@mv $@.tmp $@
+
+install: $(VENV)/.runtime .env ## Create .venv, install the runtime dependencies, write a dev .env
 
 install-dev: $(VENV)/.dev ## Install runtime and development dependencies
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	$(call say,Installing the front-end dependencies (npm ci))
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 static/dist/app.js: node_modules/.installed $(wildcard frontend/*.ts frontend/**/*.ts) tsconfig.json
-	npx tsc --noEmit
-	npx esbuild frontend/main.ts --bundle --minify --sourcemap --target=es2020 --outfile=static/dist/app.js
+	$(call say,Building the front-end assets (type-check and bundle into static/dist/))
+	@npx tsc --noEmit
+	@npx esbuild frontend/main.ts --bundle --minify --sourcemap --target=es2020 --outfile=static/dist/app.js --log-level=warning
 
 assets: static/dist/app.js ## Type-check and bundle the front-end into static/dist/
 
 messages: $(VENV)/.runtime ## Compile the translation catalogs (installs gettext if missing)
-	@command -v msgfmt >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext >/dev/null; }
-	DEBUG=1 $(MANAGE) compilemessages --ignore=.venv --ignore=node_modules -v 0
+	$(call say,Compiling the translation catalogs (locale/))
+	@command -v msgfmt >/dev/null || { echo "    installing gettext (msgfmt)"; apt-get update -qq && apt-get install -y -qq gettext >/dev/null; }
+	@DEBUG=1 $(MANAGE) compilemessages --ignore=.venv --ignore=node_modules -v 0
 
-run: install assets messages ## Migrate, seed and serve web + worker on http://127.0.0.1:$(PORT)
-	DEBUG=1 $(MANAGE) migrate --noinput -v 0
-	DEBUG=1 $(MANAGE) seed_demo
-	@echo "Consultation on http://127.0.0.1:$(PORT)/  (Ctrl-C stops web and worker)"
-	trap 'kill 0' INT TERM EXIT; \
+run: install assets messages ## Migrate, seed and serve web + worker on http://127.0.0.1:$(PORT)/
+	$(call say,Migrating the database (first run: about 10 s; it also seeds the model catalog))
+	@DEBUG=1 $(MANAGE) migrate --noinput -v 0
+	$(call say,Seeding the demo account)
+	@DEBUG=1 $(MANAGE) seed_demo
+	$(call say,Serving web + 2 workers on http://127.0.0.1:$(PORT)/ (log in with the demo account above; Ctrl-C stops all))
+	@trap 'kill 0' INT TERM EXIT; \
 	DEBUG=1 $(MANAGE) worker --interval 0.5 & \
 	DEBUG=1 $(MANAGE) worker --interval 0.5 & \
 	DEBUG=1 $(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) consultation.asgi:application & \

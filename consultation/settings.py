@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from ops.logging import build_logging_config, configure_structlog
@@ -17,11 +18,16 @@ from ops.logging import build_logging_config, configure_structlog
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-# A developer's `.env` fills in variables the environment leaves unset. ENV_FILE points
-# elsewhere; ENV_FILE="" reads no file (the test suite does, so a local .env never leaks in).
-ENV_FILE: str = env.str("ENV_FILE", default=str(BASE_DIR / ".env"))
-if ENV_FILE:
+# A developer's `.env` (`make run` writes one) fills in variables the environment leaves unset.
+# No `.env` is normal (production sets the environment), so a missing default file is skipped
+# quietly; ENV_FILE names another file, which must exist; ENV_FILE="" reads no file (the test
+# suite does, so a local .env never leaks in).
+_DEFAULT_ENV_FILE = BASE_DIR / ".env"
+ENV_FILE: str = env.str("ENV_FILE", default=str(_DEFAULT_ENV_FILE))
+if ENV_FILE and Path(ENV_FILE).is_file():
     environ.Env.read_env(ENV_FILE, overwrite=False)
+elif ENV_FILE and Path(ENV_FILE) != _DEFAULT_ENV_FILE:
+    raise ImproperlyConfigured(f"ENV_FILE names {ENV_FILE}, which is not a file")
 
 DEBUG: bool = env.bool("DEBUG", default=False)
 
@@ -44,7 +50,10 @@ SECRET_KEY: str = env.str(
 ALLOWED_HOSTS: list[str] = _env_list(
     "ALLOWED_HOSTS", default=_dev_default(["127.0.0.1", "localhost", "[::1]"])
 )
-SITE_URL: str = env.str("SITE_URL", default=_dev_default("http://127.0.0.1:8000")).rstrip("/")
+# The port `make run` serves on (development). SITE_URL follows it there, so links in emails
+# (team invitations, password resets) point at the server actually running.
+PORT: int = env.int("PORT", default=8000)
+SITE_URL: str = env.str("SITE_URL", default=_dev_default(f"http://127.0.0.1:{PORT}")).rstrip("/")
 CSRF_TRUSTED_ORIGINS: list[str] = _env_list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
@@ -345,6 +354,9 @@ else:
 DJSTRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
+# dj-stripe's schema from one migration that replaces its own (minutes on SQLite); why it is
+# safe and how to follow a dj-stripe upgrade: billing/djstripe_migrations/__init__.py.
+MIGRATION_MODULES = {"djstripe": "billing.djstripe_migrations"}
 
 # --- Retention -------------------------------------------------------------------------------
 

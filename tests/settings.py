@@ -33,10 +33,6 @@ STORAGES = {
 }
 WHITENOISE_AUTOREFRESH = True
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-# dj-stripe's ~100 migrations take ~50 s on SQLite. Tests build its tables from one migration
-# generated from its current models (`makemigrations djstripe` with this setting), which works
-# on SQLite and PostgreSQL alike (syncdb would create its foreign keys before our user table).
-MIGRATION_MODULES = {"djstripe": "tests.djstripe_migrations"}
 # Every test sees breaker state straight from its own database (ops tests turn it on).
 PROVIDER_HEALTH_CLOSED_CACHE_SECONDS = 0.0
 

@@ -76,3 +76,41 @@ def test_settings_read_the_file_named_by_env_file(tmp_path: Path) -> None:
     result = run(["-c", script], env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['a.example', 'b.example']"
+
+
+def development_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """What `make run` gives its processes: DEBUG on, nothing else chosen."""
+    env = production_env(tmp_path, DEBUG="1")
+    for name in ("SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL", "EMAIL_URL"):
+        del env[name]
+    env.update(overrides)
+    return env
+
+
+SHOW_SITE_URL = (
+    "import django; django.setup(); from django.conf import settings; "
+    "print(settings.SITE_URL, settings.CSRF_TRUSTED_ORIGINS)"
+)
+
+
+@pytest.mark.slow
+def test_settings_site_url_follows_port_in_development(tmp_path: Path) -> None:
+    result = run(["-c", SHOW_SITE_URL], development_env(tmp_path, PORT="8123"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "http://127.0.0.1:8123 ['http://127.0.0.1:8123']"
+
+
+@pytest.mark.slow
+def test_settings_site_url_set_explicitly_wins_over_port(tmp_path: Path) -> None:
+    env = development_env(tmp_path, PORT="8123", SITE_URL="https://dev.example/")
+    result = run(["-c", SHOW_SITE_URL], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "https://dev.example ['https://dev.example']"
+
+
+@pytest.mark.slow
+def test_settings_env_file_naming_a_missing_file_fails_clearly(tmp_path: Path) -> None:
+    env = production_env(tmp_path, ENV_FILE=str(tmp_path / "missing.env"))
+    result = run(["-c", "import django; django.setup()"], env)
+    assert result.returncode != 0
+    assert f"ENV_FILE names {tmp_path / 'missing.env'}, which is not a file" in result.stderr

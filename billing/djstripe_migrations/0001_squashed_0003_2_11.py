@@ -16,6 +16,13 @@ class Migration(migrations.Migration):
 
     initial = True
 
+    # Every migration dj-stripe 2.11.0 ships: a database that applied them is up to date here.
+    replaces = [
+        ("djstripe", "0001_initial"),
+        ("djstripe", "0002_2_10"),
+        ("djstripe", "0003_2_11"),
+    ]
+
     dependencies = [
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
