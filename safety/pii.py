@@ -522,10 +522,13 @@ def find(text: str, *, options: PiiOptions | None = None) -> list[tuple[int, int
     options = options or PiiOptions()
     taken: list[tuple[int, int]] = [(m.start(), m.end()) for m in PLACEHOLDER_RE.finditer(text)]
     found: list[_Candidate] = []
+    # Each detector sees what the earlier ones found masked as "[...]", the way a second pass
+    # sees their placeholders: so the neighbours of a value read the same in both passes.
+    masked = text
     for flag, detector in _DETECTORS:
         if flag is not None and not getattr(options, flag):
             continue
-        candidates = sorted(detector(text, options), key=lambda c: (c.start, c.start - c.end))
+        candidates = sorted(detector(masked, options), key=lambda c: (c.start, c.start - c.end))
         for candidate in candidates:
             if candidate.end <= candidate.start:
                 continue
@@ -533,6 +536,9 @@ def find(text: str, *, options: PiiOptions | None = None) -> list[tuple[int, int
                 continue
             taken.append((candidate.start, candidate.end))
             found.append(candidate)
+            width = candidate.end - candidate.start
+            mask = "[" + "\x00" * max(width - 2, 0) + "]" if width > 1 else "\x00"
+            masked = masked[: candidate.start] + mask + masked[candidate.end :]
     found.sort(key=lambda c: c.start)
     return [(c.start, c.end, c.kind, c.key) for c in found]
 
