@@ -14,7 +14,7 @@ docs/SAFETY.md). Pure Python: nothing here imports Django or our apps.
 """
 
 import re
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -33,6 +33,7 @@ __all__ = [
     "pii_log_processor",
     "restore",
     "scrub",
+    "unknown_regions",
 ]
 
 
@@ -281,6 +282,11 @@ def _phones(text: str, regions: tuple[str, ...]) -> Iterator[_Candidate]:
                 continue
             key = phonenumbers.format_number(number, PhoneNumberFormat.E164)
             yield _Candidate(start, end, PiiKind.PHONE, key)
+
+
+def unknown_regions(regions: Iterable[str]) -> list[str]:
+    """The regions phonenumbers has no metadata for (a settings check reports them)."""
+    return [region for region in regions if region not in phonenumbers.SUPPORTED_REGIONS]
 
 
 # --- Addresses (heuristic, off by default) ---------------------------------------------------
