@@ -12,6 +12,9 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
 
+from safety.options import INJECTION_MODES
+from safety.pii import unknown_regions
+
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1", "testserver"})
 REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 
@@ -122,3 +125,34 @@ def check_retention(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> l
         for name in ("RETAIN_DEBATES_DAYS", "RETAIN_AUDIT_DAYS")
         if getattr(settings, name) < 1
     ]
+
+
+@register()
+def check_safety(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    if settings.SAFETY_INJECTION_MODE not in INJECTION_MODES:
+        errors.append(
+            Error(
+                f"SAFETY_INJECTION_MODE is {settings.SAFETY_INJECTION_MODE!r}.",
+                hint=f"Use one of {', '.join(INJECTION_MODES)}.",
+                id="consultation.E007",
+            )
+        )
+    if not 0 < settings.SAFETY_INJECTION_THRESHOLD <= 1:
+        errors.append(
+            Error(
+                f"SAFETY_INJECTION_THRESHOLD is {settings.SAFETY_INJECTION_THRESHOLD}.",
+                hint="A threshold is a score in (0, 1]; 0 would flag every text.",
+                id="consultation.E007",
+            )
+        )
+    unknown = unknown_regions(settings.SAFETY_PII_REGIONS)
+    if unknown:
+        errors.append(
+            Error(
+                f"SAFETY_PII_REGIONS names unknown regions: {', '.join(unknown)}.",
+                hint="Use ISO 3166 region codes known to phonenumbers, e.g. TR, US, GB, DE.",
+                id="consultation.E007",
+            )
+        )
+    return errors

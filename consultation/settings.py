@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from ops.logging import build_logging_config, configure_structlog
+from safety.options import PiiOptions
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -363,12 +364,34 @@ MIGRATION_MODULES = {"djstripe": "billing.djstripe_migrations"}
 RETAIN_DEBATES_DAYS: int = env.int("RETAIN_DEBATES_DAYS", default=365)
 RETAIN_AUDIT_DAYS: int = env.int("RETAIN_AUDIT_DAYS", default=730)
 
+# --- Safety: PII scrubbing and prompt-injection detection (docs/SAFETY.md) ------------------
+
+# E-mail addresses and phone numbers are always scrubbed; these regions' national phone
+# formats are recognised (numbers written with + or 00 are, whatever the regions).
+SAFETY_PII_REGIONS: list[str] = [
+    region.upper() for region in _env_list("SAFETY_PII_REGIONS", default=["TR", "US", "GB", "DE"])
+]
+SAFETY_PII_NAMES: bool = env.bool("SAFETY_PII_NAMES", default=False)
+SAFETY_PII_ADDRESSES: bool = env.bool("SAFETY_PII_ADDRESSES", default=False)
+SAFETY_PII_CARDS: bool = env.bool("SAFETY_PII_CARDS", default=False)
+SAFETY_PII_IBANS: bool = env.bool("SAFETY_PII_IBANS", default=False)
+# log: a suspected injection is recorded and counted; block: it is refused.
+SAFETY_INJECTION_MODE: str = env.str("SAFETY_INJECTION_MODE", default="log").lower()
+SAFETY_INJECTION_THRESHOLD: float = env.float("SAFETY_INJECTION_THRESHOLD", default=0.5)
+_LOG_PII = PiiOptions(
+    regions=tuple(SAFETY_PII_REGIONS),
+    names=SAFETY_PII_NAMES,
+    addresses=SAFETY_PII_ADDRESSES,
+    cards=SAFETY_PII_CARDS,
+    ibans=SAFETY_PII_IBANS,
+)
+
 # --- Logging ---------------------------------------------------------------------------------
 
 LOG_FORMAT: str = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO").upper()
-LOGGING = build_logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
-configure_structlog()
+LOGGING = build_logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL, pii=_LOG_PII)
+configure_structlog(pii=_LOG_PII)
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
 # RequestIdMiddleware runs first and leaves only a sanitised X-Request-ID on the request, so
 # django-structlog may bind it: log lines, the response header and error bodies share one id.

@@ -2,7 +2,8 @@
 
 Both stdlib `logging` records (Django, libraries) and structlog events go through one
 ProcessorFormatter, so every line carries the bound context (request_id, user_id, team_id,
-debate_id, provider, model, circuit_state) and is redacted the same way.
+debate_id, provider, model, circuit_state) and is redacted the same way: secret-looking keys
+by name, then PII in every string value (safety.pii, docs/SAFETY.md).
 """
 
 from collections.abc import Mapping
@@ -10,6 +11,8 @@ from typing import Any
 
 import structlog
 from structlog.types import EventDict, WrappedLogger
+
+from safety.pii import PiiOptions, pii_log_processor
 
 # Keys whose values must never reach a log line, wherever they appear in an event. Names are
 # compared lower-cased with "-" read as "_", so header spellings (X-API-Key) match too.
@@ -54,13 +57,16 @@ def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDic
     return event_dict
 
 
-def _shared_processors() -> list[Any]:
+def _shared_processors(pii: PiiOptions | None) -> list[Any]:
     return [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact_secrets,
+        # E-mail addresses and phone numbers (and what the SAFETY_PII_* flags add) never reach
+        # a log line either; placeholders are per line, not per debate.
+        pii_log_processor(pii),
     ]
 
 
@@ -70,7 +76,9 @@ def _renderer(log_format: str) -> Any:
     return structlog.dev.ConsoleRenderer(colors=False)
 
 
-def build_logging_config(*, log_format: str, level: str) -> dict[str, Any]:
+def build_logging_config(
+    *, log_format: str, level: str, pii: PiiOptions | None = None
+) -> dict[str, Any]:
     """The LOGGING dict: one handler on stderr rendering through structlog."""
     return {
         "version": 1,
@@ -83,7 +91,7 @@ def build_logging_config(*, log_format: str, level: str) -> dict[str, Any]:
                     structlog.processors.format_exc_info,
                     _renderer(log_format),
                 ],
-                "foreign_pre_chain": _shared_processors(),
+                "foreign_pre_chain": _shared_processors(pii),
             }
         },
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structlog"}},
@@ -100,10 +108,10 @@ def build_logging_config(*, log_format: str, level: str) -> dict[str, Any]:
     }
 
 
-def configure_structlog() -> None:
+def configure_structlog(*, pii: PiiOptions | None = None) -> None:
     structlog.configure(
         processors=[
-            *_shared_processors(),
+            *_shared_processors(pii),
             structlog.stdlib.filter_by_level,
             structlog.processors.StackInfoRenderer(),
             # Render the traceback while the exception is current: `logger.exception()` carries

@@ -172,3 +172,27 @@ def test_check_retention_fails_below_one_day(name: str, days: int) -> None:
 @override_settings(RETAIN_DEBATES_DAYS=1, RETAIN_AUDIT_DAYS=1)
 def test_check_retention_accepts_one_day() -> None:
     run_check_command()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"SAFETY_INJECTION_MODE": "shout"},
+        {"SAFETY_INJECTION_THRESHOLD": 0.0},
+        {"SAFETY_INJECTION_THRESHOLD": 1.5},
+        {"SAFETY_PII_REGIONS": ["TR", "XX"]},
+    ],
+)
+def test_check_safety_rejects_bad_settings(overrides: dict[str, object]) -> None:
+    with (
+        override_settings(**overrides),
+        pytest.raises(SystemCheckError, match=r"consultation\.E007"),
+    ):
+        run_check_command()
+
+
+@override_settings(
+    SAFETY_INJECTION_MODE="block", SAFETY_INJECTION_THRESHOLD=1.0, SAFETY_PII_REGIONS=["GB"]
+)
+def test_check_safety_accepts_good_settings() -> None:
+    run_check_command()

@@ -158,3 +158,16 @@ def test_build_logging_config_picks_the_renderer() -> None:
         structlog.dev.ConsoleRenderer,
     )
     assert console_config["root"]["level"] == "DEBUG"
+
+
+def test_json_renderer_scrubs_pii_from_every_line(
+    json_log: tuple[structlog.stdlib.BoundLogger, logging.Logger, io.StringIO],
+) -> None:
+    logger, stdlib_logger, stream = json_log
+    logger.info("signup", email="ali@example.com", detail={"phone": "0532 123 45 67"})
+    stdlib_logger.warning("mail to %s bounced", "ayse@example.com.tr")
+    first, second = lines(stream)
+    assert first["email"] == "[EMAIL_1]"
+    assert first["detail"] == {"phone": "[PHONE_1]"}
+    assert second["event"] == "mail to [EMAIL_1] bounced"
+    assert "example.com" not in stream.getvalue()
