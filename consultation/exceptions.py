@@ -87,6 +87,17 @@ class ProviderUnavailable(AppError):
     default_detail = _("The model provider is unavailable right now.")
 
 
+class InjectionSuspected(AppError):
+    """The question reads as an attempt to instruct the models (SAFETY_INJECTION_MODE=block)."""
+
+    code = "injection_suspected"
+    status = 400
+    default_detail = _(
+        "This question looks like an attempt to give the models instructions, so it was not "
+        "started. Ask the question itself, without instructions to the models."
+    )
+
+
 class InternalError(AppError):
     code = "internal_error"
     status = 500

@@ -131,7 +131,22 @@ class Debate(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="debates"
     )
-    question = models.TextField(help_text=_("As the seats see it: personal data already scrubbed."))
+    question = models.TextField(
+        help_text=_("As the seats see it: personal data replaced by placeholders ([EMAIL_1]).")
+    )
+    # Personal data found in the question, the instructions and the models' output: the
+    # placeholders' originals (shown to the debate's creator only, wiped by retention) and
+    # how many of each kind were replaced.
+    pii_map = models.JSONField(default=dict, blank=True)
+    redactions = models.JSONField(default=dict, blank=True)
+    # The per-debate random marker that fences untrusted text in every prompt.
+    fence = models.CharField(max_length=64, blank=True)
+    injection_score = models.FloatField(null=True, blank=True)
+    flagged = models.BooleanField(
+        default=False,
+        db_index=True,
+        help_text=_("Suspected prompt injection: for staff to review."),
+    )
     category = models.CharField(max_length=20, choices=Category.choices, default=Category.GENERAL)
     language = models.CharField(max_length=8, default="en")
     status = models.CharField(

@@ -24,6 +24,7 @@ from debates.models import (
     Turn,
 )
 from ops.models import CircuitBreaker, CircuitState
+from safety.pii import PlaceholderMap
 
 
 def model_is_available(model: LLMModel) -> bool:
@@ -120,6 +121,14 @@ def debate_event_log(*, debate_id: UUID | str) -> list[dict[str, Any]]:
         event.as_message()
         for event in DebateEvent.objects.filter(debate_id=debate_id).order_by("seq")
     ]
+
+
+def debate_pii_for_viewer(*, debate: Debate, user: User | None) -> PlaceholderMap | None:
+    """The originals of the debate's placeholders, for its creator only: every other viewer,
+    the public link, the exports and the logs see the placeholders."""
+    if user is None or debate.created_by_id != user.pk or not debate.pii_map:
+        return None
+    return PlaceholderMap.from_dict(debate.pii_map)
 
 
 def debate_log_position(*, debate_id: UUID | str) -> tuple[int, bool] | None:

@@ -25,6 +25,7 @@ from debates.models import (
     TurnStatus,
 )
 from debates.prompts import SeatScore, TurnOutput
+from ops.metrics import metric_add_many
 
 logger = structlog.get_logger(__name__)
 
@@ -93,6 +94,21 @@ def turn_stage_start(
             event=events.turn_started(seat=seat_id, label=label, round=round_number, model=model),
         )
     return True
+
+
+@transaction.atomic
+def pii_record(
+    *, debate_id: UUID, pii_map: dict[str, dict[str, str]], found: dict[str, int]
+) -> None:
+    """Personal data found in model output: the debate's placeholder map grows, its counts
+    and the shared metrics add up (kinds and counts only are logged)."""
+    debate = Debate.objects.select_for_update().only("redactions").get(pk=debate_id)
+    redactions = dict(debate.redactions)
+    for kind, count in found.items():
+        redactions[kind] = redactions.get(kind, 0) + count
+    Debate.objects.filter(pk=debate_id).update(pii_map=pii_map, redactions=redactions)
+    metric_add_many(name="safety.pii_redacted", counts=found)
+    logger.info("safety.pii_redacted", debate_id=str(debate_id), counts=found, source="output")
 
 
 @transaction.atomic

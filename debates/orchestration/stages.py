@@ -2,6 +2,7 @@
 previous (crashed) run already stored, and says how the debate goes on."""
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -73,6 +74,22 @@ class RunContext:
     async def cancelled(self) -> bool:
         return await db(progress.debate_cancel_requested)(debate_id=self.debate_id)
 
+    async def scrub(self, *texts: str) -> list[str]:
+        """Model output with personal data replaced before it is stored (a model may echo or
+        invent some); new finds are recorded with the debate's placeholder map."""
+        cleaned: list[str] = []
+        found: dict[str, int] = {}
+        for text in texts:
+            clean, counts = self.state.scrub(text)
+            cleaned.append(clean)
+            for kind, count in counts.items():
+                found[kind] = found.get(kind, 0) + count
+        if found:
+            await db(progress.pii_record)(
+                debate_id=self.debate_id, pii_map=self.state.pii.to_dict(), found=found
+            )
+        return cleaned
+
     def request(
         self, model: ModelRef, messages: tuple[Any, ...], *, temperature: float
     ) -> CompletionRequest:
@@ -115,6 +132,7 @@ class DeltaBatcher:
             return
         text, self._buffer = "".join(self._buffer), []
         self._last = time.monotonic()
+        (text,) = await self._ctx.scrub(text)
         await db(progress.turn_delta)(
             debate_id=self._ctx.debate_id, seat_id=self._seat, round_number=self._round, text=text
         )
@@ -190,6 +208,7 @@ class TurnStage:
             round_number=self.number,
             rounds_total=state.rounds,
             earlier=state.earlier_contributions(self.number),
+            boundary=state.fence,
         )
         batcher = DeltaBatcher(ctx, seat.id, self.number)
 
@@ -224,9 +243,13 @@ class TurnStage:
             )
             return False
         output = prompts.parse_turn(completion.text)
+        last_delta, content, *claims = await ctx.scrub(
+            batcher.take(), output.content, *output.key_claims
+        )
+        output = dataclasses.replace(output, content=content, key_claims=tuple(claims))
         cost = seat.model.cost(completion.input_tokens, completion.output_tokens)
         await db(progress.turn_complete)(
-            last_delta=batcher.take(),
+            last_delta=last_delta,
             debate_id=ctx.debate_id,
             seat_id=seat.id,
             label=seat.label,
@@ -312,6 +335,7 @@ class JudgingStage:
             language=ctx.state.language,
             transcript=[c for c in ctx.state.transcript() if c.label in labels],
             seat_labels=labels,
+            boundary=ctx.state.fence,
         )
         request = ctx.request(judge, messages, temperature=0.2)
         parsed: dict[str, prompts.SeatScore] | None = None
@@ -337,6 +361,11 @@ class JudgingStage:
             )
             parsed = prompts.parse_judgment(completion.text, labels)
             if parsed is not None:
+                rationales = await ctx.scrub(*(score.rationale for score in parsed.values()))
+                parsed = {
+                    label: dataclasses.replace(score, rationale=rationale)
+                    for (label, score), rationale in zip(parsed.items(), rationales, strict=True)
+                }
                 break
         verdicts = [(seat.id, seat.label, parsed[seat.label] if parsed else None) for seat in seats]
         await db(progress.judgments_record)(
@@ -394,6 +423,7 @@ class SynthesisStage:
             transcript=state.transcript(),
             standings=standings,
             budget_note=state.budget_reason,
+            boundary=state.fence,
         )
         last_error: ProviderError | None = None
         for chair in self._chairs(state, standings):
@@ -411,6 +441,15 @@ class SynthesisStage:
                 continue
             await batcher.flush()
             output = prompts.parse_synthesis(completion.text)
+            consensus, recommendation, *disagreements = await ctx.scrub(
+                output.consensus, output.recommendation, *output.disagreements
+            )
+            output = dataclasses.replace(
+                output,
+                consensus=consensus,
+                recommendation=recommendation,
+                disagreements=tuple(disagreements),
+            )
             cost = chair.cost(completion.input_tokens, completion.output_tokens)
             state.add_usage(
                 input_tokens=completion.input_tokens,

@@ -18,6 +18,8 @@ from debates.models import (
     TurnStatus,
 )
 from debates.prompts import Contribution
+from safety.options import PiiOptions, options_from_settings
+from safety.pii import PlaceholderMap, scrub
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,18 @@ class DebateState:
     output_tokens: int = 0
     has_synthesis: bool = False
     budget_reason: str = ""
+    # Untrusted text is fenced with this marker in every prompt (safety.injection.fence).
+    fence: str = ""
+    # Placeholders of the personal data found so far (question, instructions, output), so a
+    # value echoed by a model gets the placeholder it already has; and what to scrub.
+    pii: PlaceholderMap = field(default_factory=PlaceholderMap)
+    pii_options: PiiOptions = field(default_factory=PiiOptions)
+
+    def scrub(self, text: str) -> tuple[str, dict[str, int]]:
+        """`text` with personal data replaced (placeholders shared by the whole debate), and
+        the counts of what was found by kind."""
+        result = scrub(text, options=self.pii_options, mapping=self.pii)
+        return result.text, {kind.value.lower(): n for kind, n in result.counts.items()}
 
     @property
     def active_seats(self) -> list[SeatState]:
@@ -159,6 +173,9 @@ def debate_load_state(*, debate_id: UUID) -> DebateState:
         input_tokens=debate.input_tokens,
         output_tokens=debate.output_tokens,
         has_synthesis=bool(debate.synthesis),
+        fence=debate.fence,
+        pii=PlaceholderMap.from_dict(debate.pii_map),
+        pii_options=options_from_settings(settings).pii,
     )
     labels = {seat.id: seat.label for seat in seats}
     for turn in Turn.objects.filter(debate=debate, status=TurnStatus.COMPLETED):

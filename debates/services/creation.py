@@ -1,6 +1,7 @@
 """Creating, cancelling and recovering debates."""
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -28,6 +29,14 @@ from debates.prompts import detect_language
 from debates.queue import debate_run_later
 from debates.selectors import model_is_available
 from debates.services.finalization import debate_finalize
+from debates.services.screening import (
+    InjectionSuspected,
+    injection_record,
+    normalize,
+    question_screen,
+    redactions_record,
+)
+from safety.injection import random_boundary
 
 logger = structlog.get_logger(__name__)
 
@@ -90,6 +99,22 @@ def default_chair(panel: Sequence[str]) -> str:
     return panel[0] if panel else ""
 
 
+def _counting_refusals[**P, R](create: Callable[P, R]) -> Callable[P, R]:
+    """Count and log a question refused as an injection attempt, after its transaction has
+    rolled back (so the count is all that remains of it)."""
+
+    @functools.wraps(create)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return create(*args, **kwargs)
+        except InjectionSuspected as refused:
+            injection_record(refused.verdict, blocked=True)
+            raise
+
+    return wrapper
+
+
+@_counting_refusals
 @transaction.atomic
 def debate_create(
     *,
@@ -108,11 +133,12 @@ def debate_create(
     is_public: bool = False,
     run_in_worker: bool = True,
 ) -> Debate:
-    """Validate the panel against the catalog, save the debate queued, and have a worker run
-    it once this transaction commits (unless the caller runs it itself, like the `debate`
-    command). Bad input changes nothing."""
+    """Validate the panel against the catalog, screen the question (normalised, personal data
+    replaced, checked for injection: debates.services.screening), save the debate queued, and
+    have a worker run it once this transaction commits (unless the caller runs it itself, like
+    the `debate` command). Bad input changes nothing."""
     errors: dict[str, list[str]] = {}
-    question = question.strip()
+    question = normalize(question)
     if not MIN_QUESTION <= len(question) <= MAX_QUESTION:
         errors["question"] = [
             _("The question must be %(min)d to %(max)d characters long.")
@@ -160,6 +186,9 @@ def debate_create(
     if errors:
         raise ValidationFailed(fields=errors)
 
+    screened = question_screen(
+        question=question, instructions=[seat.instruction.strip() for seat in seats]
+    )
     chair_model = chair_models[chair_key]
     # With no judges configured the chair judges too: a debate is always scored.
     judge_list = [judge_models[key] for key in judge_keys] or [chair_model]
@@ -167,7 +196,12 @@ def debate_create(
     debate = Debate.objects.create(
         team=team,
         created_by=user,
-        question=question,
+        question=screened.question,
+        pii_map=screened.mapping.to_dict(),
+        redactions=screened.redactions,
+        fence=random_boundary(),
+        injection_score=round(screened.verdict.score, 3),
+        flagged=screened.verdict.suspected,
         category=category,
         language=detect_language(question),
         rounds=rounds,
@@ -186,11 +220,14 @@ def debate_create(
             position=position,
             llm_model=seat_models[seat.model],
             role=seat.role,
-            instruction=seat.instruction.strip(),
+            instruction=screened.instructions[position],
             temperature=seat.temperature,
         )
         for position, seat in enumerate(seats)
     )
+    redactions_record(screened.redactions, debate_id=str(debate.pk))
+    if screened.verdict.suspected:
+        injection_record(screened.verdict, blocked=False, debate_id=str(debate.pk))
     logger.info(
         "debate_created",
         debate_id=str(debate.pk),

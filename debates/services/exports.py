@@ -5,7 +5,7 @@ serializer, rendered by the view.)"""
 from collections.abc import Iterable
 
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 
 from debates.models import Debate, DebateStatus, FailureReason, Role, Stance
 
@@ -18,6 +18,26 @@ def failure_text(code: str) -> str:
     if code not in FailureReason.values:
         return _("The debate stopped (%(code)s).") % {"code": code}
     return str(FailureReason(code).label)
+
+
+_KIND_WORDS = {
+    "email": lambda n: ngettext("%(n)d e-mail address", "%(n)d e-mail addresses", n),
+    "phone": lambda n: ngettext("%(n)d phone number", "%(n)d phone numbers", n),
+    "card": lambda n: ngettext("%(n)d card number", "%(n)d card numbers", n),
+    "iban": lambda n: ngettext("%(n)d IBAN", "%(n)d IBANs", n),
+    "name": lambda n: ngettext("%(n)d name", "%(n)d names", n),
+    "address": lambda n: ngettext("%(n)d postal address", "%(n)d postal addresses", n),
+}
+
+
+def redaction_summary(redactions: dict[str, int]) -> str:
+    """What was replaced by placeholders, in words: "1 e-mail address, 2 phone numbers"."""
+    parts = [
+        _KIND_WORDS[kind](count) % {"n": count}
+        for kind, count in sorted(redactions.items())
+        if kind in _KIND_WORDS and count
+    ]
+    return ", ".join(parts)
 
 
 def percent_text(value: float) -> str:

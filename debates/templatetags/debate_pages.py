@@ -7,6 +7,7 @@ from django.utils.safestring import SafeString
 
 from debates.rendering import render_markdown
 from debates.services.exports import percent_text
+from safety.pii import PlaceholderMap, restore
 
 register = template.Library()
 
@@ -15,6 +16,15 @@ register = template.Library()
 def markdown(text: str | None) -> SafeString:
     """Untrusted Markdown (model output) as sanitised HTML."""
     return render_markdown(text or "")
+
+
+@register.filter
+def reveal(text: str | None, pii: PlaceholderMap | None) -> str:
+    """Text with the originals of its placeholders, for a viewer given the map (the debate's
+    creator); as stored, with [EMAIL_1] and the like, for everyone else."""
+    if not text or pii is None:
+        return text or ""
+    return restore(text, pii)
 
 
 @register.filter

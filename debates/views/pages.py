@@ -47,7 +47,12 @@ from debates.services.estimates import (
     debate_estimate,
     debate_limits_for_team,
 )
-from debates.services.exports import debate_markdown, failure_text, round_title
+from debates.services.exports import (
+    debate_markdown,
+    failure_text,
+    redaction_summary,
+    round_title,
+)
 from debates.services.sharing import debate_set_public, debate_share
 
 PAGE_SIZE = 20
@@ -236,6 +241,8 @@ def _detail_context(
         "debate": debate,
         "public": user is None,
         "is_creator": user is not None and debate.created_by_id == user.pk,
+        "pii": selectors.debate_pii_for_viewer(debate=debate, user=user),
+        "redactions": redaction_summary(debate.redactions),
         "transcript": [
             (round_title(r.number), r.turns) for r in selectors.debate_transcript(debate=debate)
         ],

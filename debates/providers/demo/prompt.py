@@ -32,6 +32,9 @@ _LANG = re.compile(r"\[lang:\s*([a-z]{2})[\w-]*\s*\]", re.IGNORECASE)
 _TAG = re.compile(r"\[(?:task|role|round|lang|stage|seat):[^\]]*\]", re.IGNORECASE)
 _QUESTION_BLOCK = re.compile(r"<question>(.*?)</question>", re.IGNORECASE | re.DOTALL)
 _QUESTION_LINE = re.compile(r"^\s*(?:question|soru)\s*:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+# The fence lines around untrusted text (debates.prompts, safety.injection.fence).
+_FENCE = re.compile(r"^<<<[\w-]+ (?:BEGIN|END) [A-Z0-9_ -]+>>>$", re.MULTILINE)
+_PLACEHOLDER = re.compile(r"\[?\b(?:EMAIL|PHONE|CARD|IBAN|NAME|ADDRESS)_\d+\b\]?")
 _SEAT = re.compile(r"\bSeat [A-Z]\b")
 _OWN_SEAT = re.compile(r"\bYou are (Seat [A-Z])\b")
 _SEATS_TO_SCORE = re.compile(r"^Seats to score:(.*)$", re.MULTILINE)
@@ -162,7 +165,7 @@ def _question(users: Sequence[str]) -> str:
 
 
 def _clean(text: str) -> str:
-    return _TAG.sub("", text).strip()
+    return _FENCE.sub("", _TAG.sub("", text)).strip()
 
 
 def _language(everything: str, system: str, sample: str) -> Language:
@@ -187,6 +190,8 @@ def key_terms(question: str, language: Language = "en", limit: int = 3) -> tuple
     """Content words of the question, most telling first: proper nouns, then long words."""
     candidates: list[tuple[int, int, str]] = []
     seen: set[str] = set()
+    # Placeholders of redacted personal data ([EMAIL_1]) are no topic.
+    question = _PLACEHOLDER.sub(" ", question)
     for index, match in enumerate(_WORD.finditer(question)):
         # "İstanbul'da", "company's": the name is what comes before the apostrophe.
         raw = match.group(0)
