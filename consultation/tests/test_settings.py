@@ -45,7 +45,7 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
     )
 
 
-@pytest.mark.slow
+@pytest.mark.process
 def test_settings_production_env_passes_deploy_checks(tmp_path: Path) -> None:
     result = run(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env(tmp_path)
@@ -54,7 +54,7 @@ def test_settings_production_env_passes_deploy_checks(tmp_path: Path) -> None:
     assert "System check identified no issues" in result.stdout
 
 
-@pytest.mark.slow
+@pytest.mark.process
 def test_settings_without_secret_key_fail_clearly_outside_debug(tmp_path: Path) -> None:
     env = production_env(tmp_path)
     del env["SECRET_KEY"]
@@ -63,7 +63,7 @@ def test_settings_without_secret_key_fail_clearly_outside_debug(tmp_path: Path) 
     assert "ImproperlyConfigured: Set the SECRET_KEY environment variable" in result.stderr
 
 
-@pytest.mark.slow
+@pytest.mark.process
 def test_settings_read_the_file_named_by_env_file(tmp_path: Path) -> None:
     env_file = tmp_path / "production.env"
     env_file.write_text(f"SECRET_KEY={secrets.token_hex(32)}\nALLOWED_HOSTS=a.example, b.example\n")
