@@ -17,6 +17,7 @@ from django.apps import AppConfig
 from django.core.cache import cache
 from django.db.models.signals import post_migrate
 from django.test import Client
+from django.utils import translation
 
 from accounts.models import Membership, Role, Team, User
 from accounts.tests.factories import make_team, make_user
@@ -33,6 +34,16 @@ def _seed(sender: AppConfig, using: str, **kwargs: Any) -> None:
 
 
 post_migrate.connect(_seed, dispatch_uid="tests-seed-data")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_language() -> Iterator[None]:
+    """A request in Turkish (or a login with a Turkish profile) leaves Turkish active in the
+    thread; a later test outside a request would render in it. Each test starts in the default
+    language."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
