@@ -13,6 +13,8 @@ MANAGE := $(PY) manage.py
 PYTHON_BOOT ?= $(shell command -v python3.12 2>/dev/null || ls -d $(HOME)/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -n 1)
 SERVICES_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make pytest` (auto: one per core).
+PYTEST_WORKERS ?= auto
 CHROMIUM ?= $(shell command -v chromium 2>/dev/null)
 # One line per step of a first run, so a newcomer sees what the minutes are spent on.
 say = @printf '==> %s\n' "$(1)"
@@ -98,15 +100,16 @@ typecheck: install-dev ## mypy --strict over the whole tree
 migrations-check: install-dev ## Fail if a model change has no migration
 	DEBUG=1 $(MANAGE) makemigrations --check --dry-run
 
-pytest: install-dev assets messages ## The suite on the embedded default (SQLite, locmem)
-	$(VENV)/bin/pytest -m "not e2e and not services" --cov --cov-report=term $(PYTEST_ARGS)
+pytest: install-dev assets messages ## The suite on the embedded default (SQLite, locmem), on every core
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not e2e and not services and not process" \
+	  --cov --cov-report=term $(PYTEST_ARGS)
 
 jstest: node_modules/.installed ## Front-end unit tests (store, client, replay) with node --test
 	npm test
 
 test: lint typecheck migrations-check pytest jstest ## Lint, types, migrations check and the whole suite
 
-test-services: install-dev assets messages ## The suite on PostgreSQL + Redis at 127.0.0.1
+test-services: install-dev assets messages ## The suite on PostgreSQL + Redis, and the real-process tests
 	$(SERVICES_ENV) $(VENV)/bin/pytest -m "not e2e" $(PYTEST_ARGS)
 
 e2e: install-dev assets messages ## Browser tests in headless Chromium

@@ -36,7 +36,7 @@ def test_readme_manage_commands_are_found() -> None:
     assert readme_manage_commands(README.read_text(encoding="utf-8"))
 
 
-@pytest.mark.slow
+@pytest.mark.process
 def test_readme_manage_commands_work_as_written(tmp_path: Path) -> None:
     venv = Path(sys.executable).parent.parent
     written = subprocess.run(

@@ -28,6 +28,7 @@ from consultation import exceptions
 from consultation.exceptions import (
     AppError,
     Conflict,
+    InjectionSuspected,
     InternalError,
     NotAuthenticated,
     NotFound,
@@ -99,6 +100,7 @@ APP_ERRORS: dict[str, Callable[[], AppError]] = {
     ),
     "rate_limited": lambda: RateLimited(limit=60, reset_at=RESET_AT, retry_after=12),
     "provider_unavailable": lambda: ProviderUnavailable(provider="openai"),
+    "injection_suspected": InjectionSuspected,
     "internal_error": InternalError,
 }
 
@@ -310,6 +312,7 @@ def test_api_throttled_without_wait_has_no_retry_after(anon_client: Client) -> N
         ),
         ("rate_limited", 429, {"limit": 60, "reset_at": "2030-01-01T00:00:00Z", "retry_after": 12}),
         ("provider_unavailable", 503, {"provider": "openai"}),
+        ("injection_suspected", 400, {}),
         ("internal_error", 500, {}),
     ],
 )

@@ -45,7 +45,7 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
     )
 
 
-@pytest.mark.slow
+@pytest.mark.process
 def test_settings_production_env_passes_deploy_checks(tmp_path: Path) -> None:
     result = run(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env(tmp_path)
@@ -54,7 +54,7 @@ def test_settings_production_env_passes_deploy_checks(tmp_path: Path) -> None:
     assert "System check identified no issues" in result.stdout
 
 
-@pytest.mark.slow
+@pytest.mark.process
 def test_settings_without_secret_key_fail_clearly_outside_debug(tmp_path: Path) -> None:
     env = production_env(tmp_path)
     del env["SECRET_KEY"]
@@ -63,7 +63,7 @@ def test_settings_without_secret_key_fail_clearly_outside_debug(tmp_path: Path) 
     assert "ImproperlyConfigured: Set the SECRET_KEY environment variable" in result.stderr
 
 
-@pytest.mark.slow
+@pytest.mark.process
 def test_settings_read_the_file_named_by_env_file(tmp_path: Path) -> None:
     env_file = tmp_path / "production.env"
     env_file.write_text(f"SECRET_KEY={secrets.token_hex(32)}\nALLOWED_HOSTS=a.example, b.example\n")
@@ -93,14 +93,14 @@ SHOW_SITE_URL = (
 )
 
 
-@pytest.mark.slow
+@pytest.mark.process
 def test_settings_site_url_follows_port_in_development(tmp_path: Path) -> None:
     result = run(["-c", SHOW_SITE_URL], development_env(tmp_path, PORT="8123"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "http://127.0.0.1:8123 ['http://127.0.0.1:8123']"
 
 
-@pytest.mark.slow
+@pytest.mark.process
 def test_settings_site_url_set_explicitly_wins_over_port(tmp_path: Path) -> None:
     env = development_env(tmp_path, PORT="8123", SITE_URL="https://dev.example/")
     result = run(["-c", SHOW_SITE_URL], env)
@@ -108,7 +108,7 @@ def test_settings_site_url_set_explicitly_wins_over_port(tmp_path: Path) -> None
     assert result.stdout.strip() == "https://dev.example ['https://dev.example']"
 
 
-@pytest.mark.slow
+@pytest.mark.process
 def test_settings_env_file_naming_a_missing_file_fails_clearly(tmp_path: Path) -> None:
     env = production_env(tmp_path, ENV_FILE=str(tmp_path / "missing.env"))
     result = run(["-c", "import django; django.setup()"], env)

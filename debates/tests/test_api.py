@@ -9,6 +9,7 @@ from accounts.models import Team, User
 from debates.models import Debate, DebateStatus
 from debates.orchestration.progress import stage_start
 from debates.services.creation import SeatInput, debate_create
+from debates.tests.factories import make_debate
 from ops.models import CircuitBreaker, CircuitState
 
 pytestmark = pytest.mark.django_db
@@ -18,15 +19,6 @@ PANEL = [
     {"model": "demo:demo-sage", "role": "proponent"},
     {"model": "demo:demo-skeptic", "role": "skeptic"},
 ]
-
-
-def make(owner: User) -> Debate:
-    return debate_create(
-        user=owner,
-        team=Team.objects.get(created_by=owner, is_personal=True),
-        question=QUESTION,
-        seats=[SeatInput("demo:demo-sage", "proponent"), SeatInput("demo:demo-skeptic", "skeptic")],
-    )
 
 
 def test_create_answers_202_with_links(owner_client: Client) -> None:
@@ -76,8 +68,8 @@ def test_anonymous_is_refused(anon_client: Client) -> None:
 
 
 def test_list_shows_the_active_teams_debates_paginated(owner: User, owner_client: Client) -> None:
-    make(owner)
-    make(owner)
+    make_debate(owner)
+    make_debate(owner)
     body = owner_client.get("/api/v1/debates/?page_size=1").json()
     assert body["count"] == 2
     assert len(body["results"]) == 1
@@ -86,7 +78,7 @@ def test_list_shows_the_active_teams_debates_paginated(owner: User, owner_client
 
 
 def test_detail_has_seats_turns_and_usage(owner: User, owner_client: Client) -> None:
-    debate = make(owner)
+    debate = make_debate(owner)
     body = owner_client.get(f"/api/v1/debates/{debate.pk}/").json()
     assert body["status"] == "queued"
     assert [s["seat_label"] for s in body["seats"]] == ["Seat A", "Seat B"]
@@ -97,7 +89,7 @@ def test_detail_has_seats_turns_and_usage(owner: User, owner_client: Client) -> 
 
 
 def test_someone_elses_debate_is_not_found(owner: User, outsider_client: Client) -> None:
-    debate = make(owner)
+    debate = make_debate(owner)
     for url in (f"/api/v1/debates/{debate.pk}/", f"/api/v1/debates/{debate.pk}/events/"):
         response = outsider_client.get(url)
         assert response.status_code == 404
@@ -107,7 +99,7 @@ def test_someone_elses_debate_is_not_found(owner: User, outsider_client: Client)
 
 
 def test_events_page_after_a_seq(owner: User, owner_client: Client) -> None:
-    debate = make(owner)
+    debate = make_debate(owner)
     for number in range(3):
         stage_start(debate_id=debate.pk, stage="rebuttal", round_number=number)
     body = owner_client.get(f"/api/v1/debates/{debate.pk}/events/?after=1").json()
@@ -120,7 +112,7 @@ def test_events_page_after_a_seq(owner: User, owner_client: Client) -> None:
 
 
 def test_cancel(owner: User, owner_client: Client) -> None:
-    debate = make(owner)
+    debate = make_debate(owner)
     response = owner_client.post(f"/api/v1/debates/{debate.pk}/cancel/")
     assert response.status_code == 202
     assert response.json()["status"] == DebateStatus.CANCELLED

@@ -10,20 +10,19 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.db import connections, transaction
-from django.db.models import F
+from django.db import connections
 from django.test import Client
 
-from accounts.models import Team, User
+from accounts.models import User
 from consultation.asgi import application
 from debates import consumers, follower, selectors
 from debates.events import group_name
 from debates.models import Debate, DebateEvent, DebateStatus
 from debates.orchestration.progress import stage_start
-from debates.services.creation import SeatInput, debate_create
 from debates.services.finalization import debate_finalize
+from debates.tests.factories import make_debate, make_event
 
-pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
@@ -38,29 +37,9 @@ async def _close_worker_thread_connections() -> AsyncIterator[None]:
 TIMEOUT = 3
 
 
-def make(owner: User, **options: Any) -> Debate:
-    return debate_create(
-        user=owner,
-        team=Team.objects.get(created_by=owner, is_personal=True),
-        question="Should a 20-person startup adopt a four-day week?",
-        seats=[SeatInput("demo:demo-sage", "proponent"), SeatInput("demo:demo-skeptic", "skeptic")],
-        run_in_worker=False,
-        **options,
-    )
-
-
 def append_elsewhere(debate_id: Any, number: int = 1) -> list[int]:
     """Events written the way another process (a worker) writes them, with no wake-up here."""
-    seqs = []
-    for _ in range(number):
-        with transaction.atomic():
-            Debate.objects.filter(pk=debate_id).update(last_seq=F("last_seq") + 1)
-            seq = Debate.objects.values_list("last_seq", flat=True).get(pk=debate_id)
-            DebateEvent.objects.create(
-                debate_id=debate_id, seq=seq, type="stage.started", payload={"n": seq}
-            )
-        seqs.append(seq)
-    return seqs
+    return [make_event(debate_id).seq for _ in range(number)]
 
 
 def session_cookie(user: User) -> bytes:
@@ -108,7 +87,7 @@ async def close_code(communicator: WebsocketCommunicator) -> int:
 
 @pytest.fixture
 async def debate(owner: User) -> Debate:
-    created: Debate = await database_sync_to_async(make)(owner)
+    created: Debate = await database_sync_to_async(make_debate)(owner)
     return created
 
 
@@ -151,7 +130,7 @@ async def test_anonymous_is_refused_as_not_authenticated(connect: Any, debate: D
 async def test_anyone_may_watch_a_public_debate(
     connect: Any, owner: User, outsider: User, no_follower: None
 ) -> None:
-    public = await database_sync_to_async(make)(owner, is_public=True)
+    public = await database_sync_to_async(make_debate)(owner, is_public=True)
     await database_sync_to_async(append_elsewhere)(public.pk, 1)
     for user in (None, outsider):
         communicator = await connect(public.pk, user=user)

@@ -20,7 +20,7 @@ import yaml
 from asgiref.sync import async_to_sync
 from vcr.request import Request as VcrRequest
 
-from accounts.models import Team, User
+from accounts.models import User
 from bench.record_debate_cassettes import (
     CASSETTES,
     DEBATES,
@@ -33,7 +33,6 @@ from bench.record_debate_cassettes import (
 )
 from debates.models import (
     RUBRIC,
-    Debate,
     DebateEvent,
     DebateStatus,
     Judgment,
@@ -48,8 +47,9 @@ from debates.providers.anthropic import AnthropicProvider
 from debates.providers.base import Provider
 from debates.providers.gemini import GeminiProvider
 from debates.providers.openai_compat import OpenAICompatProvider
-from debates.services.creation import SeatInput, debate_create
+from debates.services.creation import SeatInput
 from debates.services.running import debate_run
+from debates.tests.factories import make_debate
 
 # Every event these debates write is checked against its type (debates/tests/conftest.py).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("every_event_is_typed")]
@@ -176,18 +176,6 @@ class Sleeps(list[float]):
         self.append(seconds)
 
 
-def make_debate(owner: User, spec: DebateSpec) -> Debate:
-    return debate_create(
-        user=owner,
-        team=Team.objects.get(created_by=owner, is_personal=True),
-        question=QUESTION,
-        seats=[SeatInput(model, role) for model, role in spec.seats],
-        rounds=spec.rounds,
-        judges=spec.judges,
-        chair=spec.chair,
-    )
-
-
 @pytest.fixture(params=sorted(DEBATES))
 def spec(request: pytest.FixtureRequest, settings: Any) -> DebateSpec:
     spec = DEBATES[request.param]
@@ -202,7 +190,14 @@ def spec(request: pytest.FixtureRequest, settings: Any) -> DebateSpec:
 def test_whole_debate_replays_through_the_sdk_adapter(owner: User, spec: DebateSpec) -> None:
     recorded = recorded_calls(spec)
     assert len(recorded) == spec.calls
-    debate = make_debate(owner, spec)
+    debate = make_debate(
+        owner,
+        question=QUESTION,
+        seats=[SeatInput(model, role) for model, role in spec.seats],
+        rounds=spec.rounds,
+        judges=spec.judges,
+        chair=spec.chair,
+    )
     provider = sdk_provider(spec.provider)
     asked: list[str] = []
 

@@ -21,7 +21,7 @@ import pytest
 import time_machine
 from asgiref.sync import async_to_sync
 
-from accounts.models import Team, User
+from accounts.models import User
 from bench.fakellm import FakeLLMConfig, FakeLLMServer
 from debates.models import (
     Debate,
@@ -38,8 +38,8 @@ from debates.orchestration.engine import DebatePipeline
 from debates.providers.anthropic import AnthropicProvider
 from debates.providers.base import Provider
 from debates.providers.openai_compat import OpenAICompatProvider
-from debates.services.creation import SeatInput, debate_create
 from debates.services.running import debate_run
+from debates.tests import factories
 from ops.models import CircuitBreaker, CircuitState, ProviderCall
 
 # Every event these debates write is checked against its type (debates/tests/conftest.py).
@@ -59,7 +59,6 @@ TARGET_JUDGES = {
     "anthropic:claude-haiku-4-5": "anthropic:claude-opus-4-6",
     "openrouter:deepseek/deepseek-chat": "openrouter:qwen/qwen3-235b-a22b",
 }
-ROLES = ["proponent", "skeptic", "pragmatist", "researcher"]
 
 
 @pytest.fixture(scope="module")
@@ -128,15 +127,8 @@ def make_debate(
     chair: str = CHAIR,
     **options: Any,
 ) -> Debate:
-    return debate_create(
-        user=owner,
-        team=Team.objects.get(created_by=owner, is_personal=True),
-        question="Should a 20-person startup adopt a four-day week?",
-        seats=[SeatInput(key, ROLES[i % len(ROLES)]) for i, key in enumerate(seats)],
-        rounds=1,
-        judges=judges,
-        chair=chair,
-        **options,
+    return factories.make_debate(
+        owner, models=seats, rounds=1, judges=judges, chair=chair, **options
     )
 
 

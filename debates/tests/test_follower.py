@@ -15,9 +15,10 @@ from accounts.models import User
 from debates import follower, selectors
 from debates.events import group_name
 from debates.models import Debate, DebateStatus
-from debates.tests.test_consumers import append_elsewhere, make
+from debates.tests.factories import make_debate
+from debates.tests.test_consumers import append_elsewhere
 
-pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +37,7 @@ def _fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def debate(owner: User) -> Debate:
-    created: Debate = await database_sync_to_async(make)(owner)
+    created: Debate = await database_sync_to_async(make_debate)(owner)
     return created
 
 

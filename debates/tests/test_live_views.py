@@ -3,6 +3,7 @@ team, public, outsider, anonymous), what the pages embed, and that untrusted tex
 
 import json
 import re
+from functools import partial
 from typing import Any
 
 import pytest
@@ -13,9 +14,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import Team, User
-from debates.models import Debate, DebateStatus, Seat, Turn, TurnStatus
+from debates.models import Debate, DebateStatus, Turn, TurnStatus
 from debates.services.creation import SeatInput, debate_create
 from debates.services.running import debate_run
+from debates.tests.factories import make_debate, make_turn
 from debates.views.live import live_strings
 
 pytestmark = pytest.mark.django_db
@@ -24,16 +26,7 @@ QUESTION = "Should a 20-person startup adopt a four-day week?"
 XSS_QUESTION = 'Is this safe? <img src=x onerror=alert(1)> <script>alert("q")</script>'
 
 
-def make(owner: User, *, question: str = QUESTION, **options: Any) -> Debate:
-    return debate_create(
-        user=owner,
-        team=Team.objects.get(created_by=owner, is_personal=True),
-        question=question,
-        seats=[SeatInput("demo:demo-sage", "proponent"), SeatInput("demo:demo-skeptic", "skeptic")],
-        rounds=1,
-        run_in_worker=False,
-        **options,
-    )
+make = partial(make_debate, rounds=1)  # one round: these debates are run to the end
 
 
 def run(debate: Debate) -> Debate:
@@ -105,12 +98,8 @@ def test_question_with_markup_is_inert_everywhere_on_the_page(
 
 def test_turn_html_is_sanitised(owner: User, owner_client: Client) -> None:
     debate = make(owner)
-    seat = Seat.objects.get(debate=debate, position=0)
-    turn = Turn.objects.create(
-        debate=debate,
-        seat=seat,
-        round=0,
-        status=TurnStatus.COMPLETED,
+    turn = make_turn(
+        debate,
         content="**Bold** <script>alert(1)</script> <img src=x onerror=alert(1)> "
         "[x](javascript:alert(1))",
     )

@@ -15,6 +15,7 @@ from debates.api import DebateDetailOutput
 from debates.models import Debate, DebateStatus
 from debates.services.creation import SeatInput, debate_create
 from debates.services.demo import SAMPLE_QUESTIONS
+from debates.tests.factories import make_debate
 
 pytestmark = pytest.mark.django_db
 
@@ -25,19 +26,6 @@ XSS = "<img src=x onerror=alert(1)> is this question safe to show?"
 
 def personal(user: User) -> Team:
     return Team.objects.get(created_by=user, is_personal=True)
-
-
-def make(
-    user: User, *, team: Team | None = None, question: str = QUESTION, **options: Any
-) -> Debate:
-    return debate_create(
-        user=user,
-        team=team or personal(user),
-        question=question,
-        seats=[SeatInput("demo:demo-sage", "proponent"), SeatInput("demo:demo-skeptic", "skeptic")],
-        run_in_worker=False,
-        **options,
-    )
 
 
 @pytest.fixture
@@ -97,21 +85,21 @@ def html(response: Any) -> str:
 
 @pytest.mark.parametrize("suffix", ["", "export.md", "export.json"])
 def test_debate_pages_render_for_the_owner(owner: User, owner_client: Client, suffix: str) -> None:
-    debate = make(owner)
+    debate = make_debate(owner)
     response = owner_client.get(f"/debates/{debate.pk}/{suffix}")
     assert response.status_code == 200
 
 
 @pytest.mark.parametrize("suffix", ["", "export.md", "export.json"])
 def test_outsider_gets_404(owner: User, outsider_client: Client, suffix: str) -> None:
-    debate = make(owner)
+    debate = make_debate(owner)
     assert outsider_client.get(f"/debates/{debate.pk}/{suffix}").status_code == 404
 
 
 def test_team_member_sees_a_debate_only_once_shared(
     owner: User, team: Team, member_client: Client
 ) -> None:
-    debate = make(owner, team=team)
+    debate = make_debate(owner, team=team)
     assert member_client.get(f"/debates/{debate.pk}/").status_code == 404
     Debate.objects.filter(pk=debate.pk).update(shared_with_team=True)
     response = member_client.get(f"/debates/{debate.pk}/")
@@ -151,7 +139,7 @@ def test_dashboard_shows_recent_debates_quick_start_and_usage(
     owner: User, owner_client: Client
 ) -> None:
     for number in range(6):
-        make(owner, question=f"Question number {number} for the dashboard?")
+        make_debate(owner, question=f"Question number {number} for the dashboard?")
     response = owner_client.get("/dashboard/")
     assert response.status_code == 200
     assert response.templates[0].name == "debates/dashboard.html"
@@ -394,7 +382,7 @@ def test_estimate_and_panel_refuse_get(owner_client: Client) -> None:
 
 
 def test_list_shows_my_debates_with_badges_and_links(owner: User, owner_client: Client) -> None:
-    debate = make(owner)
+    debate = make_debate(owner)
     response = owner_client.get("/debates/")
     page = html(response)
     assert response.status_code == 200
@@ -407,8 +395,8 @@ def test_list_shows_my_debates_with_badges_and_links(owner: User, owner_client: 
 def test_list_filters_by_status_and_searches_the_question(
     owner: User, owner_client: Client
 ) -> None:
-    make(owner, question="Should we migrate the billing system to Postgres?")
-    failed = make(owner, question="Should we hire a second designer this year?")
+    make_debate(owner, question="Should we migrate the billing system to Postgres?")
+    failed = make_debate(owner, question="Should we hire a second designer this year?")
     Debate.objects.filter(pk=failed.pk).update(status=DebateStatus.FAILED)
 
     page = html(owner_client.get("/debates/?status=failed"))
@@ -425,7 +413,7 @@ def test_list_filters_by_status_and_searches_the_question(
 
 def test_list_paginates_by_twenty(owner: User, owner_client: Client) -> None:
     for number in range(21):
-        make(owner, question=f"Numbered question {number:02d} for paging?")
+        make_debate(owner, question=f"Numbered question {number:02d} for paging?")
     first = owner_client.get("/debates/")
     assert len(first.context["page"].object_list) == 20
     assert "Page 1 of 2" in html(first)
@@ -439,10 +427,10 @@ def test_list_team_tab_shows_what_is_shared_with_the_active_team(
     owner: User, member: User, team: Team, owner_client: Client
 ) -> None:
     # The owner's active team is the shared team (made last by the factory).
-    shared = make(member, team=team, question="Shared by the member with the team?")
+    shared = make_debate(member, team=team, question="Shared by the member with the team?")
     Debate.objects.filter(pk=shared.pk).update(shared_with_team=True)
-    make(member, team=team, question="Kept private by the member, not shared?")
-    make(owner, team=team, question="Started by the owner in the team?")
+    make_debate(member, team=team, question="Kept private by the member, not shared?")
+    make_debate(owner, team=team, question="Started by the owner in the team?")
 
     team_page = html(owner_client.get("/debates/?tab=team"))
     assert "Shared by the member" in team_page
@@ -455,7 +443,7 @@ def test_list_team_tab_shows_what_is_shared_with_the_active_team(
 
 
 def test_list_over_htmx_returns_only_the_results(owner: User, owner_client: Client) -> None:
-    make(owner)
+    make_debate(owner)
     response = owner_client.get("/debates/?status=queued", HTTP_HX_REQUEST="true")
     assert response.templates[0].name == "debates/partials/debate_results.html"
     assert "<html" not in html(response)
@@ -510,7 +498,7 @@ def test_detail_of_a_finished_debate_shows_everything(
 def test_detail_of_a_running_debate_points_to_the_live_page(
     owner: User, owner_client: Client
 ) -> None:
-    debate = make(owner)
+    debate = make_debate(owner)
     page = html(owner_client.get(f"/debates/{debate.pk}/"))
     assert "This debate is still running." in page
     assert f'href="/debates/{debate.pk}/live/"' in page
@@ -530,7 +518,7 @@ def test_detail_of_a_running_debate_points_to_the_live_page(
 def test_detail_explains_why_a_debate_stopped(
     owner: User, owner_client: Client, code: str, text: str
 ) -> None:
-    debate = make(owner)
+    debate = make_debate(owner)
     Debate.objects.filter(pk=debate.pk).update(status=DebateStatus.FAILED, failure_reason=code)
     page = html(owner_client.get(f"/debates/{debate.pk}/"))
     assert text in page
@@ -540,7 +528,7 @@ def test_detail_explains_why_a_debate_stopped(
 def test_detail_shows_the_budget_reason_and_a_substitute_chair(
     owner: User, owner_client: Client
 ) -> None:
-    debate = make(owner)
+    debate = make_debate(owner)
     Debate.objects.filter(pk=debate.pk).update(
         status=DebateStatus.COMPLETED_BUDGET,
         failure_reason="budget",
@@ -563,7 +551,7 @@ def test_detail_shows_the_budget_reason_and_a_substitute_chair(
 
 
 def test_detail_in_turkish_translates_the_stop_reason(owner: User, owner_client: Client) -> None:
-    debate = make(owner)
+    debate = make_debate(owner)
     Debate.objects.filter(pk=debate.pk).update(
         status=DebateStatus.FAILED, failure_reason="all_seats_failed"
     )
@@ -619,7 +607,7 @@ def test_json_export_mirrors_the_api_detail(finished: Debate, owner_client: Clie
 def test_creator_shares_with_the_team_and_it_is_audited(
     owner: User, team: Team, owner_client: Client, member_client: Client
 ) -> None:
-    debate = make(owner, team=team)
+    debate = make_debate(owner, team=team)
     response = owner_client.post(f"/debates/{debate.pk}/share/", {"shared": "1"})
     assert response.status_code == 302
     assert response["Location"] == f"/debates/{debate.pk}/"
@@ -641,7 +629,7 @@ def test_creator_shares_with_the_team_and_it_is_audited(
 def test_only_the_creator_changes_sharing(
     owner: User, team: Team, member_client: Client, outsider_client: Client
 ) -> None:
-    debate = make(owner, team=team)
+    debate = make_debate(owner, team=team)
     Debate.objects.filter(pk=debate.pk).update(shared_with_team=True)
     assert member_client.post(f"/debates/{debate.pk}/share/", {"shared": "0"}).status_code == 403
     assert member_client.post(f"/debates/{debate.pk}/public/", {"public": "1"}).status_code == 403
@@ -655,7 +643,7 @@ def test_only_the_creator_changes_sharing(
 def test_public_link_opens_and_closes(
     owner: User, owner_client: Client, anon_client: Client, outsider_client: Client
 ) -> None:
-    debate = make(owner)
+    debate = make_debate(owner)
     assert anon_client.get(f"/d/{debate.pk}/").status_code == 404
 
     owner_client.post(f"/debates/{debate.pk}/public/", {"public": "1"})
@@ -686,7 +674,7 @@ def test_public_page_of_an_unknown_debate_is_404(anon_client: Client) -> None:
 
 
 def test_toggles_refuse_get(owner: User, owner_client: Client) -> None:
-    debate = make(owner)
+    debate = make_debate(owner)
     assert owner_client.get(f"/debates/{debate.pk}/share/").status_code == 405
     assert owner_client.get(f"/debates/{debate.pk}/public/").status_code == 405
 
@@ -697,7 +685,7 @@ def test_toggles_refuse_get(owner: User, owner_client: Client) -> None:
 def test_a_hostile_question_is_escaped_on_every_page(
     owner: User, owner_client: Client, anon_client: Client
 ) -> None:
-    debate = make(owner, question=XSS, is_public=True)
+    debate = make_debate(owner, question=XSS, is_public=True)
     pages = {
         "list": owner_client.get("/debates/"),
         "search": owner_client.get("/debates/?q=img", HTTP_HX_REQUEST="true"),

@@ -4,13 +4,14 @@ retries, budget, cancel, resume, judging rules, events."""
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
 from django.utils import timezone
 
-from accounts.models import Team, User
+from accounts.models import User
 from debates.models import (
     Debate,
     DebateEvent,
@@ -31,8 +32,8 @@ from debates.providers.base import (
     ProviderUnavailable,
     RateLimited,
 )
-from debates.services.creation import SeatInput, debate_create
 from debates.services.running import debate_run
+from debates.tests import factories
 from debates.tests.fakes import ScriptedProvider
 
 # Every event these debates write is checked against its type (debates/tests/conftest.py).
@@ -50,29 +51,10 @@ def _fast_pipeline(settings: Any) -> None:
     settings.DEBATE_FAIL_FAST = True
 
 
-def make_debate(
-    owner: User,
-    *,
-    models: list[str] | None = None,
-    rounds: int = 2,
-    judges: tuple[str, ...] = ("demo:demo-scout",),
-    **options: Any,
-) -> Debate:
-    team = Team.objects.get(created_by=owner, is_personal=True)
-    roles = ["proponent", "skeptic", "pragmatist", "researcher"]
-    return debate_create(
-        user=owner,
-        team=team,
-        question="Should a 20-person startup adopt a four-day week?",
-        seats=[
-            SeatInput(model=key, role=roles[i % len(roles)])
-            for i, key in enumerate(models or SEAT_MODELS)
-        ],
-        rounds=rounds,
-        judges=judges,
-        chair="demo:demo-scout",
-        **options,
-    )
+# This module's panel: three seats, the scout judges and chairs.
+make_debate = partial(
+    factories.make_debate, models=SEAT_MODELS, judges=("demo:demo-scout",), chair="demo:demo-scout"
+)
 
 
 class Sleeps(list[float]):

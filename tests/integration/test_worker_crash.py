@@ -17,7 +17,7 @@ import pytest
 
 from tests.e2e.server import E2EServer
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.process
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
