@@ -23,7 +23,8 @@ from debates.models import (
     SeatStatus,
     Turn,
 )
-from ops.models import CircuitBreaker, CircuitState
+from ops.health import circuit_states
+from ops.models import CircuitState
 
 
 def model_is_available(model: LLMModel) -> bool:
@@ -132,7 +133,7 @@ def debate_log_position(*, debate_id: UUID | str) -> tuple[int, bool] | None:
 
 def model_list_with_health() -> list[dict[str, object]]:
     """The catalog with availability and each model's circuit-breaker state."""
-    states = {(b.provider, b.model): b.state for b in CircuitBreaker.objects.all()}
+    states = circuit_states()
     return [
         {
             **{

@@ -6,8 +6,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from ops.breaker import breaker_reset
+from ops.health import window_stats
 from ops.models import CircuitBreaker, CircuitState, ProviderCall
-from ops.services import breaker_reset, window_stats
 
 
 @admin.register(CircuitBreaker)

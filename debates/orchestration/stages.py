@@ -16,9 +16,9 @@ from asgiref.sync import sync_to_async
 from debates import prompts
 from debates.models import Stage
 from debates.orchestration import progress
-from debates.orchestration.gateway import Gateway
+from debates.orchestration.gateway import CALL_ERRORS, CallError, Gateway
 from debates.orchestration.state import DebateState, ModelRef, SeatState
-from debates.providers.base import Completion, CompletionRequest, ProviderError, estimate_tokens
+from debates.providers.base import Completion, CompletionRequest, estimate_tokens
 
 logger = structlog.get_logger(__name__)
 
@@ -200,7 +200,7 @@ class TurnStage:
                 on_delta=batcher.add,
                 on_restart=restart,
             )
-        except ProviderError as exc:
+        except CALL_ERRORS as exc:
             batcher.discard()
             seat.failed = True
             await db(progress.turn_fail)(
@@ -310,7 +310,7 @@ class JudgingStage:
         for _attempt in range(2):
             try:
                 completion: Completion = await ctx.gateway.complete(judge, request)
-            except ProviderError as exc:
+            except CALL_ERRORS as exc:
                 error_code = exc.code
                 break
             cost = judge.cost(completion.input_tokens, completion.output_tokens)
@@ -385,7 +385,7 @@ class SynthesisStage:
             standings=standings,
             budget_note=state.budget_reason,
         )
-        last_error: ProviderError | None = None
+        last_error: CallError | None = None
         for chair in self._chairs(state, standings):
             batcher = DeltaBatcher(ctx, None, None)
             try:
@@ -395,7 +395,7 @@ class SynthesisStage:
                     on_delta=batcher.add,
                     on_restart=_discarding(batcher),
                 )
-            except ProviderError as exc:
+            except CALL_ERRORS as exc:
                 batcher.discard()
                 last_error = exc
                 continue
