@@ -30,7 +30,7 @@ from debates.orchestration.stages import (
     db,
 )
 from debates.orchestration.state import DebateState, debate_load_state
-from debates.providers.base import Provider, ProviderNotConfigured
+from debates.providers.base import Provider, ProviderNotConfiguredError
 from debates.providers.demo import DemoProvider
 from debates.providers.registry import build_provider
 
@@ -40,7 +40,7 @@ logger = structlog.get_logger(__name__)
 def provider_for_settings(name: str) -> Provider:
     """The configured provider of this name; the catalog never reaches an unconfigured one."""
     if name not in settings.LLM_PROVIDERS:
-        raise ProviderNotConfigured(provider=name, model="", message="provider not enabled")
+        raise ProviderNotConfiguredError(provider=name, model="", message="provider not enabled")
     if name == "demo":
         return _demo_provider(settings.DEMO_TOKENS_PER_SECOND)
     return build_provider(

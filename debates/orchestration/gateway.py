@@ -17,13 +17,13 @@ from django.utils import timezone
 
 from debates.orchestration.state import ModelRef
 from debates.providers.base import (
-    BadRequest,
     Completion,
     CompletionRequest,
-    ContentFiltered,
-    MalformedResponse,
     Provider,
+    ProviderBadRequestError,
+    ProviderContentFilteredError,
     ProviderError,
+    ProviderMalformedResponseError,
     TextDelta,
 )
 from debates.providers.retry import call_with_retry
@@ -40,7 +40,7 @@ logger = structlog.get_logger(__name__)
 ProviderFactory = Callable[[str], Provider]
 Sleep = Callable[[float], Awaitable[None]]
 # Failures that say nothing about the provider's health: the request itself was refused.
-_CALLER_FAULTS = (BadRequest, ContentFiltered)
+_CALLER_FAULTS = (ProviderBadRequestError, ProviderContentFilteredError)
 # What a failed call raises: the provider's error, or the breaker's refusal to make the call.
 # Both carry `code`, `message` and `retryable`.
 CallError = ProviderError | CircuitOpenError
@@ -162,7 +162,7 @@ class Gateway:
                     await on_delta(event.text)
                 else:
                     return event
-            raise MalformedResponse(
+            raise ProviderMalformedResponseError(
                 provider=model.provider, model=model.model_id, message="stream ended early"
             )
 

@@ -138,7 +138,7 @@ class ProviderError(Exception):
 
 
 @dataclass(eq=False)
-class RateLimited(ProviderError):
+class ProviderRateLimitedError(ProviderError):
     retryable: bool = True
     # Seconds the provider asked us to wait (Retry-After), when it said.
     retry_after_s: float | None = None
@@ -146,13 +146,13 @@ class RateLimited(ProviderError):
 
 
 @dataclass(eq=False)
-class ProviderTimeout(ProviderError):
+class ProviderTimeoutError(ProviderError):
     retryable: bool = True
     code: ClassVar[str] = "provider_timeout"
 
 
 @dataclass(eq=False)
-class ProviderUnavailable(ProviderError):
+class ProviderUnavailableError(ProviderError):
     """5xx, overload, refused or dropped connection."""
 
     retryable: bool = True
@@ -160,13 +160,13 @@ class ProviderUnavailable(ProviderError):
 
 
 @dataclass(eq=False)
-class AuthenticationFailed(ProviderError):
+class ProviderAuthError(ProviderError):
     retryable: bool = False
     code: ClassVar[str] = "provider_auth_failed"
 
 
 @dataclass(eq=False)
-class BadRequest(ProviderError):
+class ProviderBadRequestError(ProviderError):
     """The provider rejected the request itself (unknown model, bad parameter, too long)."""
 
     retryable: bool = False
@@ -174,13 +174,13 @@ class BadRequest(ProviderError):
 
 
 @dataclass(eq=False)
-class ContentFiltered(ProviderError):
+class ProviderContentFilteredError(ProviderError):
     retryable: bool = False
     code: ClassVar[str] = "provider_content_filtered"
 
 
 @dataclass(eq=False)
-class MalformedResponse(ProviderError):
+class ProviderMalformedResponseError(ProviderError):
     """Garbled, truncated or unparseable body: usually transient, so worth one more try."""
 
     retryable: bool = True
@@ -188,7 +188,7 @@ class MalformedResponse(ProviderError):
 
 
 @dataclass(eq=False)
-class ProviderNotConfigured(ProviderError):
+class ProviderNotConfiguredError(ProviderError):
     """Unknown provider name, or a known one without the credentials it needs."""
 
     retryable: bool = False

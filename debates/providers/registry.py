@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 
-from debates.providers.base import Provider, ProviderNotConfigured
+from debates.providers.base import Provider, ProviderNotConfiguredError
 from debates.providers.demo import DemoProvider
 
 PROVIDER_NAMES = ("openai", "anthropic", "gemini", "openrouter", "openai_compat", "demo")
@@ -32,22 +32,22 @@ def build_provider(
     (settings keeps the endpoint's URL there); its key is `compat_api_key`, optional because
     local servers (Ollama, llama.cpp) need none.
 
-    Raises `ProviderNotConfigured` for an unknown name or a missing key or URL.
+    Raises `ProviderNotConfiguredError` for an unknown name or a missing key or URL.
     """
     if provider_name not in PROVIDER_NAMES:
-        raise ProviderNotConfigured(provider_name, "", f"unknown provider {provider_name!r}")
+        raise ProviderNotConfiguredError(provider_name, "", f"unknown provider {provider_name!r}")
     if provider_name == "openai_compat":
         key = compat_api_key
         base_url = compat_base_url or credentials.get("openai_compat", "")
         if not base_url.startswith(("http://", "https://")):
-            raise ProviderNotConfigured(
+            raise ProviderNotConfiguredError(
                 provider_name, "", "no base URL for the OpenAI-compatible endpoint"
             )
     else:
         key = credentials.get(provider_name, "")
         base_url = ""
         if not key and provider_name != "demo":
-            raise ProviderNotConfigured(provider_name, "", "no API key is configured")
+            raise ProviderNotConfiguredError(provider_name, "", "no API key is configured")
 
     cache_key = (provider_name, key, base_url)
     with _lock:

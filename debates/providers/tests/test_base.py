@@ -11,19 +11,19 @@ import pytest
 
 from debates.providers._common import PerLoop, parse_retry_after
 from debates.providers.base import (
-    AuthenticationFailed,
-    BadRequest,
     Completion,
     CompletionRequest,
-    ContentFiltered,
-    MalformedResponse,
     Message,
     Provider,
+    ProviderAuthError,
+    ProviderBadRequestError,
+    ProviderContentFilteredError,
     ProviderError,
-    ProviderNotConfigured,
-    ProviderTimeout,
-    ProviderUnavailable,
-    RateLimited,
+    ProviderMalformedResponseError,
+    ProviderNotConfiguredError,
+    ProviderRateLimitedError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
     cost_usd,
     estimate_input_tokens,
 )
@@ -71,14 +71,14 @@ def test_request_defaults_match_the_contract() -> None:
 @pytest.mark.parametrize(
     ("error", "retryable"),
     [
-        (RateLimited("p", "m", "429"), True),
-        (ProviderTimeout("p", "m", "slow"), True),
-        (ProviderUnavailable("p", "m", "503"), True),
-        (MalformedResponse("p", "m", "garbled"), True),
-        (AuthenticationFailed("p", "m", "401"), False),
-        (BadRequest("p", "m", "400"), False),
-        (ContentFiltered("p", "m", "filtered"), False),
-        (ProviderNotConfigured("p", "", "no key"), False),
+        (ProviderRateLimitedError("p", "m", "429"), True),
+        (ProviderTimeoutError("p", "m", "slow"), True),
+        (ProviderUnavailableError("p", "m", "503"), True),
+        (ProviderMalformedResponseError("p", "m", "garbled"), True),
+        (ProviderAuthError("p", "m", "401"), False),
+        (ProviderBadRequestError("p", "m", "400"), False),
+        (ProviderContentFilteredError("p", "m", "filtered"), False),
+        (ProviderNotConfiguredError("p", "", "no key"), False),
     ],
 )
 def test_errors_say_whether_a_retry_can_help(error: ProviderError, retryable: bool) -> None:
@@ -89,11 +89,11 @@ def test_errors_say_whether_a_retry_can_help(error: ProviderError, retryable: bo
 
 
 def test_errors_survive_pickling_with_their_fields() -> None:
-    error = RateLimited("openai", "gpt-4.1", "slow down", retry_after_s=2.5)
+    error = ProviderRateLimitedError("openai", "gpt-4.1", "slow down", retry_after_s=2.5)
 
     copy = pickle.loads(pickle.dumps(error))  # noqa: S301 -- our own object, in memory
 
-    assert isinstance(copy, RateLimited)
+    assert isinstance(copy, ProviderRateLimitedError)
     assert (copy.provider, copy.model, copy.message, copy.retry_after_s) == (
         "openai",
         "gpt-4.1",
