@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from accounts.models import Membership, Role, Team, User
+from accounts.models import MemberRole, Membership, Team, User
 from accounts.tests.factories import make_team, make_user
 
 PASSWORD = "correct-horse-battery-staple"
@@ -37,7 +37,7 @@ def owner() -> User:
 @pytest.fixture
 def member(team: Team) -> User:
     user = make_user(email="member@example.com", password=PASSWORD)
-    Membership.objects.create(team=team, user=user, role=Role.MEMBER)
+    Membership.objects.create(team=team, user=user, role=MemberRole.MEMBER)
     return user
 
 

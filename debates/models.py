@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from consultation.models import TimeStampedModel
 
 
-class Provider(models.TextChoices):
+class ProviderName(models.TextChoices):
     OPENAI = "openai", "OpenAI"
     ANTHROPIC = "anthropic", "Anthropic"
     GEMINI = "gemini", "Google Gemini"
@@ -33,7 +33,7 @@ class LLMModel(TimeStampedModel):
     key = models.CharField(
         max_length=120, unique=True, help_text=_("Stable id used by the API: provider:model.")
     )
-    provider = models.CharField(max_length=20, choices=Provider.choices)
+    provider = models.CharField(max_length=20, choices=ProviderName.choices)
     model_id = models.CharField(max_length=120, help_text=_("The provider's own model name."))
     display_name = models.CharField(max_length=80)
     tier = models.CharField(max_length=10, choices=Tier.choices, default=Tier.STANDARD)
@@ -65,7 +65,7 @@ class LLMModel(TimeStampedModel):
 
     @property
     def is_demo(self) -> bool:
-        return self.provider == Provider.DEMO
+        return self.provider == ProviderName.DEMO
 
 
 class Category(models.TextChoices):
@@ -186,7 +186,7 @@ class Debate(TimeStampedModel):
         return self.status in FINISHED_STATUSES
 
 
-class Role(models.TextChoices):
+class SeatRole(models.TextChoices):
     PROPONENT = "proponent", _("Proponent")
     SKEPTIC = "skeptic", _("Skeptic / risk officer")
     PRAGMATIST = "pragmatist", _("Pragmatist / architect")
@@ -204,7 +204,7 @@ class Seat(models.Model):
     debate = models.ForeignKey(Debate, on_delete=models.CASCADE, related_name="seats")
     position = models.PositiveSmallIntegerField()
     llm_model = models.ForeignKey(LLMModel, on_delete=models.PROTECT, related_name="seats")
-    role = models.CharField(max_length=20, choices=Role.choices)
+    role = models.CharField(max_length=20, choices=SeatRole.choices)
     instruction = models.TextField(blank=True, help_text=_("A custom role's instruction."))
     temperature = models.FloatField(
         default=0.7, validators=[MinValueValidator(0.0), MaxValueValidator(2.0)]

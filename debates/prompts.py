@@ -256,7 +256,7 @@ def extract_json(text: str) -> object | None:
 
 
 @dataclass(frozen=True)
-class TurnOutput:
+class ParsedTurn:
     content: str
     stance: str
     confidence: float | None
@@ -268,7 +268,7 @@ _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(.+)$", re.MULTILINE)
 MAX_CONTENT_CHARS = 16_000
 
 
-def parse_turn(text: str) -> TurnOutput:
+def parse_turn(text: str) -> ParsedTurn:
     """Structured seat output, with a robust fallback when a model answers in prose."""
     data = extract_json(text)
     if isinstance(data, dict) and isinstance(data.get("content"), str) and data["content"].strip():
@@ -277,7 +277,7 @@ def parse_turn(text: str) -> TurnOutput:
         )
         confidence = data.get("confidence")
         claims = data.get("key_claims")
-        return TurnOutput(
+        return ParsedTurn(
             content=data["content"].strip()[:MAX_CONTENT_CHARS],
             stance=str(stance),
             confidence=_unit(confidence),
@@ -286,7 +286,7 @@ def parse_turn(text: str) -> TurnOutput:
         )
     prose = text.strip()[:MAX_CONTENT_CHARS]
     claims = tuple(match.strip()[:300] for match in _BULLET.findall(prose)[:5])
-    return TurnOutput(prose, "mixed", None, claims, structured=False)
+    return ParsedTurn(prose, "mixed", None, claims, structured=False)
 
 
 def _unit(value: object) -> float | None:

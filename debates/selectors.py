@@ -18,8 +18,8 @@ from debates.models import (
     DebateEvent,
     Judgment,
     LLMModel,
-    Role,
     Seat,
+    SeatRole,
     SeatStatus,
     Turn,
 )
@@ -248,7 +248,7 @@ class ScoreRow:
 
     @property
     def role_label(self) -> str:
-        return str(Role(self.role).label) if self.role in Role.values else self.role
+        return str(SeatRole(self.role).label) if self.role in SeatRole.values else self.role
 
 
 def debate_scoreboard(*, debate: Debate) -> list[ScoreRow]:

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.middleware import request_team
 from consultation.exceptions import NotAuthenticated, ValidationFailed
-from debates.models import Category, Role
+from debates.models import Category, SeatRole
 from ratings import selectors
 from ratings.models import Board
 from ratings.selectors import NEW_BELOW_MATCHES
@@ -24,7 +24,7 @@ class LeaderboardQuery(serializers.Serializer[Any]):
         choices=[("", "all"), *Category.choices], default="", allow_blank=True
     )
     role = serializers.ChoiceField(
-        choices=[("", "all"), *Role.choices], default="", allow_blank=True
+        choices=[("", "all"), *SeatRole.choices], default="", allow_blank=True
     )
     min_matches = serializers.IntegerField(min_value=0, default=0)
 

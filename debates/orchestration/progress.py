@@ -25,7 +25,7 @@ from debates.models import (
     Turn,
     TurnStatus,
 )
-from debates.prompts import SeatScore, TurnOutput
+from debates.prompts import ParsedTurn, SeatScore
 
 logger = structlog.get_logger(__name__)
 
@@ -158,7 +158,7 @@ def turn_complete(
     seat_id: int,
     label: str,
     round_number: int,
-    output: TurnOutput,
+    output: ParsedTurn,
     input_tokens: int,
     output_tokens: int,
     cost: Decimal,

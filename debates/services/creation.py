@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
 from consultation.exceptions import Conflict, ValidationFailed
-from debates.models import Category, Debate, DebateStatus, LLMModel, Role, Seat
+from debates.models import Category, Debate, DebateStatus, LLMModel, Seat, SeatRole
 from debates.presets import PRESETS
 from debates.prompts import detect_language
 from debates.queue import debate_run_later
@@ -121,11 +121,11 @@ def debate_create(
     if category not in Category.values:
         errors["category"] = [_("Unknown category.")]
     for index, seat in enumerate(seats):
-        if seat.role not in Role.values:
+        if seat.role not in SeatRole.values:
             errors.setdefault("seats", []).append(
                 _("Seat %(n)d: unknown role %(role)s.") % {"n": index + 1, "role": seat.role}
             )
-        if seat.role == Role.CUSTOM and not seat.instruction.strip():
+        if seat.role == SeatRole.CUSTOM and not seat.instruction.strip():
             errors.setdefault("seats", []).append(
                 _("Seat %(n)d: a custom role needs an instruction.") % {"n": index + 1}
             )

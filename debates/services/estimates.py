@@ -20,7 +20,7 @@ from decimal import ROUND_UP, Decimal
 from django.conf import settings
 
 from accounts.models import Team
-from debates.models import LLMModel, Provider
+from debates.models import LLMModel, ProviderName
 from debates.orchestration.state import ModelRef, model_ref
 from debates.selectors import model_is_available
 from debates.services.creation import (
@@ -93,11 +93,11 @@ class Pace:
 
 # Typical streaming pace of each provider's standard models, late 2025; an estimate only.
 PROVIDER_PACE: dict[str, Pace] = {
-    Provider.OPENAI: Pace(0.8, 60.0),
-    Provider.ANTHROPIC: Pace(1.0, 55.0),
-    Provider.GEMINI: Pace(0.7, 90.0),
-    Provider.OPENROUTER: Pace(1.2, 45.0),
-    Provider.OPENAI_COMPAT: Pace(0.5, 25.0),
+    ProviderName.OPENAI: Pace(0.8, 60.0),
+    ProviderName.ANTHROPIC: Pace(1.0, 55.0),
+    ProviderName.GEMINI: Pace(0.7, 90.0),
+    ProviderName.OPENROUTER: Pace(1.2, 45.0),
+    ProviderName.OPENAI_COMPAT: Pace(0.5, 25.0),
 }
 DEFAULT_PACE = Pace(1.0, 40.0)
 
@@ -149,7 +149,7 @@ class _Tally:
 
 
 def _is_demo(model: ModelRef) -> bool:
-    return model.provider == Provider.DEMO
+    return model.provider == ProviderName.DEMO
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
-from debates.models import Debate, DebateStatus, Role, Stance
+from debates.models import Debate, DebateStatus, SeatRole, Stance
 
 # The codes a debate can stop with (debate.failure_reason), in words. Known codes only: an
 # unknown one is shown as it is.
@@ -48,7 +48,7 @@ def round_title(number: int) -> str:
 
 
 def role_label(value: str) -> str:
-    return str(Role(value).label) if value in Role.values else value
+    return str(SeatRole(value).label) if value in SeatRole.values else value
 
 
 def stance_label(value: str) -> str:
