@@ -22,7 +22,6 @@ from debates.providers.base import (
     ProviderUnavailableError,
     StreamEvent,
     TextDelta,
-    cost_usd,
     estimate_input_tokens,
     estimate_tokens,
 )
@@ -30,7 +29,6 @@ from debates.providers.registry import (
     PROVIDER_NAMES,
     build_provider,
     clear_provider_cache,
-    close_providers,
 )
 from debates.providers.retry import call_with_retry
 
@@ -56,8 +54,6 @@ __all__ = [
     "build_provider",
     "call_with_retry",
     "clear_provider_cache",
-    "close_providers",
-    "cost_usd",
     "estimate_input_tokens",
     "estimate_tokens",
 ]

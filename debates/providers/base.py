@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from typing import ClassVar, Literal, Protocol, runtime_checkable
 
 MessageRole = Literal["system", "user", "assistant"]
@@ -86,18 +85,6 @@ class Provider(Protocol):
         silently short answer.
         """
         ...
-
-
-def cost_usd(
-    completion: Completion, price_in_per_mtok: Decimal, price_out_per_mtok: Decimal
-) -> Decimal:
-    """Cost of one completion from catalog prices (USD per million tokens), to 1e-6 USD."""
-    million = Decimal(1_000_000)
-    raw = (
-        Decimal(completion.input_tokens) * price_in_per_mtok
-        + Decimal(completion.output_tokens) * price_out_per_mtok
-    ) / million
-    return raw.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
 
 
 def estimate_tokens(text: str) -> int:

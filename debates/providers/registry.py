@@ -58,20 +58,6 @@ def build_provider(
     return provider
 
 
-async def close_providers() -> None:
-    """Close the running event loop's connections of every cached provider.
-
-    Call at the end of each `asyncio.run` that used providers (the debate worker does), so
-    pools close cleanly instead of being garbage-collected with ResourceWarnings.
-    """
-    with _lock:
-        providers = list(_cache.values())
-    for provider in providers:
-        aclose = getattr(provider, "aclose", None)
-        if aclose is not None:
-            await aclose()
-
-
 def clear_provider_cache() -> None:
     """Forget cached instances (tests; after a key rotation)."""
     with _lock:

@@ -1,17 +1,15 @@
-"""The provider contract: dataclasses, cost, the error tree and the shared helpers."""
+"""The provider contract: dataclasses, the error tree and the shared helpers."""
 
 from __future__ import annotations
 
 import asyncio
 import pickle
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 
 from debates.providers._common import PerLoop, parse_retry_after
 from debates.providers.base import (
-    Completion,
     CompletionRequest,
     Message,
     Provider,
@@ -24,25 +22,9 @@ from debates.providers.base import (
     ProviderRateLimitedError,
     ProviderTimeoutError,
     ProviderUnavailableError,
-    cost_usd,
     estimate_input_tokens,
 )
 from debates.providers.demo import DemoProvider
-
-
-def completion(input_tokens: int, output_tokens: int) -> Completion:
-    return Completion("text", input_tokens, output_tokens, 10, "stop", "m", "p", None)
-
-
-def test_cost_uses_prices_per_million_tokens() -> None:
-    cost = cost_usd(completion(1_000, 500), Decimal("3.00"), Decimal("15.00"))
-
-    assert cost == Decimal("0.010500")
-
-
-def test_cost_is_rounded_to_micro_dollars() -> None:
-    assert cost_usd(completion(1, 1), Decimal("0.15"), Decimal("0.60")) == Decimal("0.000001")
-    assert cost_usd(completion(0, 0), Decimal("3"), Decimal("15")) == Decimal("0")
 
 
 def test_request_splits_system_text_from_the_conversation() -> None:

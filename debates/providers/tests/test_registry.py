@@ -15,7 +15,6 @@ from debates.providers.registry import (
     PROVIDER_NAMES,
     build_provider,
     clear_provider_cache,
-    close_providers,
 )
 
 CREDENTIALS = {
@@ -97,10 +96,3 @@ def test_provider_without_a_key_is_refused(name: str) -> None:
 def test_compat_without_a_base_url_is_refused() -> None:
     with pytest.raises(ProviderNotConfiguredError, match="base URL"):
         build_provider("openai_compat", {"openai_compat": ""})
-
-
-async def test_close_providers_releases_this_loops_clients() -> None:
-    build_provider("demo", CREDENTIALS)
-    build_provider("anthropic", CREDENTIALS)
-
-    await close_providers()
