@@ -147,6 +147,7 @@ def test_batched_successes_count_in_the_window() -> None:
 def test_circuit_open_survives_pickling() -> None:
     import pickle
 
-    error = pickle.loads(pickle.dumps(CircuitOpenError(provider=P, model=M, retry_after=5)))
+    error = pickle.loads(pickle.dumps(CircuitOpenError(provider=P, model=M, retry_after=5)))  # noqa: S301
     assert (error.provider, error.model, error.retry_after) == (P, M, 5)
-    assert error.code == "circuit_open" and not error.retryable
+    assert error.code == "circuit_open"
+    assert not error.retryable

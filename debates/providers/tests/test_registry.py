@@ -96,3 +96,18 @@ def test_provider_without_a_key_is_refused(name: str) -> None:
 def test_compat_without_a_base_url_is_refused() -> None:
     with pytest.raises(ProviderNotConfiguredError, match="base URL"):
         build_provider("openai_compat", {"openai_compat": ""})
+
+
+def test_a_provider_not_enabled_is_refused() -> None:
+    with pytest.raises(ProviderNotConfiguredError, match="not enabled"):
+        build_provider("openai", CREDENTIALS, enabled=["demo"])
+
+
+def test_demo_is_cached_per_pace() -> None:
+    slow = build_provider("demo", {}, demo_tokens_per_second=5)
+    fast = build_provider("demo", {}, demo_tokens_per_second=0)
+
+    assert isinstance(slow, DemoProvider)
+    assert slow.tokens_per_second == 5
+    assert build_provider("demo", {}, demo_tokens_per_second=5) is slow
+    assert fast is not slow
