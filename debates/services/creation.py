@@ -70,7 +70,20 @@ def _models_by_key(
     return models
 
 
-def default_chair(panel: Sequence[str]) -> str:
+def judges_and_chair(
+    *, panel: Sequence[str], judges: Sequence[str] = (), chair: str | None = None
+) -> tuple[list[str], str]:
+    """The judges and the chair (catalog keys) of a debate whose seats hold `panel`.
+
+    The one place the defaults are decided: the judges asked for (deduplicated), else
+    `settings.DEBATE_DEFAULT_JUDGES` (possibly none: the chair then judges too); the chair
+    asked for, else `_default_chair(panel)`.
+    """
+    judge_keys = list(dict.fromkeys(judges)) or list(settings.DEBATE_DEFAULT_JUDGES)
+    return judge_keys, chair or _default_chair(panel)
+
+
+def _default_chair(panel: Sequence[str]) -> str:
     """An available model that has no seat (so the chair did not argue), demo models only for
     an all-demo panel; the first seat's model when nothing else is available."""
     all_demo = all(key.startswith("demo:") for key in panel)
@@ -145,9 +158,10 @@ def debate_create(
         errors["min_required_seats"] = [_("Between 1 and the number of seats.")]
 
     seat_models = _models_by_key([s.model for s in seats], errors, "seats")
-    judge_keys = list(dict.fromkeys(judges)) or list(settings.DEBATE_DEFAULT_JUDGES)
+    judge_keys, chair_key = judges_and_chair(
+        panel=[s.model for s in seats], judges=judges, chair=chair
+    )
     judge_models = _models_by_key(judge_keys, errors, "judges")
-    chair_key = chair or default_chair([s.model for s in seats])
     chair_models = _models_by_key([chair_key], errors, "chair") if chair_key else {}
     if errors:
         raise ValidationFailed(fields=errors)

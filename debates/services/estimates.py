@@ -30,7 +30,7 @@ from debates.services.creation import (
     MIN_QUESTION,
     MIN_ROUNDS,
     MIN_SEATS,
-    default_chair,
+    judges_and_chair,
 )
 
 # --- Limits -------------------------------------------------------------------------------
@@ -252,9 +252,10 @@ def debate_estimate(
     seats = [available[key] for key in seat_models if key in available]
     if len(seats) < MIN_SEATS:
         return None
-    chair_key = chair if chair in available else default_chair([m.key for m in seats])
+    judge_keys, chair_key = judges_and_chair(
+        panel=[m.key for m in seats], judges=judges, chair=chair if chair in available else None
+    )
     chair_ref = available.get(chair_key) or _load(chair_key) or seats[0]
-    judge_keys = list(dict.fromkeys(judges)) or list(settings.DEBATE_DEFAULT_JUDGES)
     judge_refs = [ref for key in judge_keys if (ref := available.get(key) or _load(key))]
     return estimate_debate(
         seats=seats,
