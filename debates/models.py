@@ -289,9 +289,6 @@ class JudgmentStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-RUBRIC = ("accuracy", "reasoning", "evidence", "actionability", "risk_awareness")
-
-
 class Judgment(models.Model):
     """One judge's scores of one seat (0-10 per rubric criterion) with a rationale."""
 

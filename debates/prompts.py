@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from debates.providers.base import Message
+from debates.rubric import RUBRIC, SCORE_MAX, SCORE_MIN
 
 CHARTER = (
     "You sit in a parliament of AI models from different providers that debates one hard "
@@ -61,8 +62,9 @@ TURN_CONTRACT = (
 )
 JUDGE_CONTRACT = (
     "Answer with a JSON object only: "
-    '{"scores": [{"seat": "Seat A", "accuracy": 0-10, "reasoning": 0-10, "evidence": 0-10, '
-    '"actionability": 0-10, "risk_awareness": 0-10, "rationale": "<one or two sentences>"}, ...]} '
+    '{"scores": [{"seat": "Seat A", '
+    + "".join(f'"{name}": {SCORE_MIN}-{SCORE_MAX}, ' for name in RUBRIC)
+    + '"rationale": "<one or two sentences>"}, ...]} '
     "with exactly one entry for every seat listed."
 )
 SYNTHESIS_CONTRACT = (
@@ -169,7 +171,7 @@ def judge_messages(
         [
             "[task:judge] [role:judge]",
             ROLE_PROFILES["judge"],
-            "Rubric, each 0-10: accuracy, reasoning, evidence, actionability, risk_awareness.",
+            f"Rubric, each {SCORE_MIN}-{SCORE_MAX}: {', '.join(RUBRIC)}.",
             f"Write rationales in {LANGUAGE_NAMES.get(language, 'the language of the question')}.",
             JUDGE_CONTRACT,
         ]
@@ -295,9 +297,6 @@ def _unit(value: object) -> float | None:
     return None
 
 
-RUBRIC_FIELDS = ("accuracy", "reasoning", "evidence", "actionability", "risk_awareness")
-
-
 @dataclass(frozen=True)
 class SeatScore:
     seat: str
@@ -320,12 +319,12 @@ def parse_judgment(text: str, seat_labels: Sequence[str]) -> dict[str, SeatScore
         if not isinstance(entry, dict) or entry.get("seat") not in seat_labels:
             continue
         scores: dict[str, float] = {}
-        for field in RUBRIC_FIELDS:
+        for field in RUBRIC:
             value = entry.get(field)
             if (
                 not isinstance(value, int | float)
                 or isinstance(value, bool)
-                or not 0 <= value <= 10
+                or not SCORE_MIN <= value <= SCORE_MAX
             ):
                 return None
             scores[field] = float(value)

@@ -12,7 +12,6 @@ from django.utils import timezone
 from debates.events import event_append
 from debates.models import (
     RATED_STATUSES,
-    RUBRIC,
     Debate,
     DebateStatus,
     EventType,
@@ -21,6 +20,7 @@ from debates.models import (
     Seat,
     seat_label,
 )
+from debates.rubric import RUBRIC
 from ratings import maths as ratings
 from ratings.services import RatedSeat, outcomes_record, ratings_schedule_update
 
