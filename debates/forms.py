@@ -19,12 +19,12 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from billing.limits import DebateLimits
 from consultation.exceptions import ValidationFailed
 from debates.models import Category, DebateStatus, LLMModel, ProviderName, SeatRole
 from debates.presets import DEFAULT_PRESET, PRESETS
 from debates.selectors import LIST_TABS
 from debates.services.creation import SeatInput, seats_from_preset
-from debates.services.estimates import DebateLimits
 
 SEATS_PREFIX = "seats"
 SEAT_FIELDS = ("model", "role", "temperature", "instruction")

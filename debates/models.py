@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from billing.limits import MAX_ROUNDS, MIN_ROUNDS
 from consultation.models import TimeStampedModel
 
 
@@ -115,7 +116,7 @@ class Debate(TimeStampedModel):
         max_length=20, choices=DebateStatus.choices, default=DebateStatus.QUEUED, db_index=True
     )
     rounds = models.PositiveSmallIntegerField(
-        default=2, validators=[MinValueValidator(1), MaxValueValidator(5)]
+        default=2, validators=[MinValueValidator(MIN_ROUNDS), MaxValueValidator(MAX_ROUNDS)]
     )
     chair_model = models.ForeignKey(LLMModel, on_delete=models.PROTECT, related_name="+")
     judge_models = models.ManyToManyField(LLMModel, related_name="+", blank=True)
@@ -169,7 +170,8 @@ class Debate(TimeStampedModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(rounds__gte=1, rounds__lte=5), name="debates_debate_rounds_range"
+                condition=models.Q(rounds__gte=MIN_ROUNDS, rounds__lte=MAX_ROUNDS),
+                name="debates_debate_rounds_range",
             ),
             models.CheckConstraint(
                 condition=models.Q(max_seat_fail_ratio__isnull=True)

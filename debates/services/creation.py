@@ -13,6 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
+from billing.limits import (
+    MAX_QUESTION,
+    MAX_ROUNDS,
+    MAX_SEATS,
+    MIN_QUESTION,
+    MIN_ROUNDS,
+    MIN_SEATS,
+)
 from consultation.exceptions import Conflict, ValidationFailed
 from debates.models import Category, Debate, DebateStatus, LLMModel, Seat, SeatRole
 from debates.presets import PRESETS
@@ -22,10 +30,6 @@ from debates.selectors import model_is_available
 from debates.services.finalization import debate_finalize
 
 logger = structlog.get_logger(__name__)
-
-MIN_SEATS, MAX_SEATS = 2, 8
-MIN_ROUNDS, MAX_ROUNDS = 1, 5
-MIN_QUESTION, MAX_QUESTION = 10, 5000
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Before a debate starts: what it would cost, how long it would take, and the limits a panel
-must keep.
+"""Before a debate starts: what it would cost and how long it would take. (The limits a panel
+must keep live in billing.limits.)
 
 `estimate_debate` is a pure function over catalog prices (no ORM, no settings), so the
 new-debate form can update its estimate on every change and tests can pin the arithmetic;
@@ -19,49 +19,11 @@ from decimal import ROUND_UP, Decimal
 
 from django.conf import settings
 
-from accounts.models import Team
+from billing.limits import MAX_ROUNDS, MIN_ROUNDS, MIN_SEATS
 from debates.models import LLMModel, ProviderName
 from debates.orchestration.state import ModelRef, model_ref
 from debates.selectors import model_is_available
-from debates.services.creation import (
-    MAX_QUESTION,
-    MAX_ROUNDS,
-    MAX_SEATS,
-    MIN_QUESTION,
-    MIN_ROUNDS,
-    MIN_SEATS,
-    judges_and_chair,
-)
-
-# --- Limits -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DebateLimits:
-    """The limits that apply to a team's next debate, and where they come from.
-
-    `source` is "engine" (the debate engine's own bounds) until billing exists; billing will
-    narrow these per plan and say so with source "plan" and the plan's name.
-    """
-
-    min_seats: int = MIN_SEATS
-    max_seats: int = MAX_SEATS
-    min_rounds: int = MIN_ROUNDS
-    max_rounds: int = MAX_ROUNDS
-    min_question: int = MIN_QUESTION
-    max_question: int = MAX_QUESTION
-    source: str = "engine"
-    plan_name: str = ""
-
-    @property
-    def round_choices(self) -> list[int]:
-        return list(range(self.min_rounds, self.max_rounds + 1))
-
-
-def debate_limits_for_team(*, team: Team) -> DebateLimits:
-    """The limits of `team`'s next debate: the engine's bounds for now (no billing yet)."""
-    return DebateLimits()
-
+from debates.services.creation import judges_and_chair
 
 # --- Cost and duration --------------------------------------------------------------------
 
