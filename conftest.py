@@ -19,7 +19,7 @@ from django.db.models.signals import post_migrate
 from django.test import Client
 from django.utils import translation
 
-from accounts.models import Membership, Role, Team, User
+from accounts.models import MemberRole, Membership, Team, User
 from accounts.tests.factories import make_team, make_user
 from debates.catalog import catalog_seed
 
@@ -67,7 +67,7 @@ def owner() -> User:
 @pytest.fixture
 def member(team: Team) -> User:
     user = make_user(email="member@example.com", password=PASSWORD)
-    Membership.objects.create(team=team, user=user, role=Role.MEMBER)
+    Membership.objects.create(team=team, user=user, role=MemberRole.MEMBER)
     return user
 
 

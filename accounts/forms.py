@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Profile, Role
+from accounts.models import MemberRole, Profile
 
 TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -25,12 +25,16 @@ class TeamForm(forms.Form):
 class InvitationForm(forms.Form):
     email = forms.EmailField(label=_("Email address"))
     role = forms.ChoiceField(
-        label=_("Role"), choices=[(Role.MEMBER, Role.MEMBER.label), (Role.ADMIN, Role.ADMIN.label)]
+        label=_("Role"),
+        choices=[
+            (MemberRole.MEMBER, MemberRole.MEMBER.label),
+            (MemberRole.ADMIN, MemberRole.ADMIN.label),
+        ],
     )
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=MemberRole.choices)
 
 
 class LanguageForm(forms.Form):

@@ -95,14 +95,14 @@ class Team(TimeStampedModel):
         return self.name
 
 
-class Role(models.TextChoices):
+class MemberRole(models.TextChoices):
     OWNER = "owner", _("Owner")
     ADMIN = "admin", _("Admin")
     MEMBER = "member", _("Member")
 
 
 # Roles that may manage members; owners alone may manage other owners and admins.
-MANAGER_ROLES = frozenset({Role.OWNER, Role.ADMIN})
+MANAGER_ROLES = frozenset({MemberRole.OWNER, MemberRole.ADMIN})
 
 
 class Membership(TimeStampedModel):
@@ -110,14 +110,15 @@ class Membership(TimeStampedModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(max_length=16, choices=Role, default=Role.MEMBER)
+    role = models.CharField(max_length=16, choices=MemberRole, default=MemberRole.MEMBER)
 
     class Meta:
         ordering = ["created_at"]
         constraints = [
             models.UniqueConstraint(fields=["team", "user"], name="accounts_membership_unique"),
             models.CheckConstraint(
-                condition=models.Q(role__in=Role.values), name="accounts_membership_role_valid"
+                condition=models.Q(role__in=MemberRole.values),
+                name="accounts_membership_role_valid",
             ),
         ]
 
@@ -135,7 +136,7 @@ class Invitation(TimeStampedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField()
-    role = models.CharField(max_length=16, choices=Role, default=Role.MEMBER)
+    role = models.CharField(max_length=16, choices=MemberRole, default=MemberRole.MEMBER)
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -20,9 +20,9 @@ from accounts.models import (
     MANAGER_ROLES,
     AuditEntry,
     Invitation,
+    MemberRole,
     Membership,
     Profile,
-    Role,
     Team,
     User,
 )
@@ -81,7 +81,7 @@ def user_setup_workspace(*, user: User) -> Team:
     team = Team.objects.filter(created_by=user, is_personal=True).first()
     if team is None:
         team = Team.objects.create(name=_("Personal"), is_personal=True, created_by=user)
-        Membership.objects.create(team=team, user=user, role=Role.OWNER)
+        Membership.objects.create(team=team, user=user, role=MemberRole.OWNER)
         audit_record(
             actor=user, action="team.created", team=team, target=team, data={"personal": True}
         )
@@ -195,7 +195,7 @@ def team_create(*, actor: User, name: str) -> Team:
             fields={"name": [_("Use at most %(count)d characters.") % {"count": max_length}]}
         )
     team = Team.objects.create(name=name, created_by=actor)
-    Membership.objects.create(team=team, user=actor, role=Role.OWNER)
+    Membership.objects.create(team=team, user=actor, role=MemberRole.OWNER)
     audit_record(actor=actor, action="team.created", team=team, target=team, data={"name": name})
     team_switch(user=actor, team=team)
     return team
@@ -227,7 +227,7 @@ def _send_invitation_email(*, invitation: Invitation, token: str, inviter: User)
 
 @transaction.atomic
 def invitation_create(
-    *, actor: User, team: Team, email: str, role: str = Role.MEMBER
+    *, actor: User, team: Team, email: str, role: str = MemberRole.MEMBER
 ) -> Invitation:
     """Invite someone by email; the link in the email carries the only copy of the token."""
     inviter = _require_manager(team=team, user=actor)
@@ -238,9 +238,9 @@ def invitation_create(
         validate_email(email)
     except ValidationError as exc:
         raise ValidationFailed(fields={"email": list(exc.messages)}) from exc
-    if role not in (Role.ADMIN, Role.MEMBER):
+    if role not in (MemberRole.ADMIN, MemberRole.MEMBER):
         raise ValidationFailed(fields={"role": [_("Invite as admin or member.")]})
-    if role == Role.ADMIN and inviter.role != Role.OWNER:
+    if role == MemberRole.ADMIN and inviter.role != MemberRole.OWNER:
         raise PermissionDenied(_("Only owners can invite admins."))
     if Membership.objects.filter(team=team, user__email__iexact=email).exists():
         raise Conflict(_("%(email)s is already a member.") % {"email": email})
@@ -330,21 +330,21 @@ def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
 
 def _owner_count(team: Team) -> int:
     """Owners of the team, locked: two owners stepping down at once must not leave none."""
-    owners = Membership.objects.select_for_update().filter(team=team, role=Role.OWNER)
+    owners = Membership.objects.select_for_update().filter(team=team, role=MemberRole.OWNER)
     return len(owners.values_list("pk", flat=True))
 
 
 @transaction.atomic
 def membership_change_role(*, actor: User, membership: Membership, role: str) -> Membership:
-    if role not in Role.values:
+    if role not in MemberRole.values:
         raise ValidationFailed(fields={"role": [_("Unknown role.")]})
     acting = _require_manager(team=membership.team, user=actor)
     # Only owners grant or take away the admin and owner roles, as with invitations.
-    if acting.role != Role.OWNER:
+    if acting.role != MemberRole.OWNER:
         raise PermissionDenied(_("Only owners can change roles."))
     if membership.role == role:
         return membership
-    if membership.role == Role.OWNER and _owner_count(membership.team) == 1:
+    if membership.role == MemberRole.OWNER and _owner_count(membership.team) == 1:
         raise Conflict(_("A team needs at least one owner. Make someone else owner first."))
     previous = membership.role
     membership.role = role
@@ -362,7 +362,7 @@ def membership_change_role(*, actor: User, membership: Membership, role: str) ->
 def _leave(*, membership: Membership) -> None:
     if membership.team.is_personal:
         raise PermissionDenied(_("You cannot leave your personal workspace."))
-    if membership.role == Role.OWNER and _owner_count(membership.team) == 1:
+    if membership.role == MemberRole.OWNER and _owner_count(membership.team) == 1:
         raise Conflict(_("A team needs at least one owner. Make someone else owner first."))
     Profile.objects.filter(user=membership.user, active_team=membership.team).update(
         active_team=None
@@ -380,7 +380,7 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
         )
         return
     acting = _require_manager(team=membership.team, user=actor)
-    if acting.role != Role.OWNER and membership.role != Role.MEMBER:
+    if acting.role != MemberRole.OWNER and membership.role != MemberRole.MEMBER:
         raise PermissionDenied(_("Only owners can remove owners and admins."))
     _leave(membership=membership)
     audit_record(

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.middleware import request_workspace
 from accounts.models import Team, User
+from billing.limits import MAX_QUESTION
 from consultation.api.pagination import Pagination
 from consultation.exceptions import ValidationFailed
 from debates import selectors
@@ -130,7 +131,7 @@ class SeatInputSerializer(serializers.Serializer[Any]):
 
 
 class DebateCreateInput(serializers.Serializer[Any]):
-    question = serializers.CharField(max_length=5000, trim_whitespace=True)
+    question = serializers.CharField(max_length=MAX_QUESTION, trim_whitespace=True)
     preset = serializers.CharField(required=False, help_text="Use a preset panel.")
     seats = SeatInputSerializer(many=True, required=False)
     rounds = serializers.IntegerField(default=2)

@@ -19,23 +19,23 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from billing.limits import DebateLimits
 from consultation.exceptions import ValidationFailed
-from debates.models import Category, DebateStatus, LLMModel, Provider, Role
+from debates.models import Category, DebateStatus, LLMModel, ProviderName, SeatRole
 from debates.presets import DEFAULT_PRESET, PRESETS
 from debates.selectors import LIST_TABS
 from debates.services.creation import SeatInput, seats_from_preset
-from debates.services.estimates import DebateLimits
 
 SEATS_PREFIX = "seats"
 SEAT_FIELDS = ("model", "role", "temperature", "instruction")
 DEFAULT_TEMPERATURE = "0.7"
 # Roles a new seat takes, in turn, so an added seat brings a new point of view.
 ROLE_CYCLE = (
-    Role.PROPONENT,
-    Role.SKEPTIC,
-    Role.PRAGMATIST,
-    Role.RESEARCHER,
-    Role.DEVILS_ADVOCATE,
+    SeatRole.PROPONENT,
+    SeatRole.SKEPTIC,
+    SeatRole.PRAGMATIST,
+    SeatRole.RESEARCHER,
+    SeatRole.DEVILS_ADVOCATE,
 )
 
 ModelChoices = list[tuple[str, list[tuple[str, str]]]]
@@ -53,7 +53,9 @@ def model_choices(models: Sequence[LLMModel]) -> ModelChoices:
                 "in": _price(model.price_in_per_mtok),
                 "out": _price(model.price_out_per_mtok),
             }
-        provider = str(Provider(model.provider).label) if model.provider in Provider.values else ""
+        provider = (
+            str(ProviderName(model.provider).label) if model.provider in ProviderName.values else ""
+        )
         groups.setdefault(provider or model.provider, []).append((model.key, label))
     return list(groups.items())
 
@@ -67,7 +69,7 @@ def _price(value: Decimal) -> str:
 
 class SeatForm(forms.Form):
     model = forms.ChoiceField(label=gettext_lazy("Model"))
-    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices)
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=SeatRole.choices)
     temperature = forms.FloatField(
         label=gettext_lazy("Temperature"),
         min_value=0.0,

@@ -9,10 +9,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from billing.limits import MAX_ROUNDS, MIN_ROUNDS
 from consultation.models import TimeStampedModel
 
 
-class Provider(models.TextChoices):
+class ProviderName(models.TextChoices):
     OPENAI = "openai", "OpenAI"
     ANTHROPIC = "anthropic", "Anthropic"
     GEMINI = "gemini", "Google Gemini"
@@ -33,7 +34,7 @@ class LLMModel(TimeStampedModel):
     key = models.CharField(
         max_length=120, unique=True, help_text=_("Stable id used by the API: provider:model.")
     )
-    provider = models.CharField(max_length=20, choices=Provider.choices)
+    provider = models.CharField(max_length=20, choices=ProviderName.choices)
     model_id = models.CharField(max_length=120, help_text=_("The provider's own model name."))
     display_name = models.CharField(max_length=80)
     tier = models.CharField(max_length=10, choices=Tier.choices, default=Tier.STANDARD)
@@ -65,7 +66,7 @@ class LLMModel(TimeStampedModel):
 
     @property
     def is_demo(self) -> bool:
-        return self.provider == Provider.DEMO
+        return self.provider == ProviderName.DEMO
 
 
 class Category(models.TextChoices):
@@ -153,7 +154,7 @@ class Debate(TimeStampedModel):
         max_length=20, choices=DebateStatus.choices, default=DebateStatus.QUEUED, db_index=True
     )
     rounds = models.PositiveSmallIntegerField(
-        default=2, validators=[MinValueValidator(1), MaxValueValidator(5)]
+        default=2, validators=[MinValueValidator(MIN_ROUNDS), MaxValueValidator(MAX_ROUNDS)]
     )
     chair_model = models.ForeignKey(LLMModel, on_delete=models.PROTECT, related_name="+")
     judge_models = models.ManyToManyField(LLMModel, related_name="+", blank=True)
@@ -207,7 +208,8 @@ class Debate(TimeStampedModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(rounds__gte=1, rounds__lte=5), name="debates_debate_rounds_range"
+                condition=models.Q(rounds__gte=MIN_ROUNDS, rounds__lte=MAX_ROUNDS),
+                name="debates_debate_rounds_range",
             ),
             models.CheckConstraint(
                 condition=models.Q(max_seat_fail_ratio__isnull=True)
@@ -224,7 +226,7 @@ class Debate(TimeStampedModel):
         return self.status in FINISHED_STATUSES
 
 
-class Role(models.TextChoices):
+class SeatRole(models.TextChoices):
     PROPONENT = "proponent", _("Proponent")
     SKEPTIC = "skeptic", _("Skeptic / risk officer")
     PRAGMATIST = "pragmatist", _("Pragmatist / architect")
@@ -242,7 +244,7 @@ class Seat(models.Model):
     debate = models.ForeignKey(Debate, on_delete=models.CASCADE, related_name="seats")
     position = models.PositiveSmallIntegerField()
     llm_model = models.ForeignKey(LLMModel, on_delete=models.PROTECT, related_name="seats")
-    role = models.CharField(max_length=20, choices=Role.choices)
+    role = models.CharField(max_length=20, choices=SeatRole.choices)
     instruction = models.TextField(blank=True, help_text=_("A custom role's instruction."))
     temperature = models.FloatField(
         default=0.7, validators=[MinValueValidator(0.0), MaxValueValidator(2.0)]
@@ -325,9 +327,6 @@ class Turn(models.Model):
 class JudgmentStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
     FAILED = "failed", _("Failed")
-
-
-RUBRIC = ("accuracy", "reasoning", "evidence", "actionability", "risk_awareness")
 
 
 class Judgment(models.Model):

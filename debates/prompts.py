@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from debates.providers.base import Message
+from debates.rubric import RUBRIC, SCORE_MAX, SCORE_MIN
 from safety.injection import fence
 
 CHARTER = (
@@ -65,8 +66,9 @@ TURN_CONTRACT = (
 )
 JUDGE_CONTRACT = (
     "Answer with a JSON object only: "
-    '{"scores": [{"seat": "Seat A", "accuracy": 0-10, "reasoning": 0-10, "evidence": 0-10, '
-    '"actionability": 0-10, "risk_awareness": 0-10, "rationale": "<one or two sentences>"}, ...]} '
+    '{"scores": [{"seat": "Seat A", '
+    + "".join(f'"{name}": {SCORE_MIN}-{SCORE_MAX}, ' for name in RUBRIC)
+    + '"rationale": "<one or two sentences>"}, ...]} '
     "with exactly one entry for every seat listed."
 )
 SYNTHESIS_CONTRACT = (
@@ -186,7 +188,7 @@ def judge_messages(
         [
             "[task:judge] [role:judge]",
             ROLE_PROFILES["judge"],
-            "Rubric, each 0-10: accuracy, reasoning, evidence, actionability, risk_awareness.",
+            f"Rubric, each {SCORE_MIN}-{SCORE_MAX}: {', '.join(RUBRIC)}.",
             f"Write rationales in {LANGUAGE_NAMES.get(language, 'the language of the question')}.",
             JUDGE_CONTRACT,
         ]
@@ -276,7 +278,7 @@ def extract_json(text: str) -> object | None:
 
 
 @dataclass(frozen=True)
-class TurnOutput:
+class ParsedTurn:
     content: str
     stance: str
     confidence: float | None
@@ -288,7 +290,7 @@ _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(.+)$", re.MULTILINE)
 MAX_CONTENT_CHARS = 16_000
 
 
-def parse_turn(text: str) -> TurnOutput:
+def parse_turn(text: str) -> ParsedTurn:
     """Structured seat output, with a robust fallback when a model answers in prose."""
     data = extract_json(text)
     if isinstance(data, dict) and isinstance(data.get("content"), str) and data["content"].strip():
@@ -297,7 +299,7 @@ def parse_turn(text: str) -> TurnOutput:
         )
         confidence = data.get("confidence")
         claims = data.get("key_claims")
-        return TurnOutput(
+        return ParsedTurn(
             content=data["content"].strip()[:MAX_CONTENT_CHARS],
             stance=str(stance),
             confidence=_unit(confidence),
@@ -306,16 +308,13 @@ def parse_turn(text: str) -> TurnOutput:
         )
     prose = text.strip()[:MAX_CONTENT_CHARS]
     claims = tuple(match.strip()[:300] for match in _BULLET.findall(prose)[:5])
-    return TurnOutput(prose, "mixed", None, claims, structured=False)
+    return ParsedTurn(prose, "mixed", None, claims, structured=False)
 
 
 def _unit(value: object) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return min(max(float(value), 0.0), 1.0)
     return None
-
-
-RUBRIC_FIELDS = ("accuracy", "reasoning", "evidence", "actionability", "risk_awareness")
 
 
 @dataclass(frozen=True)
@@ -340,12 +339,12 @@ def parse_judgment(text: str, seat_labels: Sequence[str]) -> dict[str, SeatScore
         if not isinstance(entry, dict) or entry.get("seat") not in seat_labels:
             continue
         scores: dict[str, float] = {}
-        for field in RUBRIC_FIELDS:
+        for field in RUBRIC:
             value = entry.get(field)
             if (
                 not isinstance(value, int | float)
                 or isinstance(value, bool)
-                or not 0 <= value <= 10
+                or not SCORE_MIN <= value <= SCORE_MAX
             ):
                 return None
             scores[field] = float(value)

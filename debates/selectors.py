@@ -18,12 +18,13 @@ from debates.models import (
     DebateEvent,
     Judgment,
     LLMModel,
-    Role,
     Seat,
+    SeatRole,
     SeatStatus,
     Turn,
 )
-from ops.models import CircuitBreaker, CircuitState
+from ops.health import circuit_states
+from ops.models import CircuitState
 from safety.pii import PlaceholderMap
 
 
@@ -141,7 +142,7 @@ def debate_log_position(*, debate_id: UUID | str) -> tuple[int, bool] | None:
 
 def model_list_with_health() -> list[dict[str, object]]:
     """The catalog with availability and each model's circuit-breaker state."""
-    states = {(b.provider, b.model): b.state for b in CircuitBreaker.objects.all()}
+    states = circuit_states()
     return [
         {
             **{
@@ -256,7 +257,7 @@ class ScoreRow:
 
     @property
     def role_label(self) -> str:
-        return str(Role(self.role).label) if self.role in Role.values else self.role
+        return str(SeatRole(self.role).label) if self.role in SeatRole.values else self.role
 
 
 def debate_scoreboard(*, debate: Debate) -> list[ScoreRow]:

@@ -7,9 +7,10 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from ops.breaker import breaker_reset
+from ops.health import window_stats
 from ops.metrics import WINDOWS, metric_windows
 from ops.models import CircuitBreaker, CircuitState, MetricBucket, ProviderCall
-from ops.services import breaker_reset, window_stats
 
 
 @admin.register(CircuitBreaker)

@@ -12,7 +12,8 @@ from rest_framework.views import APIView
 
 from accounts.middleware import request_team
 from consultation.exceptions import NotAuthenticated, ValidationFailed
-from debates.models import Category, Role
+from debates.models import Category, SeatRole
+from debates.rubric import RUBRIC
 from ratings import selectors
 from ratings.models import Board
 from ratings.selectors import NEW_BELOW_MATCHES
@@ -24,7 +25,7 @@ class LeaderboardQuery(serializers.Serializer[Any]):
         choices=[("", "all"), *Category.choices], default="", allow_blank=True
     )
     role = serializers.ChoiceField(
-        choices=[("", "all"), *Role.choices], default="", allow_blank=True
+        choices=[("", "all"), *SeatRole.choices], default="", allow_blank=True
     )
     min_matches = serializers.IntegerField(min_value=0, default=0)
 
@@ -113,11 +114,10 @@ class DebateBriefOutput(serializers.Serializer[Any]):
 
 
 class RubricOutput(serializers.Serializer[Any]):
-    accuracy = serializers.FloatField(allow_null=True)
-    reasoning = serializers.FloatField(allow_null=True)
-    evidence = serializers.FloatField(allow_null=True)
-    actionability = serializers.FloatField(allow_null=True)
-    risk_awareness = serializers.FloatField(allow_null=True)
+    """One average per rubric criterion (debates.rubric), null when nothing was scored."""
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        return {name: serializers.FloatField(allow_null=True) for name in RUBRIC}
 
 
 class ModelStatsOutput(serializers.Serializer[Any]):

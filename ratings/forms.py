@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from debates.models import Category, Role
+from debates.models import Category, SeatRole
 from ratings.models import Board
 from ratings.selectors import HALL_OF_FAME_ORDERS
 
@@ -20,7 +20,7 @@ class LeaderboardFilterForm(forms.Form):
         required=False,
     )
     role = forms.ChoiceField(
-        label=_("Role"), choices=[("", _("All roles")), *Role.choices], required=False
+        label=_("Role"), choices=[("", _("All roles")), *SeatRole.choices], required=False
     )
     min_matches = forms.IntegerField(
         label=_("Minimum matches"), min_value=0, max_value=MAX_MIN_MATCHES, required=False

@@ -9,7 +9,7 @@ Which boards an outcome counts on is stored with it (`team`, `is_public`).
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from debates.models import Category, Role
+from debates.models import Category, SeatRole
 
 
 class PairOutcome(models.TextChoices):
@@ -39,8 +39,8 @@ class PairwiseOutcome(models.Model):
     model_b = models.ForeignKey("debates.LLMModel", on_delete=models.PROTECT, related_name="+")
     outcome = models.CharField(max_length=4, choices=PairOutcome.choices)
     category = models.CharField(max_length=20, choices=Category.choices)
-    role_a = models.CharField(max_length=20, choices=Role.choices)
-    role_b = models.CharField(max_length=20, choices=Role.choices)
+    role_a = models.CharField(max_length=20, choices=SeatRole.choices)
+    role_b = models.CharField(max_length=20, choices=SeatRole.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -100,7 +100,7 @@ class ModelRating(models.Model):
         "accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     category = models.CharField(max_length=20, choices=Category.choices, blank=True)
-    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    role = models.CharField(max_length=20, choices=SeatRole.choices, blank=True)
     llm_model = models.ForeignKey(
         "debates.LLMModel", on_delete=models.CASCADE, related_name="ratings"
     )
@@ -146,7 +146,7 @@ class RatingSnapshot(models.Model):
         "accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     category = models.CharField(max_length=20, choices=Category.choices, blank=True)
-    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    role = models.CharField(max_length=20, choices=SeatRole.choices, blank=True)
     llm_model = models.ForeignKey(
         "debates.LLMModel", on_delete=models.CASCADE, related_name="rating_snapshots"
     )

@@ -18,13 +18,13 @@ from accounts.selectors import profile_get_public
 from consultation.exceptions import NotFound
 from debates.models import (
     RATED_STATUSES,
-    RUBRIC,
     Debate,
     Judgment,
     JudgmentStatus,
     LLMModel,
     Seat,
 )
+from debates.rubric import RUBRIC
 from ratings.models import Board, ModelRating, RatingBoard, RatingSnapshot
 
 # A model with fewer matches than this in a scope gets a "new" badge: its interval is wide.

@@ -9,23 +9,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
 from django.utils import formats, timezone
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 import ratings.converters  # noqa: F401  (registers the "modelkey" path converter)
 from accounts.middleware import request_team
 from consultation.exceptions import NotAuthenticated
+from debates.rubric import criterion_label
 from ratings import selectors
 from ratings.forms import HallOfFameFilterForm, LeaderboardFilterForm
 from ratings.models import Board, ModelRating, RatingSnapshot
-
-CRITERIA_LABELS = {
-    "accuracy": _("Accuracy"),
-    "reasoning": _("Reasoning"),
-    "evidence": _("Evidence"),
-    "actionability": _("Actionability"),
-    "risk_awareness": _("Risk awareness"),
-}
 
 
 @dataclass(frozen=True)
@@ -157,9 +149,7 @@ def model_detail(request: HttpRequest, key: str) -> HttpResponse:
         {
             "stats": stats,
             "chart": history_chart(stats.history),
-            "criteria": [
-                (CRITERIA_LABELS.get(name, name), value) for name, value in stats.rubric.items()
-            ],
+            "criteria": [(criterion_label(name), value) for name, value in stats.rubric.items()],
             "new_below": selectors.NEW_BELOW_MATCHES,
         },
     )

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from accounts.models import Membership, Role, Team, User
+from accounts.models import MemberRole, Membership, Team, User
 from accounts.services import team_create, user_create
 
 
@@ -17,5 +17,5 @@ def make_user(*, email: str, password: str | None = "pw-for-tests-only", **field
 def make_team(*, owner: User, name: str = "Team", members: dict[User, str] | None = None) -> Team:
     team = team_create(actor=owner, name=name)
     for user, role in (members or {}).items():
-        Membership.objects.create(team=team, user=user, role=role or Role.MEMBER)
+        Membership.objects.create(team=team, user=user, role=role or MemberRole.MEMBER)
     return team

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import Settings
 
-from accounts.models import AuditEntry, Membership, Profile, Role, Team, User
+from accounts.models import AuditEntry, MemberRole, Membership, Profile, Team, User
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +52,7 @@ def test_signup_creates_user_with_workspace_and_logs_in(anon_client: Client) -> 
     profile = Profile.objects.get(user=user)
     assert profile.handle == "newperson"
     personal = Team.objects.get(created_by=user, is_personal=True)
-    assert Membership.objects.get(team=personal, user=user).role == Role.OWNER
+    assert Membership.objects.get(team=personal, user=user).role == MemberRole.OWNER
     assert profile.active_team == personal
     assert AuditEntry.objects.filter(action="user.signed_up", actor=user).exists()
     # The dashboard works right away, in the personal team.
@@ -297,7 +297,7 @@ def test_google_login_creates_account_with_workspace(google: vcr.VCR, anon_clien
     assert not user.has_usable_password()
     assert _logged_in_user_id(anon_client) == str(user.pk)
     personal = Team.objects.get(created_by=user, is_personal=True)
-    assert Membership.objects.get(team=personal, user=user).role == Role.OWNER
+    assert Membership.objects.get(team=personal, user=user).role == MemberRole.OWNER
     assert Profile.objects.get(user=user).display_name == "Grace Hopper"
     account = SocialAccount.objects.get(user=user)
     assert (account.provider, account.uid) == ("google", "104821937465120398765")

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import AuditEntry, Invitation, Membership, Profile, Role, Team, User
+from accounts.models import AuditEntry, Invitation, MemberRole, Membership, Profile, Team, User
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def test_one_personal_team_per_user(owner: User) -> None:
 
 def test_membership_is_unique_and_role_checked(owner: User, team: Team) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
-        Membership.objects.create(team=team, user=owner, role=Role.MEMBER)
+        Membership.objects.create(team=team, user=owner, role=MemberRole.MEMBER)
     Membership.objects.filter(team=team, user=owner).delete()
     with pytest.raises(IntegrityError), transaction.atomic():
         Membership.objects.create(team=team, user=owner, role="emperor")

@@ -3,7 +3,7 @@ import uuid
 import pytest
 
 from accounts import selectors
-from accounts.models import AuditEntry, Invitation, Membership, Profile, Role, Team, User
+from accounts.models import AuditEntry, Invitation, MemberRole, Membership, Profile, Team, User
 from accounts.services import (
     invitation_create,
     invitation_revoke,
@@ -37,7 +37,7 @@ def test_team_get_for_user_returns_team_and_membership(team: Team, member: User)
     found, membership = selectors.team_get_for_user(user=member, team_id=team.pk)
 
     assert found == team
-    assert membership.role == Role.MEMBER
+    assert membership.role == MemberRole.MEMBER
 
 
 @pytest.mark.parametrize("team_id", [uuid.uuid4(), "not-a-uuid"])

@@ -6,7 +6,7 @@ from django.core import mail
 from django.utils import timezone
 from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
 
-from accounts.models import AuditEntry, Invitation, Membership, Profile, Role, Team, User
+from accounts.models import AuditEntry, Invitation, MemberRole, Membership, Profile, Team, User
 from accounts.services import (
     INVITATION_TTL,
     invitation_accept,
@@ -178,7 +178,7 @@ def test_team_create_makes_actor_owner_and_switches(owner: User) -> None:
 
     assert team.name == "Lab"
     assert team.created_by == owner
-    assert _role(team, owner) == Role.OWNER
+    assert _role(team, owner) == MemberRole.OWNER
     assert Profile.objects.get(user=owner).active_team == team
     entry = AuditEntry.objects.get(action="team.created", team=team)
     assert entry.data == {"name": "Lab"}
@@ -227,16 +227,16 @@ def test_invitation_create_refuses_bad_email(owner: User, team: Team) -> None:
 
 def test_invitation_create_refuses_owner_role(owner: User, team: Team) -> None:
     with pytest.raises(ValidationFailed):
-        invitation_create(actor=owner, team=team, email="x@example.com", role=Role.OWNER)
+        invitation_create(actor=owner, team=team, email="x@example.com", role=MemberRole.OWNER)
 
 
 def test_invitation_create_by_admin_is_limited_to_members(team: Team) -> None:
-    admin = _add(team, "admin@example.com", Role.ADMIN)
+    admin = _add(team, "admin@example.com", MemberRole.ADMIN)
 
     invitation = invitation_create(actor=admin, team=team, email="m@example.com")
-    assert invitation.role == Role.MEMBER
+    assert invitation.role == MemberRole.MEMBER
     with pytest.raises(PermissionDenied):
-        invitation_create(actor=admin, team=team, email="a@example.com", role=Role.ADMIN)
+        invitation_create(actor=admin, team=team, email="a@example.com", role=MemberRole.ADMIN)
 
 
 def test_invitation_create_by_member_is_refused(member: User, team: Team) -> None:
@@ -291,7 +291,7 @@ def test_invitation_create_after_revoke_is_allowed(owner: User, team: Team) -> N
     assert new.pk != old.pk
 
 
-def _token_invitation(owner: User, team: Team, email: str, role: str = Role.MEMBER) -> str:
+def _token_invitation(owner: User, team: Team, email: str, role: str = MemberRole.MEMBER) -> str:
     """Create an invitation whose token the test knows (the real one only exists in the email)."""
     invitation = invitation_create(actor=owner, team=team, email=email, role=role)
     token = f"known-token-{email}"
@@ -300,12 +300,12 @@ def _token_invitation(owner: User, team: Team, email: str, role: str = Role.MEMB
 
 
 def test_invitation_accept_joins_with_the_invited_role(owner: User, team: Team) -> None:
-    token = _token_invitation(owner, team, "new@example.com", Role.ADMIN)
+    token = _token_invitation(owner, team, "new@example.com", MemberRole.ADMIN)
     invitee = make_user(email="New@Example.com")
 
     membership = invitation_accept(user=invitee, token=token)
 
-    assert membership.role == Role.ADMIN
+    assert membership.role == MemberRole.ADMIN
     assert Profile.objects.get(user=invitee).active_team == team
     invitation = Invitation.objects.get(team=team)
     assert invitation.accepted_by == invitee
@@ -373,9 +373,9 @@ def test_invitation_revoke_by_member_is_refused(owner: User, team: Team, member:
 def test_change_role_by_owner(owner: User, team: Team, member: User) -> None:
     membership = Membership.objects.get(team=team, user=member)
 
-    membership_change_role(actor=owner, membership=membership, role=Role.OWNER)
+    membership_change_role(actor=owner, membership=membership, role=MemberRole.OWNER)
 
-    assert _role(team, member) == Role.OWNER
+    assert _role(team, member) == MemberRole.OWNER
     entry = AuditEntry.objects.get(action="membership.role_changed")
     assert entry.data == {"user": member.email, "from": "member", "to": "owner"}
 
@@ -383,7 +383,7 @@ def test_change_role_by_owner(owner: User, team: Team, member: User) -> None:
 def test_change_role_to_the_same_role_writes_nothing(owner: User, team: Team, member: User) -> None:
     membership = Membership.objects.get(team=team, user=member)
 
-    membership_change_role(actor=owner, membership=membership, role=Role.MEMBER)
+    membership_change_role(actor=owner, membership=membership, role=MemberRole.MEMBER)
 
     assert not AuditEntry.objects.filter(action="membership.role_changed").exists()
 
@@ -399,25 +399,28 @@ def test_last_owner_cannot_be_demoted(owner: User, team: Team) -> None:
     membership = Membership.objects.get(team=team, user=owner)
 
     with pytest.raises(Conflict):
-        membership_change_role(actor=owner, membership=membership, role=Role.ADMIN)
+        membership_change_role(actor=owner, membership=membership, role=MemberRole.ADMIN)
 
-    assert _role(team, owner) == Role.OWNER
+    assert _role(team, owner) == MemberRole.OWNER
 
 
 @pytest.mark.parametrize(
     ("target_role", "new_role"),
     [
-        (Role.MEMBER, Role.ADMIN),  # an admin must not grant admin (as with invitations)
-        (Role.MEMBER, Role.OWNER),
-        (Role.ADMIN, Role.MEMBER),
-        (Role.OWNER, Role.MEMBER),
+        (
+            MemberRole.MEMBER,
+            MemberRole.ADMIN,
+        ),  # an admin must not grant admin (as with invitations)
+        (MemberRole.MEMBER, MemberRole.OWNER),
+        (MemberRole.ADMIN, MemberRole.MEMBER),
+        (MemberRole.OWNER, MemberRole.MEMBER),
     ],
 )
 def test_admin_cannot_change_roles(
     owner: User, team: Team, target_role: str, new_role: str
 ) -> None:
-    admin = _add(team, "admin@example.com", Role.ADMIN)
-    target = owner if target_role == Role.OWNER else _add(team, "t@example.com", target_role)
+    admin = _add(team, "admin@example.com", MemberRole.ADMIN)
+    target = owner if target_role == MemberRole.OWNER else _add(team, "t@example.com", target_role)
     membership = Membership.objects.get(team=team, user=target)
 
     with pytest.raises(PermissionDenied):
@@ -430,12 +433,12 @@ def test_member_cannot_change_roles(owner: User, team: Team, member: User) -> No
     membership = Membership.objects.get(team=team, user=member)
 
     with pytest.raises(PermissionDenied):
-        membership_change_role(actor=member, membership=membership, role=Role.ADMIN)
+        membership_change_role(actor=member, membership=membership, role=MemberRole.ADMIN)
 
 
 def test_remove_member_by_owner_and_admin(owner: User, team: Team, member: User) -> None:
-    admin = _add(team, "admin@example.com", Role.ADMIN)
-    other = _add(team, "other@example.com", Role.MEMBER)
+    admin = _add(team, "admin@example.com", MemberRole.ADMIN)
+    other = _add(team, "other@example.com", MemberRole.MEMBER)
 
     membership_remove(actor=owner, membership=Membership.objects.get(team=team, user=member))
     membership_remove(actor=admin, membership=Membership.objects.get(team=team, user=other))
@@ -448,8 +451,8 @@ def test_remove_member_by_owner_and_admin(owner: User, team: Team, member: User)
 
 
 def test_admin_cannot_remove_owners_or_admins(owner: User, team: Team) -> None:
-    admin = _add(team, "admin@example.com", Role.ADMIN)
-    other_admin = _add(team, "admin2@example.com", Role.ADMIN)
+    admin = _add(team, "admin@example.com", MemberRole.ADMIN)
+    other_admin = _add(team, "admin2@example.com", MemberRole.ADMIN)
 
     for target in (owner, other_admin):
         with pytest.raises(PermissionDenied):
@@ -481,7 +484,7 @@ def test_last_owner_cannot_leave(owner: User, team: Team, member: User) -> None:
 
 
 def test_owner_can_leave_when_another_owner_remains(owner: User, team: Team, member: User) -> None:
-    Membership.objects.filter(team=team, user=member).update(role=Role.OWNER)
+    Membership.objects.filter(team=team, user=member).update(role=MemberRole.OWNER)
 
     membership_remove(actor=owner, membership=Membership.objects.get(team=team, user=owner))
 

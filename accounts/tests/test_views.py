@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import AuditEntry, Invitation, Membership, Profile, Role, Team, User
+from accounts.models import AuditEntry, Invitation, MemberRole, Membership, Profile, Team, User
 from accounts.services import invitation_create, invitation_revoke
 from accounts.tests.factories import make_team, make_user
 from conftest import PASSWORD
@@ -46,7 +46,7 @@ def _invite(
     capture: CaptureOnCommit,
     *,
     email: str = "invitee@example.com",
-    role: str = Role.MEMBER,
+    role: str = MemberRole.MEMBER,
 ) -> tuple[Any, str]:
     """POST the invitation form; return the response and the token from the email sent."""
     with capture(execute=True):
@@ -85,7 +85,7 @@ def test_superuser_gets_personal_team_on_first_request() -> None:
 
     assert response.status_code == 200
     personal = Team.objects.get(created_by=admin, is_personal=True)
-    assert _membership(personal, admin).role == Role.OWNER
+    assert _membership(personal, admin).role == MemberRole.OWNER
     assert _active_team(admin) == personal
     assert response.context["active_team"] == personal
     assert Profile.objects.get(user=admin).handle == "root"
@@ -247,7 +247,7 @@ def test_team_create_makes_creator_owner_and_active(owner_client: Client, owner:
     assert response.status_code == 302
     assert response["Location"] == reverse("team-detail", args=[team.pk])
     assert team.is_personal is False
-    assert _membership(team, owner).role == Role.OWNER
+    assert _membership(team, owner).role == MemberRole.OWNER
     assert _active_team(owner) == team
     assert AuditEntry.objects.filter(action="team.created", team=team, actor=owner).exists()
     # The next request works in the new team.
@@ -266,7 +266,7 @@ def test_team_detail_renders_for_member(member_client: Client, team: Team) -> No
     response = member_client.get(reverse("team-detail", args=[team.pk]))
 
     assert response.status_code == 200
-    assert response.context["membership"].role == Role.MEMBER
+    assert response.context["membership"].role == MemberRole.MEMBER
     content = response.content.decode()
     assert "member@example.com" in content
     # Members see no invitation form.
@@ -315,10 +315,10 @@ def test_team_pages_are_404_for_outsider(
     for url in urls["get"]:
         assert outsider_client.get(url).status_code == 404, url
     for url in urls["post"]:
-        response = outsider_client.post(url, {"email": "x@example.com", "role": Role.OWNER})
+        response = outsider_client.post(url, {"email": "x@example.com", "role": MemberRole.OWNER})
         assert response.status_code == 404, url
 
-    assert _membership(team, member).role == Role.MEMBER
+    assert _membership(team, member).role == MemberRole.MEMBER
     assert Invitation.objects.get(pk=invitation.pk).revoked_at is None
     assert not Membership.objects.filter(team=team, user__email="outsider@example.com").exists()
 
@@ -416,7 +416,7 @@ def test_invite_sends_email_with_token_and_stores_only_its_hash(
     assert "Acme Research" in str(message.subject)
     invitation = Invitation.objects.get(team=team)
     assert invitation.email == "invitee@example.com"
-    assert invitation.role == Role.MEMBER
+    assert invitation.role == MemberRole.MEMBER
     assert invitation.invited_by == owner
     assert invitation.token_hash == hashlib.sha256(token.encode()).hexdigest()
     stored = " ".join(str(value) for value in Invitation.objects.values().get().values())
@@ -445,7 +445,7 @@ def test_invitee_accepts_and_becomes_member(
 
     assert response.status_code == 302
     assert response["Location"] == reverse("team-detail", args=[team.pk])
-    assert _membership(team, invitee).role == Role.MEMBER
+    assert _membership(team, invitee).role == MemberRole.MEMBER
     assert _active_team(invitee) == team
     invitation = Invitation.objects.get(team=team)
     assert invitation.accepted_by == invitee
@@ -548,20 +548,20 @@ def test_admin_invites_member(
     team: Team, django_capture_on_commit_callbacks: CaptureOnCommit
 ) -> None:
     admin = make_user(email="admin@example.com")
-    Membership.objects.create(team=team, user=admin, role=Role.ADMIN)
+    Membership.objects.create(team=team, user=admin, role=MemberRole.ADMIN)
 
     response, _token = _invite(_client_for(admin), team, django_capture_on_commit_callbacks)
 
     assert response.status_code == 302
-    assert Invitation.objects.get(team=team).role == Role.MEMBER
+    assert Invitation.objects.get(team=team).role == MemberRole.MEMBER
 
 
 def test_admin_cannot_invite_admin(team: Team) -> None:
     admin = make_user(email="admin@example.com")
-    Membership.objects.create(team=team, user=admin, role=Role.ADMIN)
+    Membership.objects.create(team=team, user=admin, role=MemberRole.ADMIN)
 
     response = _client_for(admin).post(
-        reverse("team-invite", args=[team.pk]), {"email": "x@example.com", "role": Role.ADMIN}
+        reverse("team-invite", args=[team.pk]), {"email": "x@example.com", "role": MemberRole.ADMIN}
     )
 
     assert response.status_code == 403
@@ -572,14 +572,14 @@ def test_admin_cannot_invite_admin(team: Team) -> None:
 def test_owner_invites_admin(
     owner_client: Client, team: Team, django_capture_on_commit_callbacks: CaptureOnCommit
 ) -> None:
-    _invite(owner_client, team, django_capture_on_commit_callbacks, role=Role.ADMIN)
+    _invite(owner_client, team, django_capture_on_commit_callbacks, role=MemberRole.ADMIN)
 
-    assert Invitation.objects.get(team=team).role == Role.ADMIN
+    assert Invitation.objects.get(team=team).role == MemberRole.ADMIN
 
 
 def test_invite_cannot_grant_owner(owner_client: Client, team: Team) -> None:
     response = owner_client.post(
-        reverse("team-invite", args=[team.pk]), {"email": "x@example.com", "role": Role.OWNER}
+        reverse("team-invite", args=[team.pk]), {"email": "x@example.com", "role": MemberRole.OWNER}
     )
 
     assert response.status_code == 302
@@ -588,7 +588,8 @@ def test_invite_cannot_grant_owner(owner_client: Client, team: Team) -> None:
 
 def test_member_cannot_invite(member_client: Client, team: Team) -> None:
     response = member_client.post(
-        reverse("team-invite", args=[team.pk]), {"email": "x@example.com", "role": Role.MEMBER}
+        reverse("team-invite", args=[team.pk]),
+        {"email": "x@example.com", "role": MemberRole.MEMBER},
     )
 
     assert response.status_code == 403
@@ -611,7 +612,7 @@ def test_invite_invalid_email_shows_error(owner_client: Client, team: Team) -> N
 
     response = owner_client.post(
         reverse("team-invite", args=[team.pk]),
-        {"email": "not-an-email", "role": Role.MEMBER},
+        {"email": "not-an-email", "role": MemberRole.MEMBER},
         headers={"referer": f"http://testserver{url}"},
         follow=True,
     )
@@ -631,7 +632,7 @@ def test_duplicate_open_invitation_is_conflict(
 
     response = owner_client.post(
         reverse("team-invite", args=[team.pk]),
-        {"email": "INVITEE@example.com", "role": Role.MEMBER},
+        {"email": "INVITEE@example.com", "role": MemberRole.MEMBER},
         follow=True,
     )
 
@@ -642,7 +643,7 @@ def test_duplicate_open_invitation_is_conflict(
 def test_invite_existing_member_is_conflict(owner_client: Client, team: Team, member: User) -> None:
     response = owner_client.post(
         reverse("team-invite", args=[team.pk]),
-        {"email": "Member@Example.com", "role": Role.MEMBER},
+        {"email": "Member@Example.com", "role": MemberRole.MEMBER},
         follow=True,
     )
 
@@ -659,11 +660,11 @@ def test_owner_changes_member_role(
     membership = _membership(team, member)
 
     response = owner_client.post(
-        reverse("member-role", args=[team.pk, membership.pk]), {"role": Role.ADMIN}
+        reverse("member-role", args=[team.pk, membership.pk]), {"role": MemberRole.ADMIN}
     )
 
     assert response.status_code == 302
-    assert _membership(team, member).role == Role.ADMIN
+    assert _membership(team, member).role == MemberRole.ADMIN
     entry = AuditEntry.objects.get(action="membership.role_changed")
     assert entry.data == {"user": member.email, "from": "member", "to": "admin"}
 
@@ -672,33 +673,36 @@ def test_last_owner_cannot_be_demoted(owner_client: Client, owner: User, team: T
     membership = _membership(team, owner)
 
     response = owner_client.post(
-        reverse("member-role", args=[team.pk, membership.pk]), {"role": Role.MEMBER}, follow=True
+        reverse("member-role", args=[team.pk, membership.pk]),
+        {"role": MemberRole.MEMBER},
+        follow=True,
     )
 
     assert any("at least one owner" in message for message in _messages(response))
-    assert _membership(team, owner).role == Role.OWNER
+    assert _membership(team, owner).role == MemberRole.OWNER
 
 
 def test_owner_can_step_down_when_another_owner_exists(
     owner_client: Client, owner: User, team: Team, member: User
 ) -> None:
-    Membership.objects.filter(team=team, user=member).update(role=Role.OWNER)
+    Membership.objects.filter(team=team, user=member).update(role=MemberRole.OWNER)
 
     owner_client.post(
-        reverse("member-role", args=[team.pk, _membership(team, owner).pk]), {"role": Role.ADMIN}
+        reverse("member-role", args=[team.pk, _membership(team, owner).pk]),
+        {"role": MemberRole.ADMIN},
     )
 
-    assert _membership(team, owner).role == Role.ADMIN
+    assert _membership(team, owner).role == MemberRole.ADMIN
 
 
 def test_member_cannot_change_roles(member_client: Client, owner: User, team: Team) -> None:
     response = member_client.post(
         reverse("member-role", args=[team.pk, _membership(team, owner).pk]),
-        {"role": Role.MEMBER},
+        {"role": MemberRole.MEMBER},
     )
 
     assert response.status_code == 403
-    assert _membership(team, owner).role == Role.OWNER
+    assert _membership(team, owner).role == MemberRole.OWNER
 
 
 def test_invalid_role_is_refused(owner_client: Client, team: Team, member: User) -> None:
@@ -709,7 +713,7 @@ def test_invalid_role_is_refused(owner_client: Client, team: Team, member: User)
     )
 
     assert response.status_code == 200
-    assert _membership(team, member).role == Role.MEMBER
+    assert _membership(team, member).role == MemberRole.MEMBER
 
 
 def test_owner_removes_member(owner_client: Client, team: Team, member: User) -> None:
@@ -732,7 +736,7 @@ def test_owner_removes_member(owner_client: Client, team: Team, member: User) ->
 
 def test_admin_cannot_remove_owner(owner: User, team: Team) -> None:
     admin = make_user(email="admin@example.com")
-    Membership.objects.create(team=team, user=admin, role=Role.ADMIN)
+    Membership.objects.create(team=team, user=admin, role=MemberRole.ADMIN)
 
     response = _client_for(admin).post(
         reverse("member-remove", args=[team.pk, _membership(team, owner).pk])
@@ -744,7 +748,7 @@ def test_admin_cannot_remove_owner(owner: User, team: Team) -> None:
 
 def test_admin_removes_member(team: Team, member: User) -> None:
     admin = make_user(email="admin@example.com")
-    Membership.objects.create(team=team, user=admin, role=Role.ADMIN)
+    Membership.objects.create(team=team, user=admin, role=MemberRole.ADMIN)
 
     _client_for(admin).post(reverse("member-remove", args=[team.pk, _membership(team, member).pk]))
 
@@ -871,7 +875,7 @@ def test_team_detail_for_admin_offers_only_what_admins_may_do(
     owner: User, team: Team, member: User
 ) -> None:
     admin = make_user(email="admin@example.com")
-    Membership.objects.create(team=team, user=admin, role=Role.ADMIN)
+    Membership.objects.create(team=team, user=admin, role=MemberRole.ADMIN)
 
     response = _client_for(admin).get(reverse("team-detail", args=[team.pk]))
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bench.fakellm.http import sse
-from debates.providers.base import Message, Role, estimate_tokens
+from debates.providers.base import Message, MessageRole, estimate_tokens
 from debates.providers.demo import demo_reply, split_tokens
 
 Protocol = Literal["openai", "anthropic"]
@@ -53,7 +53,7 @@ def _text_of(content: object) -> str:
     return ""
 
 
-def _role(raw: object) -> Role:
+def _role(raw: object) -> MessageRole:
     if raw in ("system", "developer"):
         return "system"
     return "assistant" if raw == "assistant" else "user"

@@ -7,7 +7,6 @@ runner holding the claim writes; finalization (a service) happens exactly once.
 """
 
 import asyncio
-import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,8 +30,7 @@ from debates.orchestration.stages import (
     db,
 )
 from debates.orchestration.state import DebateState, debate_load_state
-from debates.providers.base import Provider, ProviderNotConfigured
-from debates.providers.demo import DemoProvider
+from debates.providers.base import Provider
 from debates.providers.registry import build_provider
 
 logger = structlog.get_logger(__name__)
@@ -40,21 +38,14 @@ logger = structlog.get_logger(__name__)
 
 def provider_for_settings(name: str) -> Provider:
     """The configured provider of this name; the catalog never reaches an unconfigured one."""
-    if name not in settings.LLM_PROVIDERS:
-        raise ProviderNotConfigured(provider=name, model="", message="provider not enabled")
-    if name == "demo":
-        return _demo_provider(settings.DEMO_TOKENS_PER_SECOND)
     return build_provider(
         name,
         settings.PROVIDER_CREDENTIALS,
+        enabled=settings.LLM_PROVIDERS,
         compat_base_url=settings.OPENAI_COMPAT_BASE_URL,
         compat_api_key=settings.OPENAI_COMPAT_API_KEY,
+        demo_tokens_per_second=settings.DEMO_TOKENS_PER_SECOND,
     )
-
-
-@functools.cache
-def _demo_provider(tokens_per_second: float) -> Provider:
-    return DemoProvider(tokens_per_second)
 
 
 def default_stages(state: DebateState) -> list[DebateStage]:

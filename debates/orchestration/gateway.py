@@ -1,7 +1,8 @@
 """Every model call of a debate passes here: circuit breaker, timeout, retries, streaming.
 
 One place decides what a failed call means, so stages only see a Completion or a
-ProviderError. The breaker's state lives in the database (ops), shared by every process.
+CallError (a ProviderError, or the breaker's CircuitOpenError). The breaker's state lives in
+the database (ops), shared by every process.
 """
 
 import asyncio
@@ -9,7 +10,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
 
 import structlog
 from asgiref.sync import sync_to_async
@@ -17,18 +17,18 @@ from django.utils import timezone
 
 from debates.orchestration.state import ModelRef
 from debates.providers.base import (
-    BadRequest,
     Completion,
     CompletionRequest,
-    ContentFiltered,
-    MalformedResponse,
     Provider,
+    ProviderBadRequestError,
+    ProviderContentFilteredError,
     ProviderError,
+    ProviderMalformedResponseError,
     TextDelta,
 )
 from debates.providers.retry import call_with_retry
-from ops.services import (
-    CircuitOpen,
+from ops.breaker import (
+    CircuitOpenError,
     Permit,
     abreaker_acquire,
     breaker_record,
@@ -40,13 +40,11 @@ logger = structlog.get_logger(__name__)
 ProviderFactory = Callable[[str], Provider]
 Sleep = Callable[[float], Awaitable[None]]
 # Failures that say nothing about the provider's health: the request itself was refused.
-_CALLER_FAULTS = (BadRequest, ContentFiltered)
-
-
-@dataclass(eq=False)
-class CircuitOpenError(ProviderError):
-    retryable: bool = False
-    code: ClassVar[str] = "circuit_open"
+_CALLER_FAULTS = (ProviderBadRequestError, ProviderContentFilteredError)
+# What a failed call raises: the provider's error, or the breaker's refusal to make the call.
+# Both carry `code`, `message` and `retryable`.
+CallError = ProviderError | CircuitOpenError
+CALL_ERRORS = (ProviderError, CircuitOpenError)
 
 
 @dataclass(frozen=True)
@@ -94,12 +92,7 @@ class Gateway:
         self, model: ModelRef, attempt: Callable[[Provider], Awaitable[Completion]]
     ) -> Completion:
         """One attempt through the breaker, with its outcome recorded."""
-        try:
-            permit: Permit = await abreaker_acquire(provider=model.provider, model=model.model_id)
-        except CircuitOpen as exc:
-            raise CircuitOpenError(
-                provider=model.provider, model=model.model_id, message=str(exc.detail)
-            ) from exc
+        permit: Permit = await abreaker_acquire(provider=model.provider, model=model.model_id)
         started = time.monotonic()
         try:
             completion = await attempt(self._provider(model.provider))
@@ -169,7 +162,7 @@ class Gateway:
                     await on_delta(event.text)
                 else:
                     return event
-            raise MalformedResponse(
+            raise ProviderMalformedResponseError(
                 provider=model.provider, model=model.model_id, message="stream ended early"
             )
 

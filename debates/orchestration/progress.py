@@ -24,7 +24,7 @@ from debates.models import (
     Turn,
     TurnStatus,
 )
-from debates.prompts import SeatScore, TurnOutput
+from debates.prompts import ParsedTurn, SeatScore
 from ops.metrics import metric_add_many
 
 logger = structlog.get_logger(__name__)
@@ -153,7 +153,7 @@ def turn_complete(
     seat_id: int,
     label: str,
     round_number: int,
-    output: TurnOutput,
+    output: ParsedTurn,
     input_tokens: int,
     output_tokens: int,
     cost: Decimal,

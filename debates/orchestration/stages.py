@@ -17,9 +17,9 @@ from asgiref.sync import sync_to_async
 from debates import events, prompts
 from debates.models import FailureReason, Stage
 from debates.orchestration import progress
-from debates.orchestration.gateway import Gateway
+from debates.orchestration.gateway import CALL_ERRORS, CallError, Gateway
 from debates.orchestration.state import DebateState, ModelRef, SeatState
-from debates.providers.base import Completion, CompletionRequest, ProviderError, estimate_tokens
+from debates.providers.base import Completion, CompletionRequest, estimate_tokens
 
 logger = structlog.get_logger(__name__)
 
@@ -230,7 +230,7 @@ class TurnStage:
                 on_delta=batcher.add,
                 on_restart=restart,
             )
-        except ProviderError as exc:
+        except CALL_ERRORS as exc:
             batcher.discard()
             seat.failed = True
             await db(progress.turn_fail)(
@@ -344,7 +344,7 @@ class JudgingStage:
         for _attempt in range(2):
             try:
                 completion: Completion = await ctx.gateway.complete(judge, request)
-            except ProviderError as exc:
+            except CALL_ERRORS as exc:
                 error_code = exc.code
                 break
             cost = judge.cost(completion.input_tokens, completion.output_tokens)
@@ -425,7 +425,7 @@ class SynthesisStage:
             budget_note=state.budget_reason,
             boundary=state.fence,
         )
-        last_error: ProviderError | None = None
+        last_error: CallError | None = None
         for chair in self._chairs(state, standings):
             batcher = DeltaBatcher(ctx, None, None)
             try:
@@ -435,7 +435,7 @@ class SynthesisStage:
                     on_delta=batcher.add,
                     on_restart=_discarding(batcher),
                 )
-            except ProviderError as exc:
+            except CALL_ERRORS as exc:
                 batcher.discard()
                 last_error = exc
                 continue

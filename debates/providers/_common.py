@@ -15,10 +15,10 @@ import httpx2
 import pydantic
 
 from debates.providers.base import (
-    MalformedResponse,
     ProviderError,
-    ProviderTimeout,
-    ProviderUnavailable,
+    ProviderMalformedResponseError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
 )
 
 
@@ -59,11 +59,13 @@ def map_common_error(exc: BaseException, provider: str, model: str) -> ProviderE
     if isinstance(exc, ProviderError):
         return exc
     if isinstance(exc, TimeoutError | httpx2.TimeoutException):
-        return ProviderTimeout(provider, model, "the request timed out")
+        return ProviderTimeoutError(provider, model, "the request timed out")
     if isinstance(exc, httpx2.TransportError):
-        return ProviderUnavailable(provider, model, f"connection failed: {type(exc).__name__}")
+        return ProviderUnavailableError(provider, model, f"connection failed: {type(exc).__name__}")
     if isinstance(exc, json.JSONDecodeError | pydantic.ValidationError | UnicodeDecodeError):
-        return MalformedResponse(provider, model, f"unparseable response: {type(exc).__name__}")
+        return ProviderMalformedResponseError(
+            provider, model, f"unparseable response: {type(exc).__name__}"
+        )
     return None
 
 

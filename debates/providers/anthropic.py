@@ -24,17 +24,17 @@ from debates.providers._common import (
     parse_retry_after,
 )
 from debates.providers.base import (
-    AuthenticationFailed,
-    BadRequest,
     Completion,
     CompletionRequest,
-    ContentFiltered,
     FinishReason,
-    MalformedResponse,
+    ProviderAuthError,
+    ProviderBadRequestError,
+    ProviderContentFilteredError,
     ProviderError,
-    ProviderTimeout,
-    ProviderUnavailable,
-    RateLimited,
+    ProviderMalformedResponseError,
+    ProviderRateLimitedError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
     StreamEvent,
     TextDelta,
     estimate_input_tokens,
@@ -86,7 +86,9 @@ class AnthropicProvider:
         except Exception as exc:
             raise self._map_error(exc, request.model) from exc
         if not isinstance(message, AnthropicMessage):
-            raise MalformedResponse(self.name, request.model, "the body was not a message")
+            raise ProviderMalformedResponseError(
+                self.name, request.model, "the body was not a message"
+            )
         text = "".join(
             getattr(block, "text", "")
             for block in message.content or []
@@ -113,7 +115,9 @@ class AnthropicProvider:
         except Exception as exc:
             raise self._map_error(exc, request.model) from exc
         if not isinstance(stream, anthropic.AsyncStream):
-            raise MalformedResponse(self.name, request.model, "the server did not stream")
+            raise ProviderMalformedResponseError(
+                self.name, request.model, "the server did not stream"
+            )
 
         parts: list[str] = []
         stop_reason: str | None = None
@@ -133,7 +137,9 @@ class AnthropicProvider:
                 except Exception as exc:
                     raise self._map_error(exc, request.model) from exc
                 if deadline.expired():
-                    raise ProviderTimeout(self.name, request.model, "the stream ran past its time")
+                    raise ProviderTimeoutError(
+                        self.name, request.model, "the stream ran past its time"
+                    )
                 kind = getattr(event, "type", None)
                 if kind == "message_start":
                     raw_id = event.message.id or None
@@ -160,7 +166,7 @@ class AnthropicProvider:
 
         if not stopped:
             # No message_stop: the connection ended mid-answer. Never pass that off as complete.
-            raise MalformedResponse(self.name, request.model, "the stream ended early")
+            raise ProviderMalformedResponseError(self.name, request.model, "the stream ended early")
         text = "".join(parts)
         yield Completion(
             text=text,
@@ -177,7 +183,7 @@ class AnthropicProvider:
 
     def _finish(self, stop_reason: str | None, model: str) -> FinishReason:
         if stop_reason == "refusal":
-            raise ContentFiltered(self.name, model, "the model refused to answer")
+            raise ProviderContentFilteredError(self.name, model, "the model refused to answer")
         if stop_reason in ("max_tokens", "model_context_window_exceeded"):
             return "length"
         return "stop"
@@ -185,20 +191,26 @@ class AnthropicProvider:
     def _map_error(self, exc: Exception, model: str) -> ProviderError:
         name = self.name
         if isinstance(exc, anthropic.APITimeoutError):
-            return ProviderTimeout(name, model, "the request timed out")
+            return ProviderTimeoutError(name, model, "the request timed out")
         if isinstance(exc, anthropic.APIConnectionError):
-            return ProviderUnavailable(name, model, f"connection failed: {exc.message}")
+            return ProviderUnavailableError(name, model, f"connection failed: {exc.message}")
         if isinstance(exc, anthropic.APIResponseValidationError):
-            return MalformedResponse(name, model, "the response did not match the protocol")
+            return ProviderMalformedResponseError(
+                name, model, "the response did not match the protocol"
+            )
         if isinstance(exc, anthropic.APIStatusError):
             return self._map_status(exc, model)
         if isinstance(exc, anthropic.APIError):
-            return ProviderUnavailable(name, model, f"the API reported an error: {exc.message}")
+            return ProviderUnavailableError(
+                name, model, f"the API reported an error: {exc.message}"
+            )
         common = map_common_error(exc, name, model)
         if common is not None:
             return common
         if isinstance(exc, ValueError):
-            return MalformedResponse(name, model, f"unparseable response: {type(exc).__name__}")
+            return ProviderMalformedResponseError(
+                name, model, f"unparseable response: {type(exc).__name__}"
+            )
         raise exc
 
     def _map_status(self, exc: anthropic.APIStatusError, model: str) -> ProviderError:
@@ -207,15 +219,15 @@ class AnthropicProvider:
         name, status, kind = self.name, exc.status_code, exc.type
         detail = exc.api_message or f"HTTP {status}"
         if kind == "rate_limit_error" or status == 429:
-            return RateLimited(
+            return ProviderRateLimitedError(
                 name, model, detail, retry_after_s=parse_retry_after(exc.response.headers)
             )
         if kind in _UNAVAILABLE_TYPES or status >= 500 or status == 409:
-            return ProviderUnavailable(name, model, detail)
+            return ProviderUnavailableError(name, model, detail)
         if kind in _AUTH_TYPES or status in (401, 402, 403):
-            return AuthenticationFailed(name, model, detail)
+            return ProviderAuthError(name, model, detail)
         if status == 408:
-            return ProviderTimeout(name, model, detail)
+            return ProviderTimeoutError(name, model, detail)
         if status < 400:
-            return ProviderUnavailable(name, model, detail)
-        return BadRequest(name, model, detail)
+            return ProviderUnavailableError(name, model, detail)
+        return ProviderBadRequestError(name, model, detail)

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from typing import ClassVar, Literal, Protocol, runtime_checkable
 
-Role = Literal["system", "user", "assistant"]
+MessageRole = Literal["system", "user", "assistant"]
 FinishReason = Literal["stop", "length", "content_filter", "error"]
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    role: Role
+    role: MessageRole
     content: str
 
 
@@ -88,18 +87,6 @@ class Provider(Protocol):
         ...
 
 
-def cost_usd(
-    completion: Completion, price_in_per_mtok: Decimal, price_out_per_mtok: Decimal
-) -> Decimal:
-    """Cost of one completion from catalog prices (USD per million tokens), to 1e-6 USD."""
-    million = Decimal(1_000_000)
-    raw = (
-        Decimal(completion.input_tokens) * price_in_per_mtok
-        + Decimal(completion.output_tokens) * price_out_per_mtok
-    ) / million
-    return raw.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
-
-
 def estimate_tokens(text: str) -> int:
     """Rough token count (~4 characters a token) for servers that report no usage."""
     return (len(text) + 3) // 4 if text else 0
@@ -138,7 +125,7 @@ class ProviderError(Exception):
 
 
 @dataclass(eq=False)
-class RateLimited(ProviderError):
+class ProviderRateLimitedError(ProviderError):
     retryable: bool = True
     # Seconds the provider asked us to wait (Retry-After), when it said.
     retry_after_s: float | None = None
@@ -146,13 +133,13 @@ class RateLimited(ProviderError):
 
 
 @dataclass(eq=False)
-class ProviderTimeout(ProviderError):
+class ProviderTimeoutError(ProviderError):
     retryable: bool = True
     code: ClassVar[str] = "provider_timeout"
 
 
 @dataclass(eq=False)
-class ProviderUnavailable(ProviderError):
+class ProviderUnavailableError(ProviderError):
     """5xx, overload, refused or dropped connection."""
 
     retryable: bool = True
@@ -160,13 +147,13 @@ class ProviderUnavailable(ProviderError):
 
 
 @dataclass(eq=False)
-class AuthenticationFailed(ProviderError):
+class ProviderAuthError(ProviderError):
     retryable: bool = False
     code: ClassVar[str] = "provider_auth_failed"
 
 
 @dataclass(eq=False)
-class BadRequest(ProviderError):
+class ProviderBadRequestError(ProviderError):
     """The provider rejected the request itself (unknown model, bad parameter, too long)."""
 
     retryable: bool = False
@@ -174,13 +161,13 @@ class BadRequest(ProviderError):
 
 
 @dataclass(eq=False)
-class ContentFiltered(ProviderError):
+class ProviderContentFilteredError(ProviderError):
     retryable: bool = False
     code: ClassVar[str] = "provider_content_filtered"
 
 
 @dataclass(eq=False)
-class MalformedResponse(ProviderError):
+class ProviderMalformedResponseError(ProviderError):
     """Garbled, truncated or unparseable body: usually transient, so worth one more try."""
 
     retryable: bool = True
@@ -188,7 +175,7 @@ class MalformedResponse(ProviderError):
 
 
 @dataclass(eq=False)
-class ProviderNotConfigured(ProviderError):
+class ProviderNotConfiguredError(ProviderError):
     """Unknown provider name, or a known one without the credentials it needs."""
 
     retryable: bool = False

@@ -26,17 +26,17 @@ from debates.providers._common import (
     parse_retry_after,
 )
 from debates.providers.base import (
-    AuthenticationFailed,
-    BadRequest,
     Completion,
     CompletionRequest,
-    ContentFiltered,
     FinishReason,
-    MalformedResponse,
+    ProviderAuthError,
+    ProviderBadRequestError,
+    ProviderContentFilteredError,
     ProviderError,
-    ProviderTimeout,
-    ProviderUnavailable,
-    RateLimited,
+    ProviderMalformedResponseError,
+    ProviderRateLimitedError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
     StreamEvent,
     TextDelta,
     estimate_input_tokens,
@@ -118,7 +118,9 @@ class GeminiProvider:
             raise self._map_error(exc, request.model) from exc
         self._check_blocked(response, request.model)
         if not response.candidates:
-            raise MalformedResponse(self.name, request.model, "the response had no candidates")
+            raise ProviderMalformedResponseError(
+                self.name, request.model, "the response had no candidates"
+            )
         candidate = response.candidates[0]
         text = _text_of(candidate)
         input_tokens, output_tokens = _usage(response)
@@ -162,7 +164,9 @@ class GeminiProvider:
                 except Exception as exc:
                     raise self._map_error(exc, request.model) from exc
                 if deadline.expired():
-                    raise ProviderTimeout(self.name, request.model, "the stream ran past its time")
+                    raise ProviderTimeoutError(
+                        self.name, request.model, "the stream ran past its time"
+                    )
                 self._check_blocked(chunk, request.model)
                 raw_id = raw_id or chunk.response_id or None
                 model = chunk.model_version or model
@@ -181,7 +185,7 @@ class GeminiProvider:
 
         if finish is None:
             # No finishReason in any chunk: the stream was cut. Never pass that off as complete.
-            raise MalformedResponse(self.name, request.model, "the stream ended early")
+            raise ProviderMalformedResponseError(self.name, request.model, "the stream ended early")
         text = "".join(parts)
         yield Completion(
             text=text,
@@ -201,11 +205,13 @@ class GeminiProvider:
     def _check_blocked(self, response: genai_types.GenerateContentResponse, model: str) -> None:
         feedback = response.prompt_feedback
         if feedback is not None and feedback.block_reason is not None:
-            raise ContentFiltered(self.name, model, f"prompt blocked: {feedback.block_reason}")
+            raise ProviderContentFilteredError(
+                self.name, model, f"prompt blocked: {feedback.block_reason}"
+            )
 
     def _finish(self, name: str | None, model: str) -> FinishReason:
         if name in _FILTERED:
-            raise ContentFiltered(self.name, model, f"the answer was blocked ({name})")
+            raise ProviderContentFilteredError(self.name, model, f"the answer was blocked ({name})")
         if name == "MAX_TOKENS":
             return "length"
         if name in _ERRORED:
@@ -220,22 +226,24 @@ class GeminiProvider:
         if common is not None:
             return common
         if isinstance(exc, ValueError):
-            return MalformedResponse(name, model, f"unparseable response: {type(exc).__name__}")
+            return ProviderMalformedResponseError(
+                name, model, f"unparseable response: {type(exc).__name__}"
+            )
         raise exc
 
     def _map_api_error(self, exc: genai_errors.APIError, model: str) -> ProviderError:
         name, code = self.name, exc.code
         detail = exc.message or f"HTTP {code}"
         if code == 429:
-            return RateLimited(name, model, detail, retry_after_s=_retry_after(exc))
+            return ProviderRateLimitedError(name, model, detail, retry_after_s=_retry_after(exc))
         if code in (401, 403) or "API_KEY_INVALID" in str(exc.details):
             # An invalid key comes back as 400 INVALID_ARGUMENT with reason API_KEY_INVALID.
-            return AuthenticationFailed(name, model, detail)
+            return ProviderAuthError(name, model, detail)
         if code in (408, 504):
-            return ProviderTimeout(name, model, detail)
+            return ProviderTimeoutError(name, model, detail)
         if isinstance(exc, genai_errors.ServerError) or code >= 500:
-            return ProviderUnavailable(name, model, detail)
-        return BadRequest(name, model, detail)
+            return ProviderUnavailableError(name, model, detail)
+        return ProviderBadRequestError(name, model, detail)
 
 
 def _text_of(candidate: genai_types.Candidate) -> str:

@@ -26,17 +26,17 @@ from debates.providers._common import (
     parse_retry_after,
 )
 from debates.providers.base import (
-    AuthenticationFailed,
-    BadRequest,
     Completion,
     CompletionRequest,
-    ContentFiltered,
     FinishReason,
-    MalformedResponse,
+    ProviderAuthError,
+    ProviderBadRequestError,
+    ProviderContentFilteredError,
     ProviderError,
-    ProviderTimeout,
-    ProviderUnavailable,
-    RateLimited,
+    ProviderMalformedResponseError,
+    ProviderRateLimitedError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
     StreamEvent,
     TextDelta,
     estimate_input_tokens,
@@ -122,13 +122,17 @@ class OpenAICompatProvider:
             raise self._map_error(exc, request.model) from exc
         if not isinstance(response, ChatCompletion):
             # The SDK returns the bare text when a server answers with a non-JSON content type.
-            raise MalformedResponse(self.name, request.model, "the body was not a chat completion")
+            raise ProviderMalformedResponseError(
+                self.name, request.model, "the body was not a chat completion"
+            )
         return self._parse(response, request, watch.elapsed_ms())
 
     def _parse(self, response: ChatCompletion, request: CompletionRequest, ms: int) -> Completion:
         choices = response.choices or []
         if not choices or getattr(choices[0], "message", None) is None:
-            raise MalformedResponse(self.name, request.model, "the completion had no choices")
+            raise ProviderMalformedResponseError(
+                self.name, request.model, "the completion had no choices"
+            )
         text = choices[0].message.content or ""
         finish = self._finish(choices[0].finish_reason, request.model)
         usage = response.usage
@@ -181,7 +185,9 @@ class OpenAICompatProvider:
                 except Exception as exc:
                     raise self._map_error(exc, request.model) from exc
                 if deadline.expired():
-                    raise ProviderTimeout(self.name, request.model, "the stream ran past its time")
+                    raise ProviderTimeoutError(
+                        self.name, request.model, "the stream ran past its time"
+                    )
                 chunk = self._sse_data(line, request.model)
                 if chunk is None:
                     continue
@@ -206,7 +212,7 @@ class OpenAICompatProvider:
         if finish_raw is None:
             # The body ended before the server said why it stopped: a cut-off stream, which
             # must never pass for a complete (but short) answer.
-            raise MalformedResponse(self.name, request.model, "the stream ended early")
+            raise ProviderMalformedResponseError(self.name, request.model, "the stream ended early")
         text = "".join(parts)
         yield Completion(
             text=text,
@@ -232,12 +238,16 @@ class OpenAICompatProvider:
         try:
             chunk = orjson.loads(payload)
         except ValueError as exc:
-            raise MalformedResponse(self.name, model, "a stream event was not JSON") from exc
+            raise ProviderMalformedResponseError(
+                self.name, model, "a stream event was not JSON"
+            ) from exc
         if not isinstance(chunk, dict):
-            raise MalformedResponse(self.name, model, "a stream event was not an object")
+            raise ProviderMalformedResponseError(
+                self.name, model, "a stream event was not an object"
+            )
         if "error" in chunk:
             # An error event inside an otherwise healthy stream (e.g. an overloaded upstream).
-            raise ProviderUnavailable(
+            raise ProviderUnavailableError(
                 self.name, model, f"the stream reported an error: {_error_message(chunk)}"
             )
         return chunk
@@ -246,7 +256,7 @@ class OpenAICompatProvider:
 
     def _finish(self, raw: str | None, model: str) -> FinishReason:
         if raw == "content_filter":
-            raise ContentFiltered(self.name, model, "the provider filtered the answer")
+            raise ProviderContentFilteredError(self.name, model, "the provider filtered the answer")
         if raw == "length":
             return "length"
         # "stop", "tool_calls", "function_call"; some compatible servers send nothing.
@@ -255,39 +265,45 @@ class OpenAICompatProvider:
     def _map_error(self, exc: Exception, model: str) -> ProviderError:
         name = self.name
         if isinstance(exc, openai.APITimeoutError):
-            return ProviderTimeout(name, model, "the request timed out")
+            return ProviderTimeoutError(name, model, "the request timed out")
         if isinstance(exc, openai.APIConnectionError):
-            return ProviderUnavailable(name, model, f"connection failed: {exc.message}")
+            return ProviderUnavailableError(name, model, f"connection failed: {exc.message}")
         if isinstance(exc, openai.APIResponseValidationError):
-            return MalformedResponse(name, model, "the response did not match the protocol")
+            return ProviderMalformedResponseError(
+                name, model, "the response did not match the protocol"
+            )
         if isinstance(exc, openai.APIStatusError):
             return self._map_status(exc, model)
         if isinstance(exc, openai.APIError):
             # An error event inside an otherwise healthy stream (e.g. an overloaded upstream).
-            return ProviderUnavailable(name, model, f"the stream reported an error: {exc.message}")
+            return ProviderUnavailableError(
+                name, model, f"the stream reported an error: {exc.message}"
+            )
         common = map_common_error(exc, name, model)
         if common is not None:
             return common
         if isinstance(exc, ValueError):
-            return MalformedResponse(name, model, f"unparseable response: {type(exc).__name__}")
+            return ProviderMalformedResponseError(
+                name, model, f"unparseable response: {type(exc).__name__}"
+            )
         raise exc
 
     def _map_status(self, exc: openai.APIStatusError, model: str) -> ProviderError:
         name, status = self.name, exc.status_code
         detail = _error_message(exc.body) or f"HTTP {status}"
         if isinstance(exc, openai.RateLimitError) or status == 429:
-            return RateLimited(
+            return ProviderRateLimitedError(
                 name, model, detail, retry_after_s=parse_retry_after(exc.response.headers)
             )
         if status in (401, 403):
-            return AuthenticationFailed(name, model, detail)
+            return ProviderAuthError(name, model, detail)
         if status == 408:
-            return ProviderTimeout(name, model, detail)
+            return ProviderTimeoutError(name, model, detail)
         if status == 409 or status >= 500:
-            return ProviderUnavailable(name, model, detail)
+            return ProviderUnavailableError(name, model, detail)
         if _error_code(exc.body) in ("content_filter", "content_policy_violation"):
-            return ContentFiltered(name, model, detail)
-        return BadRequest(name, model, detail)
+            return ProviderContentFilteredError(name, model, detail)
+        return ProviderBadRequestError(name, model, detail)
 
 
 def _error_field(body: object, key: str) -> str | None:

@@ -1,10 +1,10 @@
 """The one retry layer for provider calls (the SDKs' own retries are all switched off).
 
 Only `ProviderError`s with `retryable=True` are retried, with exponential backoff plus jitter
-(tenacity). A `RateLimited` error's `retry_after_s` is honoured in full: we wait at least that
-long, because waiting less only earns another 429 and burns an attempt. If a provider asks for
-more than `max_retry_after_s` (60 s by default) we stop at once and raise: a debate turn should
-fail over, not sit idle for minutes.
+(tenacity). A `ProviderRateLimitedError`'s `retry_after_s` is honoured in full: we wait at
+least that long, because waiting less only earns another 429 and burns an attempt. If a
+provider asks for more than `max_retry_after_s` (60 s by default) we stop at once and raise: a
+debate turn should fail over, not sit idle for minutes.
 
 Streaming calls are retried as a whole by the pipeline's gateway
 (debates/orchestration/gateway.py): when text had already reached listeners, it tells them to
@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 from tenacity.wait import wait_exponential_jitter
 
-from debates.providers.base import ProviderError, RateLimited
+from debates.providers.base import ProviderError, ProviderRateLimitedError
 
 Sleep = Callable[[float], Awaitable[None]]
 OnRetry = Callable[[ProviderError, int, float], None]
@@ -36,7 +36,7 @@ def _retry_after(state: RetryCallState) -> float | None:
     if outcome is None or not outcome.failed:
         return None
     exc = outcome.exception()
-    return exc.retry_after_s if isinstance(exc, RateLimited) else None
+    return exc.retry_after_s if isinstance(exc, ProviderRateLimitedError) else None
 
 
 async def call_with_retry[T](

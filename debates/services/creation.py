@@ -14,6 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
+from billing.limits import (
+    MAX_QUESTION,
+    MAX_ROUNDS,
+    MAX_SEATS,
+    MIN_QUESTION,
+    MIN_ROUNDS,
+    MIN_SEATS,
+)
 from consultation.exceptions import Conflict, ValidationFailed
 from debates.models import (
     Category,
@@ -21,8 +29,8 @@ from debates.models import (
     DebateStatus,
     FailureReason,
     LLMModel,
-    Role,
     Seat,
+    SeatRole,
 )
 from debates.presets import PRESETS
 from debates.prompts import detect_language
@@ -39,10 +47,6 @@ from debates.services.screening import (
 from safety.injection import random_boundary
 
 logger = structlog.get_logger(__name__)
-
-MIN_SEATS, MAX_SEATS = 2, 8
-MIN_ROUNDS, MAX_ROUNDS = 1, 5
-MIN_QUESTION, MAX_QUESTION = 10, 5000
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,20 @@ def _models_by_key(
     return models
 
 
-def default_chair(panel: Sequence[str]) -> str:
+def judges_and_chair(
+    *, panel: Sequence[str], judges: Sequence[str] = (), chair: str | None = None
+) -> tuple[list[str], str]:
+    """The judges and the chair (catalog keys) of a debate whose seats hold `panel`.
+
+    The one place the defaults are decided: the judges asked for (deduplicated), else
+    `settings.DEBATE_DEFAULT_JUDGES` (possibly none: the chair then judges too); the chair
+    asked for, else `_default_chair(panel)`.
+    """
+    judge_keys = list(dict.fromkeys(judges)) or list(settings.DEBATE_DEFAULT_JUDGES)
+    return judge_keys, chair or _default_chair(panel)
+
+
+def _default_chair(panel: Sequence[str]) -> str:
     """An available model that has no seat (so the chair did not argue), demo models only for
     an all-demo panel; the first seat's model when nothing else is available."""
     all_demo = all(key.startswith("demo:") for key in panel)
@@ -155,11 +172,11 @@ def debate_create(
     if category not in Category.values:
         errors["category"] = [_("Unknown category.")]
     for index, seat in enumerate(seats):
-        if seat.role not in Role.values:
+        if seat.role not in SeatRole.values:
             errors.setdefault("seats", []).append(
                 _("Seat %(n)d: unknown role %(role)s.") % {"n": index + 1, "role": seat.role}
             )
-        if seat.role == Role.CUSTOM and not seat.instruction.strip():
+        if seat.role == SeatRole.CUSTOM and not seat.instruction.strip():
             errors.setdefault("seats", []).append(
                 _("Seat %(n)d: a custom role needs an instruction.") % {"n": index + 1}
             )
@@ -179,9 +196,10 @@ def debate_create(
         errors["min_required_seats"] = [_("Between 1 and the number of seats.")]
 
     seat_models = _models_by_key([s.model for s in seats], errors, "seats")
-    judge_keys = list(dict.fromkeys(judges)) or list(settings.DEBATE_DEFAULT_JUDGES)
+    judge_keys, chair_key = judges_and_chair(
+        panel=[s.model for s in seats], judges=judges, chair=chair
+    )
     judge_models = _models_by_key(judge_keys, errors, "judges")
-    chair_key = chair or default_chair([s.model for s in seats])
     chair_models = _models_by_key([chair_key], errors, "chair") if chair_key else {}
     if errors:
         raise ValidationFailed(fields=errors)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Team, User
 from debates.models import Category, Debate
 from debates.presets import PRESETS
-from debates.services.creation import SeatInput, debate_create, default_chair
+from debates.services.creation import SeatInput, debate_create, judges_and_chair
 
 DEMO_PRESET = "balanced-trio"
 DEMO_PROVIDER_PREFIX = "demo:"
@@ -68,7 +68,7 @@ def debate_create_demo(*, user: User, team: Team, sample: int | None = None) -> 
     chair, who also judges, is a demo model without a seat."""
     _index, question = sample_question(sample)
     seats = demo_seats()
-    chair = default_chair([seat.model for seat in seats])
+    _judges, chair = judges_and_chair(panel=[seat.model for seat in seats])
     return debate_create(
         user=user,
         team=team,

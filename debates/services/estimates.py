@@ -1,5 +1,5 @@
-"""Before a debate starts: what it would cost, how long it would take, and the limits a panel
-must keep.
+"""Before a debate starts: what it would cost and how long it would take. (The limits a panel
+must keep live in billing.limits.)
 
 `estimate_debate` is a pure function over catalog prices (no ORM, no settings), so the
 new-debate form can update its estimate on every change and tests can pin the arithmetic;
@@ -19,49 +19,11 @@ from decimal import ROUND_UP, Decimal
 
 from django.conf import settings
 
-from accounts.models import Team
-from debates.models import LLMModel, Provider
+from billing.limits import MAX_ROUNDS, MIN_ROUNDS, MIN_SEATS
+from debates.models import LLMModel, ProviderName
 from debates.orchestration.state import ModelRef, model_ref
 from debates.selectors import model_is_available
-from debates.services.creation import (
-    MAX_QUESTION,
-    MAX_ROUNDS,
-    MAX_SEATS,
-    MIN_QUESTION,
-    MIN_ROUNDS,
-    MIN_SEATS,
-    default_chair,
-)
-
-# --- Limits -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DebateLimits:
-    """The limits that apply to a team's next debate, and where they come from.
-
-    `source` is "engine" (the debate engine's own bounds) until billing exists; billing will
-    narrow these per plan and say so with source "plan" and the plan's name.
-    """
-
-    min_seats: int = MIN_SEATS
-    max_seats: int = MAX_SEATS
-    min_rounds: int = MIN_ROUNDS
-    max_rounds: int = MAX_ROUNDS
-    min_question: int = MIN_QUESTION
-    max_question: int = MAX_QUESTION
-    source: str = "engine"
-    plan_name: str = ""
-
-    @property
-    def round_choices(self) -> list[int]:
-        return list(range(self.min_rounds, self.max_rounds + 1))
-
-
-def debate_limits_for_team(*, team: Team) -> DebateLimits:
-    """The limits of `team`'s next debate: the engine's bounds for now (no billing yet)."""
-    return DebateLimits()
-
+from debates.services.creation import judges_and_chair
 
 # --- Cost and duration --------------------------------------------------------------------
 
@@ -93,11 +55,11 @@ class Pace:
 
 # Typical streaming pace of each provider's standard models, late 2025; an estimate only.
 PROVIDER_PACE: dict[str, Pace] = {
-    Provider.OPENAI: Pace(0.8, 60.0),
-    Provider.ANTHROPIC: Pace(1.0, 55.0),
-    Provider.GEMINI: Pace(0.7, 90.0),
-    Provider.OPENROUTER: Pace(1.2, 45.0),
-    Provider.OPENAI_COMPAT: Pace(0.5, 25.0),
+    ProviderName.OPENAI: Pace(0.8, 60.0),
+    ProviderName.ANTHROPIC: Pace(1.0, 55.0),
+    ProviderName.GEMINI: Pace(0.7, 90.0),
+    ProviderName.OPENROUTER: Pace(1.2, 45.0),
+    ProviderName.OPENAI_COMPAT: Pace(0.5, 25.0),
 }
 DEFAULT_PACE = Pace(1.0, 40.0)
 
@@ -149,7 +111,7 @@ class _Tally:
 
 
 def _is_demo(model: ModelRef) -> bool:
-    return model.provider == Provider.DEMO
+    return model.provider == ProviderName.DEMO
 
 
 @dataclass(frozen=True)
@@ -252,9 +214,10 @@ def debate_estimate(
     seats = [available[key] for key in seat_models if key in available]
     if len(seats) < MIN_SEATS:
         return None
-    chair_key = chair if chair in available else default_chair([m.key for m in seats])
+    judge_keys, chair_key = judges_and_chair(
+        panel=[m.key for m in seats], judges=judges, chair=chair if chair in available else None
+    )
     chair_ref = available.get(chair_key) or _load(chair_key) or seats[0]
-    judge_keys = list(dict.fromkeys(judges)) or list(settings.DEBATE_DEFAULT_JUDGES)
     judge_refs = [ref for key in judge_keys if (ref := available.get(key) or _load(key))]
     return estimate_debate(
         seats=seats,

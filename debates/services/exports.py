@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
-from debates.models import Debate, DebateStatus, FailureReason, Role, Stance
+from debates.models import Debate, DebateStatus, FailureReason, SeatRole, Stance
 
 
 def failure_text(code: str) -> str:
@@ -50,7 +50,7 @@ def round_title(number: int) -> str:
 
 
 def role_label(value: str) -> str:
-    return str(Role(value).label) if value in Role.values else value
+    return str(SeatRole(value).label) if value in SeatRole.values else value
 
 
 def stance_label(value: str) -> str:

@@ -20,7 +20,6 @@ from debates.events import (
 )
 from debates.models import (
     RATED_STATUSES,
-    RUBRIC,
     Debate,
     Judgment,
     JudgmentStatus,
@@ -28,6 +27,7 @@ from debates.models import (
     seat_label,
 )
 from debates.orchestration.stages import StopPoint
+from debates.rubric import RUBRIC
 from ratings import maths as ratings
 from ratings.services import RatedSeat, outcomes_record, ratings_schedule_update
 

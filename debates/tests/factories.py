@@ -14,7 +14,6 @@ from django.db.models import F
 
 from accounts.models import Team, User
 from debates.models import (
-    RUBRIC,
     Debate,
     DebateEvent,
     Judgment,
@@ -24,6 +23,7 @@ from debates.models import (
     Turn,
     TurnStatus,
 )
+from debates.rubric import RUBRIC
 from debates.services.creation import SeatInput, debate_create
 
 QUESTION = "Should a 20-person startup adopt a four-day week?"

@@ -32,7 +32,6 @@ from bench.record_debate_cassettes import (
     debate_call,
 )
 from debates.models import (
-    RUBRIC,
     DebateEvent,
     DebateStatus,
     Judgment,
@@ -47,6 +46,7 @@ from debates.providers.anthropic import AnthropicProvider
 from debates.providers.base import Provider
 from debates.providers.gemini import GeminiProvider
 from debates.providers.openai_compat import OpenAICompatProvider
+from debates.rubric import RUBRIC
 from debates.services.creation import SeatInput
 from debates.services.running import debate_run
 from debates.tests.factories import make_debate

@@ -6,14 +6,8 @@ from decimal import Decimal
 import pytest
 from pytest_django.fixtures import Settings
 
-from accounts.models import Team, User
 from debates.orchestration.state import ModelRef
-from debates.services.estimates import (
-    DebateLimits,
-    debate_estimate,
-    debate_limits_for_team,
-    estimate_debate,
-)
+from debates.services.estimates import debate_estimate, estimate_debate
 
 
 def ref(provider: str = "openai", price_in: str = "1", price_out: str = "10") -> ModelRef:
@@ -150,14 +144,3 @@ def test_debate_estimate_reads_the_catalog(settings: Settings) -> None:
         )
         is None
     )
-
-
-@pytest.mark.django_db
-def test_limits_are_the_engines_until_billing(owner: User) -> None:
-    team = Team.objects.get(created_by=owner, is_personal=True)
-    limits = debate_limits_for_team(team=team)
-    assert limits == DebateLimits()
-    assert (limits.min_seats, limits.max_seats) == (2, 8)
-    assert limits.round_choices == [1, 2, 3, 4, 5]
-    assert (limits.min_question, limits.max_question) == (10, 5000)
-    assert limits.source == "engine"

@@ -7,6 +7,7 @@ import pytest
 from django.http import QueryDict
 from pytest_django.fixtures import Settings
 
+from billing.limits import DebateLimits
 from consultation.exceptions import ValidationFailed
 from debates.forms import (
     DebateFilterForm,
@@ -22,7 +23,6 @@ from debates.forms import (
 from debates.models import LLMModel
 from debates.selectors import model_list_available
 from debates.services.creation import SeatInput
-from debates.services.estimates import DebateLimits
 
 pytestmark = pytest.mark.django_db
 

@@ -26,11 +26,11 @@ from debates.models import (
 )
 from debates.orchestration.engine import DebatePipeline
 from debates.providers.base import (
-    AuthenticationFailed,
     CompletionRequest,
+    ProviderAuthError,
     ProviderError,
-    ProviderUnavailable,
-    RateLimited,
+    ProviderRateLimitedError,
+    ProviderUnavailableError,
 )
 from debates.services.running import debate_run
 from debates.tests import factories
@@ -86,7 +86,7 @@ def seat_is(label: str) -> Callable[[CompletionRequest], bool]:
 
 
 def auth_error() -> ProviderError:
-    return AuthenticationFailed(provider="demo", model="m", message="bad key")
+    return ProviderAuthError(provider="demo", model="m", message="bad key")
 
 
 def test_pipeline_runs_every_stage_to_completion(owner: User) -> None:
@@ -247,9 +247,11 @@ def test_retryable_errors_are_retried_with_backoff(owner: User) -> None:
         key = request.messages[-1].content[:40]
         calls[key] = calls.get(key, 0) + 1
         if "You are Seat A." in request.messages[-1].content and calls[key] == 1:
-            return RateLimited(provider="demo", model="m", message="slow down", retry_after_s=3)
+            return ProviderRateLimitedError(
+                provider="demo", model="m", message="slow down", retry_after_s=3
+            )
         if "You are Seat B." in request.messages[-1].content and calls[key] <= 2:
-            return ProviderUnavailable(provider="demo", model="m", message="503")
+            return ProviderUnavailableError(provider="demo", model="m", message="503")
         return None
 
     sleeps = Sleeps()

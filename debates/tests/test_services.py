@@ -15,7 +15,7 @@ from debates.services.creation import (
     debate_cancel,
     debate_create,
     debate_recover_stale,
-    default_chair,
+    judges_and_chair,
     seats_from_preset,
 )
 
@@ -203,11 +203,22 @@ def test_recover_re_enqueues_only_stale_running_debates(owner: User, queued_task
     assert queued.status == DebateStatus.QUEUED
 
 
+def chair_of(panel: list[str]) -> str:
+    return judges_and_chair(panel=panel)[1]
+
+
 def test_default_chair_is_a_model_without_a_seat(settings: Any) -> None:
     settings.LLM_PROVIDERS = ["demo", "openai"]
-    assert default_chair(["demo:demo-sage", "demo:demo-skeptic"]) == "demo:demo-pragmatist"
+    assert chair_of(["demo:demo-sage", "demo:demo-skeptic"]) == "demo:demo-pragmatist"
     # A real panel gets a real chair, the advanced tier first.
-    assert default_chair(["openai:gpt-5-mini", "demo:demo-sage"]) == "openai:gpt-4.1"
+    assert chair_of(["openai:gpt-5-mini", "demo:demo-sage"]) == "openai:gpt-4.1"
     settings.LLM_PROVIDERS = ["demo"]
     every_demo = ["demo:demo-sage", "demo:demo-skeptic", "demo:demo-pragmatist", "demo:demo-scout"]
-    assert default_chair(every_demo) == "demo:demo-sage"
+    assert chair_of(every_demo) == "demo:demo-sage"
+
+
+def test_judges_and_chair_keep_what_was_asked_else_the_settings(settings: Any) -> None:
+    settings.DEBATE_DEFAULT_JUDGES = ["demo:demo-scout"]
+    panel = ["demo:demo-sage", "demo:demo-skeptic"]
+    assert judges_and_chair(panel=panel, judges=["a", "b", "a"], chair="c") == (["a", "b"], "c")
+    assert judges_and_chair(panel=panel)[0] == ["demo:demo-scout"]

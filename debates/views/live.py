@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import User
 from debates import selectors
-from debates.models import Debate, DebateStatus, Role, Stage, Stance, TurnStatus
+from debates.models import Debate, DebateStatus, SeatRole, Stage, Stance, TurnStatus
 from debates.rendering import render_markdown
 from debates.services.creation import debate_cancel
 
@@ -56,7 +56,9 @@ def _seats(debate: Debate) -> list[dict[str, Any]]:
             "label": seat.label,
             "position": seat.position,
             "role": seat.role,
-            "roleLabel": str(Role(seat.role).label) if seat.role in Role.values else seat.role,
+            "roleLabel": str(SeatRole(seat.role).label)
+            if seat.role in SeatRole.values
+            else seat.role,
             "model": seat.llm_model.key,
             "modelName": seat.llm_model.display_name,
             "status": seat.status,

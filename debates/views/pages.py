@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts.middleware import request_user, request_workspace
 from accounts.models import User
 from accounts.selectors import team_list_for_user
+from billing.limits import DebateLimits, debate_limits_for_team
 from consultation.exceptions import ValidationFailed
 from debates import selectors
 from debates.api import DebateDetailOutput
@@ -41,12 +42,7 @@ from debates.models import Debate
 from debates.presets import PRESETS
 from debates.services.creation import debate_create
 from debates.services.demo import debate_create_demo, sample_question
-from debates.services.estimates import (
-    DebateEstimate,
-    DebateLimits,
-    debate_estimate,
-    debate_limits_for_team,
-)
+from debates.services.estimates import DebateEstimate, debate_estimate
 from debates.services.exports import (
     debate_markdown,
     failure_text,

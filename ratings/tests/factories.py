@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from debates.models import (
-    RUBRIC,
     Debate,
     DebateStatus,
     Judgment,
@@ -15,6 +14,7 @@ from debates.models import (
     LLMModel,
     Seat,
 )
+from debates.rubric import RUBRIC
 from debates.services.finalization import debate_finalize
 
 SAGE, SKEPTIC, PRAGMATIST, SCOUT = (

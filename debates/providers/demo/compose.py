@@ -17,6 +17,7 @@ from debates.providers.base import Message
 from debates.providers.demo import phrases_en, phrases_tr
 from debates.providers.demo.phrasebook import Phrasebook, RolePhrases
 from debates.providers.demo.prompt import DemoPrompt, read_prompt, shorten
+from debates.rubric import RUBRIC
 
 _BOOKS: dict[str, Phrasebook] = {"en": phrases_en.PHRASEBOOK, "tr": phrases_tr.PHRASEBOOK}
 _STANCES = {
@@ -36,7 +37,6 @@ _BASE_CONFIDENCE = {
 # Roles without turn templates of their own speak like their nearest neighbour.
 _TURN_FALLBACK = {"chair": "researcher", "judge": "researcher"}
 _OTHER_FALLBACK = {"en": "the previous speaker", "tr": "önceki konuşmacı"}
-_CRITERIA = ("accuracy", "reasoning", "evidence", "actionability", "risk_awareness")
 _TOKEN = re.compile(r"\S+\s*|\s+")
 
 
@@ -171,7 +171,7 @@ class _Writer:
         for index, seat in enumerate(self.prompt.seats):
             quality = self.rng.randint(5, 8)
             entry: dict[str, Any] = {"seat": seat}
-            for criterion in _CRITERIA:
+            for criterion in RUBRIC:
                 entry[criterion] = max(0, min(10, quality + self.rng.randint(-2, 2)))
             entry["rationale"] = self.fill(rationales[index % len(rationales)])
             scores.append(entry)
@@ -180,7 +180,7 @@ class _Writer:
     def judge_markdown(self, judged: dict[str, Any]) -> str:
         lines = [f"{self.book.marker} **{self.book.judge_heading}**", ""]
         for entry in judged["scores"]:
-            numbers = ", ".join(f"{c} {entry[c]}" for c in _CRITERIA)
+            numbers = ", ".join(f"{c} {entry[c]}" for c in RUBRIC)
             lines.append(f"- **{entry['seat']}**: {numbers}. {entry['rationale']}")
         return "\n".join(lines)
 

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from debates.providers._common import Deadline, Stopwatch
 from debates.providers.base import (
-    BadRequest,
     Completion,
     CompletionRequest,
     FinishReason,
-    ProviderTimeout,
+    ProviderBadRequestError,
+    ProviderTimeoutError,
     StreamEvent,
     TextDelta,
     estimate_input_tokens,
@@ -58,7 +58,9 @@ class DemoProvider:
 
     def _answer(self, request: CompletionRequest) -> tuple[list[str], FinishReason]:
         if not request.model.startswith("demo-"):
-            raise BadRequest(self.name, request.model, "demo models are named demo-<anything>")
+            raise ProviderBadRequestError(
+                self.name, request.model, "demo models are named demo-<anything>"
+            )
         text = demo_reply(
             request.model,
             request.messages,
@@ -94,7 +96,9 @@ class DemoProvider:
             duration = self.first_token_s + len(tokens) / self.tokens_per_second
             if duration > request.timeout_s:
                 await self._sleep(request.timeout_s)
-                raise ProviderTimeout(self.name, request.model, "the demo answer took too long")
+                raise ProviderTimeoutError(
+                    self.name, request.model, "the demo answer took too long"
+                )
             await self._sleep(duration)
         return self._completion(request, tokens, finish, watch.elapsed_ms())
 
@@ -109,6 +113,8 @@ class DemoProvider:
             if pause:
                 await self._sleep(pause)
                 if deadline.expired():
-                    raise ProviderTimeout(self.name, request.model, "the demo stream took too long")
+                    raise ProviderTimeoutError(
+                        self.name, request.model, "the demo stream took too long"
+                    )
             yield TextDelta(token)
         yield self._completion(request, tokens, finish, watch.elapsed_ms())

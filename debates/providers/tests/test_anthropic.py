@@ -9,13 +9,13 @@ import pytest
 
 from debates.providers.anthropic import AnthropicProvider
 from debates.providers.base import (
-    AuthenticationFailed,
-    BadRequest,
-    ContentFiltered,
     Message,
+    ProviderAuthError,
+    ProviderBadRequestError,
+    ProviderContentFilteredError,
     ProviderError,
-    ProviderUnavailable,
-    RateLimited,
+    ProviderRateLimitedError,
+    ProviderUnavailableError,
 )
 from debates.providers.tests.conftest import turn_request
 
@@ -54,17 +54,17 @@ def test_system_messages_go_to_the_system_parameter(provider: AnthropicProvider)
 @pytest.mark.parametrize(
     ("status", "kind", "error"),
     [
-        (429, "rate_limit_error", RateLimited),
-        (529, "overloaded_error", ProviderUnavailable),
-        (500, "api_error", ProviderUnavailable),
-        (401, "authentication_error", AuthenticationFailed),
-        (403, "permission_error", AuthenticationFailed),
-        (400, "invalid_request_error", BadRequest),
-        (404, "not_found_error", BadRequest),
-        (413, "request_too_large", BadRequest),
+        (429, "rate_limit_error", ProviderRateLimitedError),
+        (529, "overloaded_error", ProviderUnavailableError),
+        (500, "api_error", ProviderUnavailableError),
+        (401, "authentication_error", ProviderAuthError),
+        (403, "permission_error", ProviderAuthError),
+        (400, "invalid_request_error", ProviderBadRequestError),
+        (404, "not_found_error", ProviderBadRequestError),
+        (413, "request_too_large", ProviderBadRequestError),
         # An error event inside a stream arrives with the stream's 200.
-        (200, "overloaded_error", ProviderUnavailable),
-        (200, "rate_limit_error", RateLimited),
+        (200, "overloaded_error", ProviderUnavailableError),
+        (200, "rate_limit_error", ProviderRateLimitedError),
     ],
 )
 def test_errors_map_by_type_then_status(
@@ -74,12 +74,12 @@ def test_errors_map_by_type_then_status(
 
     assert type(mapped) is error
     assert mapped.message == f"{kind} happened"
-    if isinstance(mapped, RateLimited):
+    if isinstance(mapped, ProviderRateLimitedError):
         assert mapped.retry_after_s == 7.0
 
 
 def test_refusal_is_content_filtered(provider: AnthropicProvider) -> None:
-    with pytest.raises(ContentFiltered):
+    with pytest.raises(ProviderContentFilteredError):
         provider._finish("refusal", "claude")
     assert provider._finish("max_tokens", "claude") == "length"
     assert provider._finish("end_turn", "claude") == "stop"

@@ -1,48 +1,30 @@
-"""The provider contract: dataclasses, cost, the error tree and the shared helpers."""
+"""The provider contract: dataclasses, the error tree and the shared helpers."""
 
 from __future__ import annotations
 
 import asyncio
 import pickle
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 
 from debates.providers._common import PerLoop, parse_retry_after
 from debates.providers.base import (
-    AuthenticationFailed,
-    BadRequest,
-    Completion,
     CompletionRequest,
-    ContentFiltered,
-    MalformedResponse,
     Message,
     Provider,
+    ProviderAuthError,
+    ProviderBadRequestError,
+    ProviderContentFilteredError,
     ProviderError,
-    ProviderNotConfigured,
-    ProviderTimeout,
-    ProviderUnavailable,
-    RateLimited,
-    cost_usd,
+    ProviderMalformedResponseError,
+    ProviderNotConfiguredError,
+    ProviderRateLimitedError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
     estimate_input_tokens,
 )
 from debates.providers.demo import DemoProvider
-
-
-def completion(input_tokens: int, output_tokens: int) -> Completion:
-    return Completion("text", input_tokens, output_tokens, 10, "stop", "m", "p", None)
-
-
-def test_cost_uses_prices_per_million_tokens() -> None:
-    cost = cost_usd(completion(1_000, 500), Decimal("3.00"), Decimal("15.00"))
-
-    assert cost == Decimal("0.010500")
-
-
-def test_cost_is_rounded_to_micro_dollars() -> None:
-    assert cost_usd(completion(1, 1), Decimal("0.15"), Decimal("0.60")) == Decimal("0.000001")
-    assert cost_usd(completion(0, 0), Decimal("3"), Decimal("15")) == Decimal("0")
 
 
 def test_request_splits_system_text_from_the_conversation() -> None:
@@ -71,14 +53,14 @@ def test_request_defaults_match_the_contract() -> None:
 @pytest.mark.parametrize(
     ("error", "retryable"),
     [
-        (RateLimited("p", "m", "429"), True),
-        (ProviderTimeout("p", "m", "slow"), True),
-        (ProviderUnavailable("p", "m", "503"), True),
-        (MalformedResponse("p", "m", "garbled"), True),
-        (AuthenticationFailed("p", "m", "401"), False),
-        (BadRequest("p", "m", "400"), False),
-        (ContentFiltered("p", "m", "filtered"), False),
-        (ProviderNotConfigured("p", "", "no key"), False),
+        (ProviderRateLimitedError("p", "m", "429"), True),
+        (ProviderTimeoutError("p", "m", "slow"), True),
+        (ProviderUnavailableError("p", "m", "503"), True),
+        (ProviderMalformedResponseError("p", "m", "garbled"), True),
+        (ProviderAuthError("p", "m", "401"), False),
+        (ProviderBadRequestError("p", "m", "400"), False),
+        (ProviderContentFilteredError("p", "m", "filtered"), False),
+        (ProviderNotConfiguredError("p", "", "no key"), False),
     ],
 )
 def test_errors_say_whether_a_retry_can_help(error: ProviderError, retryable: bool) -> None:
@@ -89,11 +71,11 @@ def test_errors_say_whether_a_retry_can_help(error: ProviderError, retryable: bo
 
 
 def test_errors_survive_pickling_with_their_fields() -> None:
-    error = RateLimited("openai", "gpt-4.1", "slow down", retry_after_s=2.5)
+    error = ProviderRateLimitedError("openai", "gpt-4.1", "slow down", retry_after_s=2.5)
 
     copy = pickle.loads(pickle.dumps(error))  # noqa: S301 -- our own object, in memory
 
-    assert isinstance(copy, RateLimited)
+    assert isinstance(copy, ProviderRateLimitedError)
     assert (copy.provider, copy.model, copy.message, copy.retry_after_s) == (
         "openai",
         "gpt-4.1",

@@ -10,16 +10,16 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 
 from debates.providers.anthropic import AnthropicProvider
 from debates.providers.base import (
-    AuthenticationFailed,
-    BadRequest,
     Completion,
     CompletionRequest,
-    ContentFiltered,
     Message,
+    ProviderAuthError,
+    ProviderBadRequestError,
+    ProviderContentFilteredError,
     ProviderError,
-    ProviderTimeout,
-    ProviderUnavailable,
-    RateLimited,
+    ProviderRateLimitedError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
     TextDelta,
 )
 from debates.providers.gemini import GeminiProvider
@@ -147,15 +147,15 @@ async def test_gemini_stream_cassette(gemini: GeminiProvider) -> None:
 
 async def test_gemini_errors_cassette_maps_each_failure(gemini: GeminiProvider) -> None:
     expected: list[type[ProviderError]] = [
-        RateLimited,  # 429 RESOURCE_EXHAUSTED with RetryInfo 17s
-        AuthenticationFailed,  # 400 INVALID_ARGUMENT, reason API_KEY_INVALID
-        AuthenticationFailed,  # 403 PERMISSION_DENIED
-        ProviderUnavailable,  # 500 INTERNAL
-        ProviderUnavailable,  # 503 UNAVAILABLE (overloaded)
-        ProviderTimeout,  # 504 DEADLINE_EXCEEDED
-        BadRequest,  # 400 INVALID_ARGUMENT
-        ContentFiltered,  # 200, promptFeedback.blockReason
-        ContentFiltered,  # 200, finishReason SAFETY
+        ProviderRateLimitedError,  # 429 RESOURCE_EXHAUSTED with RetryInfo 17s
+        ProviderAuthError,  # 400 INVALID_ARGUMENT, reason API_KEY_INVALID
+        ProviderAuthError,  # 403 PERMISSION_DENIED
+        ProviderUnavailableError,  # 500 INTERNAL
+        ProviderUnavailableError,  # 503 UNAVAILABLE (overloaded)
+        ProviderTimeoutError,  # 504 DEADLINE_EXCEEDED
+        ProviderBadRequestError,  # 400 INVALID_ARGUMENT
+        ProviderContentFilteredError,  # 200, promptFeedback.blockReason
+        ProviderContentFilteredError,  # 200, finishReason SAFETY
     ]
     raised: list[ProviderError] = []
     with provider_vcr.use_cassette("gemini_errors.yaml"):
@@ -167,7 +167,7 @@ async def test_gemini_errors_cassette_maps_each_failure(gemini: GeminiProvider) 
 
     assert [type(e) for e in raised] == expected
     rate_limited = raised[0]
-    assert isinstance(rate_limited, RateLimited)
+    assert isinstance(rate_limited, ProviderRateLimitedError)
     assert rate_limited.retry_after_s == 17.0
     assert [e.retryable for e in raised] == [True, False, False, True, True, True] + [False] * 3
 

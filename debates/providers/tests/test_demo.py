@@ -9,11 +9,11 @@ import re
 import pytest
 
 from debates.providers.base import (
-    BadRequest,
     Completion,
     CompletionRequest,
     Message,
-    ProviderTimeout,
+    ProviderBadRequestError,
+    ProviderTimeoutError,
     TextDelta,
 )
 from debates.providers.demo import DEMO_MODELS, DemoProvider, demo_reply
@@ -200,7 +200,7 @@ async def test_every_demo_model_answers(demo: DemoProvider) -> None:
 
 
 async def test_non_demo_model_is_a_bad_request(demo: DemoProvider) -> None:
-    with pytest.raises(BadRequest):
+    with pytest.raises(ProviderBadRequestError):
         await demo.complete(request(model="gpt-4o"))
 
 
@@ -265,7 +265,7 @@ async def test_complete_slower_than_the_timeout_times_out() -> None:
 
     demo = DemoProvider(tokens_per_second=1, sleep=fake_sleep)
 
-    with pytest.raises(ProviderTimeout):
+    with pytest.raises(ProviderTimeoutError):
         await demo.complete(request(json_mode=False))
 
 

@@ -8,14 +8,14 @@ import openai
 import pytest
 
 from debates.providers.base import (
-    AuthenticationFailed,
-    BadRequest,
-    ContentFiltered,
-    MalformedResponse,
+    ProviderAuthError,
+    ProviderBadRequestError,
+    ProviderContentFilteredError,
     ProviderError,
-    ProviderTimeout,
-    ProviderUnavailable,
-    RateLimited,
+    ProviderMalformedResponseError,
+    ProviderRateLimitedError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
 )
 from debates.providers.openai_compat import OpenAICompatProvider
 from debates.providers.tests.conftest import turn_request
@@ -74,18 +74,22 @@ def test_reasoning_models_get_no_temperature(model: str, sends_temperature: bool
 @pytest.mark.parametrize(
     ("status", "body", "error"),
     [
-        (429, {"error": {"message": "slow down"}}, RateLimited),
-        (401, {"error": {"message": "bad key"}}, AuthenticationFailed),
-        (403, {"error": {"message": "region"}}, AuthenticationFailed),
-        (400, {"error": {"message": "bad", "code": "invalid_value"}}, BadRequest),
-        (400, {"error": {"message": "filtered", "code": "content_filter"}}, ContentFiltered),
-        (404, {"error": {"message": "no such model"}}, BadRequest),
-        (408, {"error": {"message": "timeout"}}, ProviderTimeout),
-        (409, {"error": {"message": "lock"}}, ProviderUnavailable),
-        (422, {"error": {"message": "unprocessable"}}, BadRequest),
-        (500, {"error": {"message": "oops"}}, ProviderUnavailable),
-        (502, "<html>bad gateway</html>", ProviderUnavailable),
-        (503, {"error": {"message": "overloaded"}}, ProviderUnavailable),
+        (429, {"error": {"message": "slow down"}}, ProviderRateLimitedError),
+        (401, {"error": {"message": "bad key"}}, ProviderAuthError),
+        (403, {"error": {"message": "region"}}, ProviderAuthError),
+        (400, {"error": {"message": "bad", "code": "invalid_value"}}, ProviderBadRequestError),
+        (
+            400,
+            {"error": {"message": "filtered", "code": "content_filter"}},
+            ProviderContentFilteredError,
+        ),
+        (404, {"error": {"message": "no such model"}}, ProviderBadRequestError),
+        (408, {"error": {"message": "timeout"}}, ProviderTimeoutError),
+        (409, {"error": {"message": "lock"}}, ProviderUnavailableError),
+        (422, {"error": {"message": "unprocessable"}}, ProviderBadRequestError),
+        (500, {"error": {"message": "oops"}}, ProviderUnavailableError),
+        (502, "<html>bad gateway</html>", ProviderUnavailableError),
+        (503, {"error": {"message": "overloaded"}}, ProviderUnavailableError),
     ],
 )
 def test_status_codes_map_to_typed_errors(
@@ -102,7 +106,7 @@ def test_rate_limit_reads_retry_after_as_an_http_date(provider: OpenAICompatProv
         status_error(429, {}, {"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}), "m"
     )
 
-    assert isinstance(mapped, RateLimited)
+    assert isinstance(mapped, ProviderRateLimitedError)
     assert mapped.retry_after_s == 0.0  # a date in the past means "now"
 
 
@@ -110,11 +114,11 @@ def test_error_event_inside_a_stream_is_retryable(provider: OpenAICompatProvider
     request = httpx2.Request("POST", "https://openrouter.ai/api/v1/chat/completions")
     error = openai.APIError("upstream overloaded", request, body={"message": "overloaded"})
 
-    assert type(provider._map_error(error, "m")) is ProviderUnavailable
+    assert type(provider._map_error(error, "m")) is ProviderUnavailableError
 
 
 def test_content_filter_finish_is_an_error(provider: OpenAICompatProvider) -> None:
-    with pytest.raises(ContentFiltered):
+    with pytest.raises(ProviderContentFilteredError):
         provider._finish("content_filter", "m")
     assert provider._finish("length", "m") == "length"
     assert provider._finish("tool_calls", "m") == "stop"
@@ -122,7 +126,7 @@ def test_content_filter_finish_is_an_error(provider: OpenAICompatProvider) -> No
 
 
 def test_undecodable_body_is_malformed(provider: OpenAICompatProvider) -> None:
-    assert type(provider._map_error(ValueError("bad json"), "m")) is MalformedResponse
+    assert type(provider._map_error(ValueError("bad json"), "m")) is ProviderMalformedResponseError
 
 
 def test_unknown_exceptions_are_not_disguised(provider: OpenAICompatProvider) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from debates.providers.anthropic import AnthropicProvider
-from debates.providers.base import ProviderNotConfigured
+from debates.providers.base import ProviderNotConfiguredError
 from debates.providers.demo import DemoProvider
 from debates.providers.gemini import GeminiProvider
 from debates.providers.openai_compat import OPENROUTER_BASE_URL, OpenAICompatProvider
@@ -15,7 +15,6 @@ from debates.providers.registry import (
     PROVIDER_NAMES,
     build_provider,
     clear_provider_cache,
-    close_providers,
 )
 
 CREDENTIALS = {
@@ -84,23 +83,31 @@ def test_demo_needs_no_credentials() -> None:
 
 
 def test_unknown_provider_is_refused() -> None:
-    with pytest.raises(ProviderNotConfigured, match="unknown provider"):
+    with pytest.raises(ProviderNotConfiguredError, match="unknown provider"):
         build_provider("mistral", CREDENTIALS)
 
 
 @pytest.mark.parametrize("name", ["openai", "anthropic", "gemini", "openrouter"])
 def test_provider_without_a_key_is_refused(name: str) -> None:
-    with pytest.raises(ProviderNotConfigured, match="no API key"):
+    with pytest.raises(ProviderNotConfiguredError, match="no API key"):
         build_provider(name, {**CREDENTIALS, name: ""})
 
 
 def test_compat_without_a_base_url_is_refused() -> None:
-    with pytest.raises(ProviderNotConfigured, match="base URL"):
+    with pytest.raises(ProviderNotConfiguredError, match="base URL"):
         build_provider("openai_compat", {"openai_compat": ""})
 
 
-async def test_close_providers_releases_this_loops_clients() -> None:
-    build_provider("demo", CREDENTIALS)
-    build_provider("anthropic", CREDENTIALS)
+def test_a_provider_not_enabled_is_refused() -> None:
+    with pytest.raises(ProviderNotConfiguredError, match="not enabled"):
+        build_provider("openai", CREDENTIALS, enabled=["demo"])
 
-    await close_providers()
+
+def test_demo_is_cached_per_pace() -> None:
+    slow = build_provider("demo", {}, demo_tokens_per_second=5)
+    fast = build_provider("demo", {}, demo_tokens_per_second=0)
+
+    assert isinstance(slow, DemoProvider)
+    assert slow.tokens_per_second == 5
+    assert build_provider("demo", {}, demo_tokens_per_second=5) is slow
+    assert fast is not slow

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from debates.providers.base import (
-    AuthenticationFailed,
-    BadRequest,
-    ContentFiltered,
-    MalformedResponse,
+    ProviderAuthError,
+    ProviderBadRequestError,
+    ProviderContentFilteredError,
     ProviderError,
-    ProviderTimeout,
-    ProviderUnavailable,
-    RateLimited,
+    ProviderMalformedResponseError,
+    ProviderRateLimitedError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
 )
 from debates.providers.retry import call_with_retry
 
@@ -37,16 +37,16 @@ class Sleeps(list[float]):
         self.append(seconds)
 
 
-def unavailable() -> ProviderUnavailable:
-    return ProviderUnavailable("openai", "gpt", "503")
+def unavailable() -> ProviderUnavailableError:
+    return ProviderUnavailableError("openai", "gpt", "503")
 
 
 async def test_retries_retryable_errors_with_growing_waits() -> None:
     sleeps = Sleeps()
     fn = Flaky(
         unavailable(),
-        ProviderTimeout("openai", "gpt", "slow"),
-        MalformedResponse("openai", "gpt", "garbled"),
+        ProviderTimeoutError("openai", "gpt", "slow"),
+        ProviderMalformedResponseError("openai", "gpt", "garbled"),
     )
 
     result = await call_with_retry(fn, attempts=4, base_delay_s=1, max_delay_s=30, sleep=sleeps)
@@ -72,10 +72,10 @@ async def test_waits_are_capped_at_max_delay() -> None:
 
 async def test_gives_up_after_the_last_attempt_with_the_last_error() -> None:
     sleeps = Sleeps()
-    last = ProviderTimeout("anthropic", "claude", "third")
+    last = ProviderTimeoutError("anthropic", "claude", "third")
     fn = Flaky(unavailable(), unavailable(), last, unavailable())
 
-    with pytest.raises(ProviderTimeout) as caught:
+    with pytest.raises(ProviderTimeoutError) as caught:
         await call_with_retry(fn, attempts=3, base_delay_s=0.1, max_delay_s=1, sleep=sleeps)
 
     assert caught.value is last
@@ -86,9 +86,9 @@ async def test_gives_up_after_the_last_attempt_with_the_last_error() -> None:
 @pytest.mark.parametrize(
     "error",
     [
-        AuthenticationFailed("openai", "gpt", "bad key"),
-        BadRequest("openai", "gpt", "unknown model"),
-        ContentFiltered("openai", "gpt", "filtered"),
+        ProviderAuthError("openai", "gpt", "bad key"),
+        ProviderBadRequestError("openai", "gpt", "unknown model"),
+        ProviderContentFilteredError("openai", "gpt", "filtered"),
     ],
 )
 async def test_never_retries_permanent_errors(error: ProviderError) -> None:
@@ -113,7 +113,7 @@ async def test_never_retries_bugs() -> None:
 
 async def test_honours_retry_after_even_beyond_the_backoff_cap() -> None:
     sleeps = Sleeps()
-    fn = Flaky(RateLimited("openai", "gpt", "slow down", retry_after_s=12))
+    fn = Flaky(ProviderRateLimitedError("openai", "gpt", "slow down", retry_after_s=12))
 
     await call_with_retry(fn, attempts=3, base_delay_s=0.5, max_delay_s=8, sleep=sleeps)
 
@@ -122,7 +122,7 @@ async def test_honours_retry_after_even_beyond_the_backoff_cap() -> None:
 
 async def test_short_retry_after_does_not_shorten_the_backoff() -> None:
     sleeps = Sleeps()
-    fn = Flaky(unavailable(), RateLimited("openai", "gpt", "429", retry_after_s=0.1))
+    fn = Flaky(unavailable(), ProviderRateLimitedError("openai", "gpt", "429", retry_after_s=0.1))
 
     await call_with_retry(fn, attempts=3, base_delay_s=1, max_delay_s=8, sleep=sleeps)
 
@@ -131,9 +131,11 @@ async def test_short_retry_after_does_not_shorten_the_backoff() -> None:
 
 async def test_stops_when_retry_after_is_longer_than_we_will_wait() -> None:
     sleeps = Sleeps()
-    fn = Flaky(RateLimited("openai", "gpt", "come back in an hour", retry_after_s=3600))
+    fn = Flaky(
+        ProviderRateLimitedError("openai", "gpt", "come back in an hour", retry_after_s=3600)
+    )
 
-    with pytest.raises(RateLimited):
+    with pytest.raises(ProviderRateLimitedError):
         await call_with_retry(fn, attempts=5, base_delay_s=1, max_delay_s=8, sleep=sleeps)
 
     assert fn.calls == 1
@@ -142,7 +144,7 @@ async def test_stops_when_retry_after_is_longer_than_we_will_wait() -> None:
 
 async def test_on_retry_hears_each_error_attempt_and_wait() -> None:
     heard: list[tuple[str, int, float]] = []
-    fn = Flaky(RateLimited("openai", "gpt", "429", retry_after_s=5))
+    fn = Flaky(ProviderRateLimitedError("openai", "gpt", "429", retry_after_s=5))
 
     await call_with_retry(
         fn,

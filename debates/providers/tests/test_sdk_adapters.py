@@ -9,15 +9,15 @@ import pytest
 
 from bench.fakellm import FakeLLMServer, Fault
 from debates.providers.base import (
-    AuthenticationFailed,
     Completion,
     CompletionRequest,
-    MalformedResponse,
     Message,
+    ProviderAuthError,
     ProviderError,
-    ProviderTimeout,
-    ProviderUnavailable,
-    RateLimited,
+    ProviderMalformedResponseError,
+    ProviderRateLimitedError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
     TextDelta,
 )
 from debates.providers.openai_compat import OpenAICompatProvider
@@ -99,7 +99,7 @@ async def test_rate_limit_carries_retry_after(
 ) -> None:
     fake_llm.inject("rate_limit")
 
-    with pytest.raises(RateLimited) as caught:
+    with pytest.raises(ProviderRateLimitedError) as caught:
         await _call(sdk_provider, turn_request(), streaming=streaming)
 
     assert caught.value.retry_after_s == 2.0
@@ -107,10 +107,10 @@ async def test_rate_limit_carries_retry_after(
 
 
 EXPECTED: list[tuple[Fault, type[ProviderError], bool]] = [
-    ("error", ProviderUnavailable, True),
-    ("malformed", MalformedResponse, True),
-    ("truncate", MalformedResponse, True),
-    ("auth", AuthenticationFailed, False),
+    ("error", ProviderUnavailableError, True),
+    ("malformed", ProviderMalformedResponseError, True),
+    ("truncate", ProviderMalformedResponseError, True),
+    ("auth", ProviderAuthError, False),
 ]
 
 
@@ -148,7 +148,7 @@ async def test_truncated_answer_is_never_returned_short(
         else:
             events.append(await sdk_provider.complete(turn_request()))
 
-    with pytest.raises((MalformedResponse, ProviderUnavailable)):
+    with pytest.raises((ProviderMalformedResponseError, ProviderUnavailableError)):
         await consume()
 
     assert not any(isinstance(e, Completion) for e in events)
@@ -161,7 +161,7 @@ async def test_server_slower_than_the_timeout_raises_provider_timeout(
 ) -> None:
     fake_llm.inject("timeout")
 
-    with pytest.raises(ProviderTimeout) as caught:
+    with pytest.raises(ProviderTimeoutError) as caught:
         await _call(sdk_provider, turn_request(timeout_s=0.3), streaming=streaming)
 
     assert caught.value.retryable
@@ -172,7 +172,7 @@ async def test_nobody_listening_raises_provider_unavailable(fake_llm: FakeLLMSer
     fake_llm.stop()
     provider = OpenAICompatProvider("openai_compat", "k", f"http://127.0.0.1:{port}/v1")
 
-    with pytest.raises(ProviderUnavailable):
+    with pytest.raises(ProviderUnavailableError):
         await provider.complete(turn_request())
     await provider.aclose()
 

@@ -7,24 +7,55 @@ the probe's outcome closes or re-opens it.
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 import structlog
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consultation.exceptions import ProviderUnavailable
+from ops.health import window_stats
 from ops.models import CircuitBreaker, CircuitState, ProviderCall
 
 logger = structlog.get_logger(__name__)
 
 
-class CircuitOpen(ProviderUnavailable):
+class CircuitOpenError(ProviderUnavailable):
+    """The breaker of (provider, model) refuses calls for now: the call was never made.
+
+    The one circuit-open error: the debate pipeline records it like a failed provider call
+    (same `code`, `message` and `retryable` as a `ProviderError`), and an HTTP edge that lets it
+    through renders a 503.
+    """
+
     code = "circuit_open"
     default_detail = _("This model is failing right now; calls are paused for a moment.")
+    # Retrying within the cool-down cannot help; the breaker says when to come back.
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, *, provider: str, model: str, retry_after: int) -> None:
+        super().__init__(provider=provider, model=model, retry_after=retry_after)
+        self.provider = provider
+        self.model = model
+        self.retry_after = retry_after
+
+    @property
+    def message(self) -> str:
+        return str(self.detail)
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.model}: {self.detail}"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Exception pickling replays `args` positionally; this __init__ takes keywords only.
+        return (_rebuild_circuit_open, (self.provider, self.model, self.retry_after))
+
+
+def _rebuild_circuit_open(provider: str, model: str, retry_after: int) -> CircuitOpenError:
+    return CircuitOpenError(provider=provider, model=model, retry_after=retry_after)
 
 
 @dataclass(frozen=True)
@@ -68,7 +99,7 @@ def _probe_is_stale(breaker: CircuitBreaker, now: datetime) -> bool:
 
 @transaction.atomic
 def breaker_acquire(*, provider: str, model: str) -> Permit:
-    """Ask to call (provider, model). Raises CircuitOpen while the breaker refuses calls."""
+    """Ask to call (provider, model). Raises CircuitOpenError while the breaker refuses calls."""
     now = timezone.now()
     breaker = _breaker(provider, model)
     if breaker.state == CircuitState.CLOSED:
@@ -76,27 +107,18 @@ def breaker_acquire(*, provider: str, model: str) -> Permit:
         return Permit(provider, model, probe=False)
     if breaker.state == CircuitState.OPEN and breaker.open_until and breaker.open_until > now:
         retry_after = int((breaker.open_until - now).total_seconds()) + 1
-        raise CircuitOpen(provider=provider, model=model, retry_after=retry_after)
+        raise CircuitOpenError(provider=provider, model=model, retry_after=retry_after)
     if breaker.state == CircuitState.HALF_OPEN and not _probe_is_stale(breaker, now):
-        raise CircuitOpen(provider=provider, model=model, retry_after=1)
+        raise CircuitOpenError(provider=provider, model=model, retry_after=1)
     # Cool-down over (or the last probe vanished): claim the one probe. The conditional
     # update makes the claim atomic across processes: only one caller matches the old row.
     claimed = CircuitBreaker.objects.filter(
         pk=breaker.pk, state=breaker.state, probe_started_at=breaker.probe_started_at
     ).update(state=CircuitState.HALF_OPEN, probe_started_at=now, updated_at=now)
     if not claimed:
-        raise CircuitOpen(provider=provider, model=model, retry_after=1)
+        raise CircuitOpenError(provider=provider, model=model, retry_after=1)
     logger.info("circuit_half_open", provider=provider, model=model, circuit_state="half_open")
     return Permit(provider, model, probe=True)
-
-
-def window_stats(*, provider: str, model: str, now: datetime | None = None) -> tuple[int, int]:
-    """(calls, failures) of (provider, model) within the sliding window."""
-    since = (now or timezone.now()) - timedelta(seconds=settings.PROVIDER_HEALTH_WINDOW_SECONDS)
-    stats = ProviderCall.objects.filter(
-        provider=provider, model=model, created_at__gte=since
-    ).aggregate(calls=Count("id"), failures=Count("id", filter=Q(ok=False)))
-    return stats["calls"], stats["failures"]
 
 
 def _open(breaker: CircuitBreaker, *, now: datetime, error_code: str) -> None:

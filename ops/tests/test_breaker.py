@@ -7,8 +7,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from ops.breaker import CircuitOpenError, breaker_acquire, breaker_record, breaker_reset
+from ops.health import window_stats
 from ops.models import CircuitBreaker, CircuitState, ProviderCall
-from ops.services import CircuitOpen, breaker_acquire, breaker_record, breaker_reset, window_stats
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def test_breaker_opens_at_error_rate_over_window() -> None:
     assert state() == CircuitState.CLOSED
     call(ok=False)  # 2 of 4 = 50%: at the threshold
     assert state() == CircuitState.OPEN
-    with pytest.raises(CircuitOpen) as raised:
+    with pytest.raises(CircuitOpenError) as raised:
         breaker_acquire(provider=P, model=M)
     assert raised.value.extra["retry_after"] > 0
     assert raised.value.code == "circuit_open"
@@ -74,7 +75,7 @@ def test_half_open_lets_exactly_one_probe_through_then_closes() -> None:
         probe = breaker_acquire(provider=P, model=M)
         assert probe.probe
         assert state() == CircuitState.HALF_OPEN
-        with pytest.raises(CircuitOpen):
+        with pytest.raises(CircuitOpenError):
             breaker_acquire(provider=P, model=M)
         breaker_record(permit=probe, ok=True)
         assert state() == CircuitState.CLOSED
@@ -120,7 +121,7 @@ def test_a_closed_breaker_is_remembered_briefly_and_forgotten_when_opened(
 ) -> None:
     from asgiref.sync import async_to_sync
 
-    from ops.services import abreaker_acquire
+    from ops.breaker import abreaker_acquire
 
     settings.PROVIDER_HEALTH_CLOSED_CACHE_SECONDS = 60
     call(ok=True)  # seen closed
@@ -129,15 +130,24 @@ def test_a_closed_breaker_is_remembered_briefly_and_forgotten_when_opened(
     for _ in range(3):  # 3 failures of 4 calls: opens
         call(ok=False)
     assert state() == CircuitState.OPEN
-    with pytest.raises(CircuitOpen):
+    with pytest.raises(CircuitOpenError):
         async_to_sync(abreaker_acquire)(provider=P, model=M)
 
 
 def test_batched_successes_count_in_the_window() -> None:
-    from ops.services import Permit, breaker_record_successes
+    from ops.breaker import Permit, breaker_record_successes
 
     permit = Permit(P, M, probe=False)
     breaker_record_successes(calls=[(permit, 120, timezone.now()), (permit, 80, timezone.now())])
     call(ok=False)
     assert window_stats(provider=P, model=M) == (3, 1)
     assert state() == CircuitState.CLOSED
+
+
+def test_circuit_open_survives_pickling() -> None:
+    import pickle
+
+    error = pickle.loads(pickle.dumps(CircuitOpenError(provider=P, model=M, retry_after=5)))  # noqa: S301
+    assert (error.provider, error.model, error.retry_after) == (P, M, 5)
+    assert error.code == "circuit_open"
+    assert not error.retryable
