@@ -113,3 +113,23 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     the suite's CPU time)."""
     gc.collect()
     gc.freeze()
+
+
+# --- Figures that tests report (the safety corpora's recall and precision) -------------------
+
+_FIGURES: dict[str, str] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect figures from reports: this runs where the summary is printed, xdist or not."""
+    for key, value in report.user_properties:
+        if key == "safety_figure" and isinstance(value, str):
+            name, _, figure = value.partition(": ")
+            _FIGURES[name] = figure
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _FIGURES:
+        terminalreporter.section("safety corpus figures")
+        for name, figure in sorted(_FIGURES.items()):
+            terminalreporter.write_line(f"{name}: {figure}")

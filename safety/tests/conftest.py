@@ -8,8 +8,20 @@ import pytest
 
 CORPUS = Path(__file__).parent / "corpus"
 
-# Filled by the corpus tests, printed by pytest_terminal_summary (shown with -q too).
+# Filled by the corpus tests; each figure also rides on the test's report
+# (`user_properties`), so the root conftest prints it even when xdist ran the test elsewhere.
 FIGURES: dict[str, str] = {}
+
+
+class _Figures(dict[str, str]):
+    def __init__(self, node: Any) -> None:
+        super().__init__()
+        self._node = node
+
+    def __setitem__(self, name: str, value: str) -> None:
+        super().__setitem__(name, value)
+        FIGURES[name] = value
+        self._node.user_properties.append(("safety_figure", f"{name}: {value}"))
 
 
 def load_corpus(name: str) -> list[dict[str, Any]]:
@@ -18,13 +30,5 @@ def load_corpus(name: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def figures() -> dict[str, str]:
-    return FIGURES
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not FIGURES:
-        return
-    terminalreporter.section("safety corpus figures")
-    for name, value in sorted(FIGURES.items()):
-        terminalreporter.write_line(f"{name}: {value}")
+def figures(request: pytest.FixtureRequest) -> dict[str, str]:
+    return _Figures(request.node)
