@@ -3,6 +3,7 @@ results from the judgments, the pairwise outcomes that feed the model ratings (w
 enqueued on commit), the final status and its event. Usage totals are already on the debate (each
 call adds its own); billing settles them from here once plans exist."""
 
+from collections.abc import Sequence
 from uuid import UUID
 
 import structlog
@@ -52,17 +53,18 @@ def judge_scores(debate_id: UUID) -> list[ratings.JudgeScore]:
     ]
 
 
-def _outcomes_record(debate: Debate) -> bool:
+def _outcomes_record(
+    debate: Debate, seats: Sequence[Seat], judged: Sequence[ratings.JudgeScore]
+) -> bool:
     """Hand a rated debate's verdicts to the ratings, by id: seats by panel position."""
     if debate.status not in RATED_STATUSES:
         return False
-    seats = list(Seat.objects.filter(debate_id=debate.pk))
     position = {seat.pk: seat.position for seat in seats}
     scores = [
         ratings.JudgeScore(
             judge=score.judge, seat=position[score.seat], total=score.total, scores=score.scores
         )
-        for score in judge_scores(debate.pk)
+        for score in judged
     ]
     return bool(
         outcomes_record(
@@ -79,11 +81,12 @@ def _outcomes_record(debate: Debate) -> bool:
     )
 
 
-def results_for(debate_id: UUID) -> tuple[list[ScoreRowPayload], ResultsPayload]:
+def results_for(
+    seats: Sequence[Seat], scores: Sequence[ratings.JudgeScore]
+) -> tuple[list[ScoreRowPayload], ResultsPayload]:
     """The scoreboard (one row per seat: mean score, per-criterion means, Borda points, rank)
-    and the results summary (champion, runner-up, margin)."""
-    seats = list(Seat.objects.filter(debate_id=debate_id).select_related("llm_model"))
-    scores = judge_scores(debate_id)
+    and the results summary (champion, runner-up, margin), from the debate's seats (with
+    their models) and its completed judgments."""
     ranked = ratings.rank_seats(scores, [seat.pk for seat in seats], RUBRIC)
     by_pk = {seat.pk: seat for seat in seats}
     rows: list[ScoreRowPayload] = []
@@ -146,7 +149,9 @@ def debate_finalize(
         return False
     now = timezone.now()
     debate.status = status
-    scoreboard, results = results_for(debate_id)
+    seats = list(Seat.objects.filter(debate_id=debate_id).select_related("llm_model"))
+    scores = judge_scores(debate_id)
+    scoreboard, results = results_for(seats, scores)
     debate.scoreboard, debate.results = scoreboard, results
     debate.margin = results["margin"]
     debate.failure_reason = reason
@@ -156,7 +161,7 @@ def debate_finalize(
     debate.runner_token = ""
     debate.save()
     # Ratings: the outcomes are stored with the debate; the refit runs in a worker afterwards.
-    if _outcomes_record(debate):
+    if _outcomes_record(debate, seats, scores):
         ratings_schedule_update(debate_id=debate_id)
     payload = DebateFinishedPayload(
         status=status,
