@@ -3,7 +3,7 @@
 Every entry of a debate's log is one of the types below with its payload `TypedDict`. Writers
 build events only through the builders at the end of this module (`turn_delta(...)` and so
 on), each typed, and hand them to `event_append`; tests check every event the pipeline writes
-against its type (`payload_errors`). The front-end store reads the same types from
+against its type (debates/tests/event_checks.py). The front-end store reads the same types from
 `frontend/live/events.gen.ts`, generated from this module (`manage.py event_types`) and
 compared with it by a test, so neither side can drift.
 
@@ -23,7 +23,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import F
 
-from debates.models import Debate, DebateEvent, EventType
+from debates.models import Debate, DebateEvent, DebateStatus, EventType
 
 logger = structlog.get_logger(__name__)
 
@@ -259,70 +259,20 @@ def judgment_completed(payload: JudgmentCompletedPayload) -> NewEvent:
 
 
 _FINISHED_EVENT = {
-    "completed": EventType.DEBATE_COMPLETED,
-    "completed_budget": EventType.DEBATE_COMPLETED,
-    "failed": EventType.DEBATE_FAILED,
-    "cancelled": EventType.DEBATE_CANCELLED,
+    DebateStatus.COMPLETED: EventType.DEBATE_COMPLETED,
+    DebateStatus.COMPLETED_BUDGET: EventType.DEBATE_COMPLETED,
+    DebateStatus.FAILED: EventType.DEBATE_FAILED,
+    DebateStatus.CANCELLED: EventType.DEBATE_CANCELLED,
 }
 
 
 def debate_finished(payload: DebateFinishedPayload) -> NewEvent:
     """debate.completed / .failed / .cancelled, by the payload's final status."""
-    return NewEvent(_FINISHED_EVENT[payload["status"]], payload)
+    return NewEvent(_FINISHED_EVENT[DebateStatus(payload["status"])], payload)
 
 
-# --- Checking a payload against its type (tests; staff tools) ---------------------------------
-
-
-def payload_errors(type: str, payload: object) -> list[str]:
-    """What is wrong with `payload` as the payload of an event of `type`; [] when nothing."""
-    try:
-        expected = PAYLOADS[EventType(type)]
-    except ValueError:
-        return [f"unknown event type {type!r}"]
-    return _errors(expected, payload, "payload")
-
-
-def _errors(expected: Any, value: object, where: str) -> list[str]:
-    if typing.is_typeddict(expected):
-        if not isinstance(value, dict):
-            return [f"{where}: expected an object, got {value!r}"]
-        hints = typing.get_type_hints(expected)
-        required: frozenset[str] = expected.__required_keys__
-        problems = [f"{where}: missing {key!r}" for key in sorted(required - value.keys())]
-        problems += [f"{where}: unexpected {key!r}" for key in sorted(value.keys() - hints.keys())]
-        for key, hint in hints.items():
-            if key in value:
-                problems += _errors(_strip_not_required(hint), value[key], f"{where}.{key}")
-        return problems
-    origin = get_origin(expected)
-    if origin in (Union, types.UnionType):
-        options = [_errors(option, value, where) for option in get_args(expected)]
-        return [] if any(not option for option in options) else min(options, key=len)
-    if origin is list:
-        if not isinstance(value, list):
-            return [f"{where}: expected a list, got {value!r}"]
-        (item,) = get_args(expected)
-        return [error for i, v in enumerate(value) for error in _errors(item, v, f"{where}[{i}]")]
-    if origin is dict:
-        if not isinstance(value, dict):
-            return [f"{where}: expected an object, got {value!r}"]
-        _key, item = get_args(expected)
-        return [error for k, v in value.items() for error in _errors(item, v, f"{where}.{k}")]
-    if expected is Any:
-        return []
-    if expected is type(None):
-        return [] if value is None else [f"{where}: expected null, got {value!r}"]
-    if expected is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-    elif expected is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    else:
-        ok = isinstance(value, expected)
-    return [] if ok else [f"{where}: expected {expected.__name__}, got {value!r}"]
-
-
-def _strip_not_required(hint: Any) -> Any:
+def strip_not_required(hint: Any) -> Any:
+    """The type inside `NotRequired[...]`, or the hint itself."""
     return get_args(hint)[0] if get_origin(hint) is NotRequired else hint
 
 
@@ -330,7 +280,7 @@ def _strip_not_required(hint: Any) -> Any:
 
 
 def _ts_type(hint: Any) -> str:
-    hint = _strip_not_required(hint)
+    hint = strip_not_required(hint)
     if typing.is_typeddict(hint):
         return str(hint.__name__)
     origin = get_origin(hint)
@@ -358,7 +308,7 @@ def _typeddicts() -> list[type]:
     ordered: list[type] = []
 
     def visit(hint: Any) -> None:
-        hint = _strip_not_required(hint)
+        hint = strip_not_required(hint)
         if typing.is_typeddict(hint):
             for inner in typing.get_type_hints(hint).values():
                 visit(inner)

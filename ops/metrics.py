@@ -71,9 +71,3 @@ def metric_windows(
     return [
         (label, {window: by_window[window].get(label, 0) for window in WINDOWS}) for label in seen
     ]
-
-
-def metric_purge(*, older_than: datetime) -> int:
-    """Delete buckets older than `older_than` (retention)."""
-    deleted, _ = MetricBucket.objects.filter(bucket__lt=older_than).delete()
-    return deleted

@@ -40,11 +40,10 @@ from debates.services.finalization import debate_finalize
 from debates.services.screening import (
     InjectionSuspected,
     injection_record,
-    normalize,
     question_screen,
     redactions_record,
 )
-from safety.injection import random_boundary
+from safety.injection import normalize_question, random_boundary
 
 logger = structlog.get_logger(__name__)
 
@@ -155,7 +154,8 @@ def debate_create(
     have a worker run it once this transaction commits (unless the caller runs it itself, like
     the `debate` command). Bad input changes nothing."""
     errors: dict[str, list[str]] = {}
-    question = normalize(question)
+    # NFKC, invisible characters stripped, white space tidied: before the length check.
+    question = normalize_question(question)
     if not MIN_QUESTION <= len(question) <= MAX_QUESTION:
         errors["question"] = [
             _("The question must be %(min)d to %(max)d characters long.")

@@ -6,25 +6,21 @@ found (by kind and score, never the text) so staff see it in admin.
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import structlog
 from django.conf import settings
 
 from consultation.exceptions import InjectionSuspected as _InjectionSuspected
 from ops.metrics import metric_add_many, metric_increment
-from safety.injection import InjectionVerdict, detect, normalize_question
-from safety.options import SafetyOptions, options_from_settings
+from safety.injection import InjectionVerdict, detect
+from safety.options import options_from_settings
 from safety.pii import PlaceholderMap, scrub
 
 logger = structlog.get_logger(__name__)
 
 PII_METRIC = "safety.pii_redacted"
 INJECTION_METRIC = "safety.injection_suspected"
-
-
-def safety_options() -> SafetyOptions:
-    return options_from_settings(settings)
 
 
 class InjectionSuspected(_InjectionSuspected):
@@ -42,19 +38,13 @@ class Screened:
     mapping: PlaceholderMap
     redactions: dict[str, int]
     verdict: InjectionVerdict
-    options: SafetyOptions = field(default_factory=SafetyOptions)
-
-
-def normalize(text: str) -> str:
-    """NFKC, invisible characters stripped, white space tidied: before any length check."""
-    return normalize_question(text)
 
 
 def question_screen(*, question: str, instructions: Sequence[str] = ()) -> Screened:
     """Scrub the question and the seats' instructions with one placeholder map, and check the
     question for an injection attempt. In block mode a suspected one is refused (counted and
     logged first); in log mode the caller marks the debate for staff."""
-    options = safety_options()
+    options = options_from_settings(settings)
     verdict = detect(question, options=options.injection)
     if verdict.suspected and options.injection.mode == "block":
         refused = InjectionSuspected()
@@ -74,7 +64,6 @@ def question_screen(*, question: str, instructions: Sequence[str] = ()) -> Scree
         mapping=mapping,
         redactions=redactions,
         verdict=verdict,
-        options=options,
     )
 
 

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from debates.events import payload_errors
 from debates.models import DebateEvent
+from debates.tests.event_checks import payload_errors
 
 
 @pytest.fixture

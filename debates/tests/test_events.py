@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 
 from debates import events
 from debates.models import EventType
+from debates.tests.event_checks import payload_errors
 
 FRONTEND = Path(settings.BASE_DIR) / "frontend" / "live"
 
@@ -31,7 +32,7 @@ def test_builders_make_payloads_that_match_their_type() -> None:
         events.stage_completed(stage="judging"),
     ]
     for event in built:
-        assert events.payload_errors(event.type, event.payload) == [], event
+        assert payload_errors(event.type, event.payload) == [], event
     assert built[0].payload["resumed"] is True
     assert len(built[4].payload["detail"]) == 300
 
@@ -52,7 +53,7 @@ def test_builders_make_payloads_that_match_their_type() -> None:
     ],
 )
 def test_payload_errors_catch_what_is_wrong(type_: str, payload: object, problem: str) -> None:
-    errors = events.payload_errors(type_, payload)
+    errors = payload_errors(type_, payload)
     assert any(problem in error for error in errors), errors
 
 
