@@ -162,6 +162,11 @@ class AnthropicProvider:
                 elif kind == "message_stop":
                     stopped = True
         finally:
+            # Close the SDK's generators before the response, as the Gemini adapter does: left
+            # suspended, they would be finalised later by the garbage collector, mid-anything.
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
             await stream.close()
 
         if not stopped:
