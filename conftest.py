@@ -3,9 +3,9 @@
 Every test gets a fresh database transaction (pytest-django) and an empty cache, so tests pass
 in any order and any subset. See docs/TESTING.md for the pattern.
 
-Seed data (the model catalog) is created by `post_migrate`, which Django sends once the test
-database is built and again after every flush of a transactional test: every test sees it,
-whatever ran before, with no `serialized_rollback`.
+Seed data (the model catalog, the plans) is created by `post_migrate`, which Django sends once
+the test database is built and again after every flush of a transactional test: every test sees
+it, whatever ran before, with no `serialized_rollback`.
 """
 
 import gc
@@ -21,6 +21,7 @@ from django.utils import translation
 
 from accounts.models import MemberRole, Membership, Team, User
 from accounts.tests.factories import make_team, make_user
+from billing.plans import plans_seed
 from debates.catalog import catalog_seed
 
 PASSWORD = "correct-horse-battery-staple"
@@ -31,6 +32,8 @@ def _seed(sender: AppConfig, using: str, **kwargs: Any) -> None:
     on SQLite, and a flush empties it): idempotent, so running after migrations is harmless."""
     if sender.label == "debates":
         catalog_seed(using=using)
+    elif sender.label == "billing":
+        plans_seed(using=using)
 
 
 post_migrate.connect(_seed, dispatch_uid="tests-seed-data")
@@ -133,3 +136,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("safety corpus figures")
         for name, figure in sorted(_FIGURES.items()):
             terminalreporter.write_line(f"{name}: {figure}")
+
+
+@pytest.fixture
+def pro_by_default(db: None) -> None:
+    """Teams without a subscription get Pro instead of Free: for tests of the engine, whose
+    real-provider panels and debate counts the Free plan would refuse (billing's own tests
+    cover the refusals)."""
+    from billing.models import Plan
+
+    Plan.objects.update(is_default=False)
+    Plan.objects.filter(slug="pro").update(is_default=True)

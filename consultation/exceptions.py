@@ -69,8 +69,17 @@ class QuotaExceeded(AppError):
     """A plan limit is used up; extra carries limit, used, reset_at and upgrade_url."""
 
     code = "quota_exceeded"
-    status = 402
+    status = 429
     default_detail = _("Your plan's limit is used up.")
+
+
+class PlanRestriction(AppError):
+    """The plan does not allow this (seats, rounds, a model tier, exports); extra carries
+    `plan` (the team's) and `required_plan` (the first that allows it) and `upgrade_url`."""
+
+    code = "plan_restriction"
+    status = 403
+    default_detail = _("Your plan does not allow this.")
 
 
 class RateLimited(AppError):

@@ -72,9 +72,11 @@ class RequestIdMiddleware:
 class AppErrorMiddleware:
     """Turn an AppError escaping a view into its page: JSON under /api/, HTML elsewhere.
 
-    HTML: NotAuthenticated sends the visitor to the login page and back; NotFound and
-    PermissionDenied render the 404/403 pages; any other error of a form post becomes a
-    message on the page the user came from, so nothing is lost silently.
+    An htmx request gets the JSON too (the page shows it as a notice). HTML: NotAuthenticated
+    sends the visitor to the login page and back; NotFound and PermissionDenied render the
+    404/403 pages; any other error of a form post becomes a message on the page the user came
+    from, so nothing is lost silently. A plan limit (an error with an `upgrade_url`) always
+    comes with a link to the plans.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
@@ -88,7 +90,9 @@ class AppErrorMiddleware:
     ) -> HttpResponseBase | None:
         if not isinstance(exception, AppError):
             return None
-        if request.path.startswith("/api/"):
+        # htmx asks for a fragment: it gets the error's JSON, which the page shows as a
+        # notice (a limit's sentence and its link to the plans: frontend/main.ts).
+        if request.path.startswith("/api/") or request.headers.get("HX-Request") == "true":
             return json_error_response(exception, request)
         if isinstance(exception, NotAuthenticated):
             return redirect_to_login(request.get_full_path())
@@ -101,7 +105,9 @@ class AppErrorMiddleware:
                 {"error": exception},
                 status=exception.status,
             )
-        messages.error(request, _error_message(exception))
+        # A plan limit's message carries the "limit" tag: base.html adds the link to the plans.
+        limit = "upgrade_url" in exception.extra
+        messages.error(request, _error_message(exception), extra_tags="limit" if limit else "")
         target = request.headers.get("referer", "")
         if not url_has_allowed_host_and_scheme(
             target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", include(api_v1)),
     re_path(r"^api/(?P<path>.*)$", views.api_not_found),
     path("accounts/", include("allauth.urls")),
+    path("", include("billing.urls")),
     path("", include("ratings.urls")),
     path("", include("debates.urls")),
     path("", include("accounts.urls")),

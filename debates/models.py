@@ -226,6 +226,29 @@ class Debate(TimeStampedModel):
         return self.status in FINISHED_STATUSES
 
 
+class DebateModelUsage(models.Model):
+    """What one model spent on one debate: a line per model, added to by each finished call
+    in the transaction that stores the call's output. Finalization hands the lines to billing
+    (one UsageRecord each)."""
+
+    debate = models.ForeignKey(Debate, on_delete=models.CASCADE, related_name="model_usage")
+    llm_model = models.ForeignKey(LLMModel, on_delete=models.PROTECT, related_name="+")
+    calls = models.PositiveIntegerField(default=0)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal(0))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["debate", "llm_model"], name="debates_model_usage_one_line_per_model"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.debate_id} {self.llm_model_id}"
+
+
 class SeatRole(models.TextChoices):
     PROPONENT = "proponent", _("Proponent")
     SKEPTIC = "skeptic", _("Skeptic / risk officer")

@@ -50,5 +50,42 @@ document.addEventListener("htmx:afterSwap", (event) => {
   const target = (event as CustomEvent<{ target: Element }>).detail.target;
   enableAutosubmit(target);
 });
-document.addEventListener("htmx:responseError", () => notify(requestFailedMessage(), "error"));
+/** The sentence and link of a plan limit (quota, plan restriction, rate limit), when the
+ * failed response is one: the server answers htmx requests with the error's JSON. */
+export function limitOf(body: string): { detail: string; upgradeUrl: string } | null {
+  try {
+    const error: unknown = JSON.parse(body);
+    if (typeof error !== "object" || error === null) return null;
+    const { detail, upgrade_url: upgradeUrl } = error as Record<string, unknown>;
+    if (typeof detail !== "string" || typeof upgradeUrl !== "string") return null;
+    if (!upgradeUrl.startsWith("/")) return null; // our own pages only
+    return { detail, upgradeUrl };
+  } catch {
+    return null;
+  }
+}
+
+/** A limit stays on screen until dismissed by navigation: the sentence and "See the plans". */
+export function showLimit(detail: string, upgradeUrl: string): void {
+  const banner = document.createElement("div");
+  banner.className = "banner limit";
+  banner.setAttribute("role", "alert");
+  banner.dataset.limitBanner = "";
+  const sentence = document.createElement("p");
+  sentence.textContent = detail;
+  const link = document.createElement("a");
+  link.className = "button small";
+  link.href = upgradeUrl;
+  link.textContent = document.body.dataset.msgSeePlans ?? "See the plans";
+  banner.append(sentence, link);
+  document.querySelectorAll("[data-limit-banner]").forEach((old) => old.remove());
+  (document.getElementById("main") ?? document.body).prepend(banner);
+}
+
+document.addEventListener("htmx:responseError", (event) => {
+  const xhr = (event as CustomEvent<{ xhr: XMLHttpRequest }>).detail.xhr;
+  const limit = limitOf(xhr.responseText);
+  if (limit) showLimit(limit.detail, limit.upgradeUrl);
+  else notify(requestFailedMessage(), "error");
+});
 document.addEventListener("htmx:sendError", () => notify(requestFailedMessage(), "error"));

@@ -33,6 +33,7 @@ from consultation.exceptions import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
+    PlanRestriction,
     ProviderUnavailable,
     QuotaExceeded,
     RateLimited,
@@ -96,7 +97,10 @@ APP_ERRORS: dict[str, Callable[[], AppError]] = {
     "not_found": NotFound,
     "conflict": Conflict,
     "quota_exceeded": lambda: QuotaExceeded(
-        limit=20, used=20, reset_at=RESET_AT, upgrade_url="/billing/plans/"
+        limit=20, used=20, reset_at=RESET_AT, upgrade_url="/pricing/"
+    ),
+    "plan_restriction": lambda: PlanRestriction(
+        plan="free", required_plan="pro", upgrade_url="/pricing/"
     ),
     "rate_limited": lambda: RateLimited(limit=60, reset_at=RESET_AT, retry_after=12),
     "provider_unavailable": lambda: ProviderUnavailable(provider="openai"),
@@ -302,13 +306,18 @@ def test_api_throttled_without_wait_has_no_retry_after(anon_client: Client) -> N
         ("conflict", 409, {}),
         (
             "quota_exceeded",
-            402,
+            429,
             {
                 "limit": 20,
                 "used": 20,
                 "reset_at": "2030-01-01T00:00:00Z",
-                "upgrade_url": "/billing/plans/",
+                "upgrade_url": "/pricing/",
             },
+        ),
+        (
+            "plan_restriction",
+            403,
+            {"plan": "free", "required_plan": "pro", "upgrade_url": "/pricing/"},
         ),
         ("rate_limited", 429, {"limit": 60, "reset_at": "2030-01-01T00:00:00Z", "retry_after": 12}),
         ("provider_unavailable", 503, {"provider": "openai"}),

@@ -12,10 +12,13 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.models import Team
+from billing.limits import debate_limits_for_team
 from debates import events
 from debates.events import event_append
 from debates.models import (
     Debate,
+    DebateModelUsage,
     DebateStatus,
     Judgment,
     JudgmentStatus,
@@ -30,12 +33,29 @@ from ops.metrics import metric_add_many
 logger = structlog.get_logger(__name__)
 
 
+def _slot_free(team_id: UUID) -> bool:
+    """Whether the team may start one more debate: its plan runs so many at once. The team's
+    row is locked, so two workers cannot both take the last slot (SQLite's IMMEDIATE
+    transactions serialize the same way)."""
+    team = Team.objects.select_for_update().get(pk=team_id)
+    limit = debate_limits_for_team(team=team).concurrent_debates
+    return Debate.objects.filter(team_id=team_id, status=DebateStatus.RUNNING).count() < limit
+
+
 @transaction.atomic
 def debate_claim(*, debate_id: UUID, token: str) -> int | None:
     """Take a queued debate, or a running one whose runner stopped beating. Returns the
-    attempt number, or None when someone else runs it or it has finished."""
+    attempt number, or None when someone else runs it, it has finished, or it must wait for
+    a free slot of its team's plan (it stays queued; finalization starts it later)."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.DEBATE_STALE_SECONDS)
+    current = Debate.objects.filter(pk=debate_id).values_list("status", "team_id").first()
+    if current is None:
+        return None
+    status, team_id = current
+    if status == DebateStatus.QUEUED and not _slot_free(team_id):
+        logger.info("debate.waiting_for_slot", debate_id=str(debate_id), team_id=str(team_id))
+        return None
     claimed = (
         Debate.objects.filter(pk=debate_id)
         .filter(
@@ -138,12 +158,33 @@ def turn_delta(
     )
 
 
-def _add_usage(debate_id: UUID, input_tokens: int, output_tokens: int, cost: Decimal) -> None:
+def _add_usage(
+    debate_id: UUID, model_id: UUID, input_tokens: int, output_tokens: int, cost: Decimal
+) -> None:
+    """Add one finished call to the debate's totals and to its model's line (billing reads
+    the lines at finalization). Called inside the transaction that stores the call's output,
+    so a resumed debate never counts a call twice."""
     Debate.objects.filter(pk=debate_id).update(
         input_tokens=F("input_tokens") + input_tokens,
         output_tokens=F("output_tokens") + output_tokens,
         cost_usd=F("cost_usd") + cost,
     )
+    line = DebateModelUsage.objects.filter(debate_id=debate_id, llm_model_id=model_id)
+    added = line.update(
+        calls=F("calls") + 1,
+        input_tokens=F("input_tokens") + input_tokens,
+        output_tokens=F("output_tokens") + output_tokens,
+        cost_usd=F("cost_usd") + cost,
+    )
+    if not added:
+        DebateModelUsage.objects.create(
+            debate_id=debate_id,
+            llm_model_id=model_id,
+            calls=1,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost_usd=cost,
+        )
 
 
 @transaction.atomic
@@ -154,6 +195,7 @@ def turn_complete(
     label: str,
     round_number: int,
     output: ParsedTurn,
+    model_id: UUID,
     input_tokens: int,
     output_tokens: int,
     cost: Decimal,
@@ -176,7 +218,7 @@ def turn_complete(
         cost_usd=cost,
         latency_ms=latency_ms,
     )
-    _add_usage(debate_id, input_tokens, output_tokens, cost)
+    _add_usage(debate_id, model_id, input_tokens, output_tokens, cost)
     event_append(
         debate_id=debate_id,
         event=events.turn_completed(
@@ -281,9 +323,11 @@ def _judgment_record(
 
 
 @transaction.atomic
-def usage_add(*, debate_id: UUID, input_tokens: int, output_tokens: int, cost: Decimal) -> None:
-    """Tokens spent by a call that produced no record of its own (a failed judge's answer)."""
-    _add_usage(debate_id, input_tokens, output_tokens, cost)
+def usage_add(
+    *, debate_id: UUID, model_id: UUID, input_tokens: int, output_tokens: int, cost: Decimal
+) -> None:
+    """Tokens spent by a call that produced no record of its own (a judge's answer)."""
+    _add_usage(debate_id, model_id, input_tokens, output_tokens, cost)
 
 
 @transaction.atomic
@@ -291,10 +335,11 @@ def synthesis_save(
     *,
     debate_id: UUID,
     synthesis: events.SynthesisPayload,
+    model_id: UUID,
     input_tokens: int,
     output_tokens: int,
     cost: Decimal,
 ) -> None:
     Debate.objects.filter(pk=debate_id).update(synthesis=synthesis)
-    _add_usage(debate_id, input_tokens, output_tokens, cost)
+    _add_usage(debate_id, model_id, input_tokens, output_tokens, cost)
     event_append(debate_id=debate_id, event=events.synthesis_completed(synthesis=synthesis))

@@ -255,6 +255,7 @@ class TurnStage:
             label=seat.label,
             round_number=self.number,
             output=output,
+            model_id=seat.model.id,
             input_tokens=completion.input_tokens,
             output_tokens=completion.output_tokens,
             cost=cost,
@@ -355,6 +356,7 @@ class JudgingStage:
             )
             await db(progress.usage_add)(
                 debate_id=ctx.debate_id,
+                model_id=judge.id,
                 input_tokens=completion.input_tokens,
                 output_tokens=completion.output_tokens,
                 cost=cost,
@@ -468,6 +470,7 @@ class SynthesisStage:
                     chair_name=chair.display_name,
                     substitute_chair=chair.key != state.chair.key,
                 ),
+                model_id=chair.id,
                 input_tokens=completion.input_tokens,
                 output_tokens=completion.output_tokens,
                 cost=cost,

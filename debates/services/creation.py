@@ -1,6 +1,7 @@
 """Creating, cancelling and recovering debates."""
 
 import functools
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,8 +22,11 @@ from billing.limits import (
     MIN_QUESTION,
     MIN_ROUNDS,
     MIN_SEATS,
+    debate_limits_for_team,
+    debate_shape_check,
 )
-from consultation.exceptions import Conflict, ValidationFailed
+from billing.services import quota_refusal_record, quota_reserve
+from consultation.exceptions import Conflict, QuotaExceeded, ValidationFailed
 from debates.models import (
     Category,
     Debate,
@@ -32,11 +36,14 @@ from debates.models import (
     Seat,
     SeatRole,
 )
+from debates.orchestration.state import model_ref
 from debates.presets import PRESETS
 from debates.prompts import detect_language
 from debates.queue import debate_run_later
 from debates.selectors import model_is_available
+from debates.services.estimates import estimate_debate
 from debates.services.finalization import debate_finalize
+from debates.services.panel import judges_and_chair
 from debates.services.screening import (
     InjectionSuspected,
     injection_record,
@@ -90,34 +97,9 @@ def _models_by_key(
     return models
 
 
-def judges_and_chair(
-    *, panel: Sequence[str], judges: Sequence[str] = (), chair: str | None = None
-) -> tuple[list[str], str]:
-    """The judges and the chair (catalog keys) of a debate whose seats hold `panel`.
-
-    The one place the defaults are decided: the judges asked for (deduplicated), else
-    `settings.DEBATE_DEFAULT_JUDGES` (possibly none: the chair then judges too); the chair
-    asked for, else `_default_chair(panel)`.
-    """
-    judge_keys = list(dict.fromkeys(judges)) or list(settings.DEBATE_DEFAULT_JUDGES)
-    return judge_keys, chair or _default_chair(panel)
-
-
-def _default_chair(panel: Sequence[str]) -> str:
-    """An available model that has no seat (so the chair did not argue), demo models only for
-    an all-demo panel; the first seat's model when nothing else is available."""
-    all_demo = all(key.startswith("demo:") for key in panel)
-    for model in (
-        LLMModel.objects.filter(enabled=True).exclude(key__in=panel).order_by("tier", "key")
-    ):
-        if model_is_available(model) and model.is_demo == all_demo:
-            return model.key
-    return panel[0] if panel else ""
-
-
 def _counting_refusals[**P, R](create: Callable[P, R]) -> Callable[P, R]:
-    """Count and log a question refused as an injection attempt, after its transaction has
-    rolled back (so the count is all that remains of it)."""
+    """Count and log a question refused as an injection attempt, or a debate refused by the
+    team's quota, after its transaction has rolled back (so the count is all that remains)."""
 
     @functools.wraps(create)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -125,6 +107,11 @@ def _counting_refusals[**P, R](create: Callable[P, R]) -> Callable[P, R]:
             return create(*args, **kwargs)
         except InjectionSuspected as refused:
             injection_record(refused.verdict, blocked=True)
+            raise
+        except QuotaExceeded as refused:
+            team = kwargs.get("team")
+            if isinstance(team, Team):
+                quota_refusal_record(refused, team=team)
             raise
 
     return wrapper
@@ -196,22 +183,51 @@ def debate_create(
         errors["min_required_seats"] = [_("Between 1 and the number of seats.")]
 
     seat_models = _models_by_key([s.model for s in seats], errors, "seats")
+    limits = debate_limits_for_team(team=team)
     judge_keys, chair_key = judges_and_chair(
-        panel=[s.model for s in seats], judges=judges, chair=chair
+        panel=[s.model for s in seats], judges=judges, chair=chair, tiers=limits.allowed_tiers
     )
     judge_models = _models_by_key(judge_keys, errors, "judges")
     chair_models = _models_by_key([chair_key], errors, "chair") if chair_key else {}
     if errors:
         raise ValidationFailed(fields=errors)
 
-    screened = question_screen(
-        question=question, instructions=[seat.instruction.strip() for seat in seats]
-    )
     chair_model = chair_models[chair_key]
     # With no judges configured the chair judges too: a debate is always scored.
     judge_list = [judge_models[key] for key in judge_keys] or [chair_model]
     panel_models = [seat_models[s.model] for s in seats]
+    every_model = [*panel_models, *judge_list, chair_model]
+    # The plan: its shape limits (403 plan_restriction), then this month's quota, reserved
+    # under a lock on the team's account so racing requests cannot over-admit (429).
+    debate_shape_check(
+        team=team, seats=len(seats), rounds=rounds, tiers=[model.tier for model in every_model]
+    )
+    debate_id = uuid.uuid4()
+    estimate = estimate_debate(
+        seats=[model_ref(model) for model in panel_models],
+        judges=[model_ref(model) for model in judge_list],
+        chair=model_ref(chair_model),
+        rounds=rounds,
+        question_chars=len(question),
+        max_output_tokens=settings.LLM_MAX_OUTPUT_TOKENS,
+        demo_tokens_per_second=settings.DEMO_TOKENS_PER_SECOND,
+    )
+    # A cost cap bounds what the debate may spend, so it bounds what it reserves too.
+    reserve_cost = (
+        estimate.cost_usd if cost_cap_usd is None else min(estimate.cost_usd, cost_cap_usd)
+    )
+    quota_reserve(
+        team=team,
+        debate_id=debate_id,
+        tokens=estimate.input_tokens + estimate.output_tokens,
+        cost_usd=reserve_cost,
+    )
+
+    screened = question_screen(
+        question=question, instructions=[seat.instruction.strip() for seat in seats]
+    )
     debate = Debate.objects.create(
+        id=debate_id,
         team=team,
         created_by=user,
         question=screened.question,
@@ -229,7 +245,7 @@ def debate_create(
         min_required_seats=min_required_seats,
         fail_fast=fail_fast,
         is_public=is_public,
-        uses_demo=any(m.is_demo for m in [*panel_models, *judge_list, chair_model]),
+        uses_demo=any(model.is_demo for model in every_model),
     )
     debate.judge_models.set(judge_list)
     Seat.objects.bulk_create(

@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Team, User
 from debates.models import Category, Debate
 from debates.presets import PRESETS
-from debates.services.creation import SeatInput, debate_create, judges_and_chair
+from debates.services.creation import SeatInput, debate_create
+from debates.services.panel import judges_and_chair
 
 DEMO_PRESET = "balanced-trio"
 DEMO_PROVIDER_PREFIX = "demo:"

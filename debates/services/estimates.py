@@ -23,7 +23,7 @@ from billing.limits import MAX_ROUNDS, MIN_ROUNDS, MIN_SEATS
 from debates.models import LLMModel, ProviderName
 from debates.orchestration.state import ModelRef, model_ref
 from debates.selectors import model_is_available
-from debates.services.creation import judges_and_chair
+from debates.services.panel import judges_and_chair
 
 # --- Cost and duration --------------------------------------------------------------------
 
@@ -202,9 +202,11 @@ def debate_estimate(
     chair: str,
     rounds: int,
     question_chars: int,
+    tiers: Sequence[str] = (),
 ) -> DebateEstimate | None:
     """The estimate of a panel as the new-debate form holds it (catalog keys). Keys that are
-    unknown or unavailable are left out; None when fewer than two seats are left."""
+    unknown or unavailable are left out; None when fewer than two seats are left. `tiers`:
+    the model tiers the team's plan allows, for the default chair."""
     keys = {*seat_models, *judges, chair}
     available = {
         m.key: model_ref(m)
@@ -215,7 +217,10 @@ def debate_estimate(
     if len(seats) < MIN_SEATS:
         return None
     judge_keys, chair_key = judges_and_chair(
-        panel=[m.key for m in seats], judges=judges, chair=chair if chair in available else None
+        panel=[m.key for m in seats],
+        judges=judges,
+        chair=chair if chair in available else None,
+        tiers=tiers,
     )
     chair_ref = available.get(chair_key) or _load(chair_key) or seats[0]
     judge_refs = [ref for key in judge_keys if (ref := available.get(key) or _load(key))]

@@ -1,7 +1,8 @@
 """The last step of every debate, run exactly once whatever the outcome: the scoreboard and
 results from the judgments, the pairwise outcomes that feed the model ratings (whose refit is
-enqueued on commit), the final status and its event. Usage totals are already on the debate (each
-call adds its own); billing settles them from here once plans exist."""
+enqueued on commit), the usage handed to billing (a record per model; the quota reservation
+settled or released), the final status and its event, and the team's next waiting debate
+started when a slot of its plan is free."""
 
 from collections.abc import Sequence
 from uuid import UUID
@@ -10,6 +11,9 @@ import structlog
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Team
+from billing.limits import debate_limits_for_team
+from billing.services import ModelUsage, usage_settle
 from debates.events import (
     DebateFinishedPayload,
     ResultsPayload,
@@ -22,12 +26,17 @@ from debates.events import (
 from debates.models import (
     RATED_STATUSES,
     Debate,
+    DebateModelUsage,
+    DebateStatus,
     Judgment,
     JudgmentStatus,
     Seat,
+    Turn,
+    TurnStatus,
     seat_label,
 )
 from debates.orchestration.stages import StopPoint
+from debates.queue import debate_run_later
 from debates.rubric import RUBRIC
 from ratings import maths as ratings
 from ratings.services import RatedSeat, outcomes_record, ratings_schedule_update
@@ -79,6 +88,44 @@ def _outcomes_record(
             ],
         )
     )
+
+
+def _usage_settle(debate: Debate) -> None:
+    """Hand billing the debate's usage, a line per model. A cancelled debate, or one that
+    failed before any output, releases its reservation: it does not count as a debate."""
+    produced = Turn.objects.filter(debate=debate, status=TurnStatus.COMPLETED).exists()
+    counted = debate.status != DebateStatus.CANCELLED and (
+        produced or debate.status != DebateStatus.FAILED
+    )
+    usage_settle(
+        team=debate.team,
+        debate_id=debate.pk,
+        counted=counted,
+        usage=[
+            ModelUsage(
+                model_key=line.llm_model.key,
+                provider=line.llm_model.provider,
+                calls=line.calls,
+                input_tokens=line.input_tokens,
+                output_tokens=line.output_tokens,
+                cost_usd=line.cost_usd,
+            )
+            for line in DebateModelUsage.objects.filter(debate=debate).select_related("llm_model")
+        ],
+    )
+
+
+def _start_waiting(*, team: Team) -> None:
+    """A slot of the team's plan is free: have workers take the team's oldest waiting
+    debates (the claim re-checks the limit, so asking for too many is harmless)."""
+    limit = debate_limits_for_team(team=team).concurrent_debates
+    running = Debate.objects.filter(team=team, status=DebateStatus.RUNNING).count()
+    free = limit - running
+    if free <= 0:
+        return
+    waiting = Debate.objects.filter(team=team, status=DebateStatus.QUEUED).order_by("created_at")
+    for waiting_id in waiting.values_list("pk", flat=True)[:free]:
+        debate_run_later(debate_id=waiting_id)
 
 
 def results_for(
@@ -163,6 +210,8 @@ def debate_finalize(
     # Ratings: the outcomes are stored with the debate; the refit runs in a worker afterwards.
     if _outcomes_record(debate, seats, scores):
         ratings_schedule_update(debate_id=debate_id)
+    _usage_settle(debate)
+    _start_waiting(team=debate.team)
     payload = DebateFinishedPayload(
         status=status,
         reason=reason,

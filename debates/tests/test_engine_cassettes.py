@@ -52,7 +52,10 @@ from debates.services.running import debate_run
 from debates.tests.factories import make_debate
 
 # Every event these debates write is checked against its type (debates/tests/conftest.py).
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("every_event_is_typed")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("every_event_is_typed", "pro_by_default"),
+]
 
 replay_vcr = vcr.VCR(
     cassette_library_dir=str(CASSETTES),

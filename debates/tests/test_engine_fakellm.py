@@ -43,7 +43,10 @@ from debates.tests import factories
 from ops.models import CircuitBreaker, CircuitState, ProviderCall
 
 # Every event these debates write is checked against its type (debates/tests/conftest.py).
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("every_event_is_typed")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("every_event_is_typed", "pro_by_default"),
+]
 
 KEY = "sk-fakellm-valid"
 REVOKED_KEY = "sk-fakellm-revoked"

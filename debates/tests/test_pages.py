@@ -216,8 +216,8 @@ def test_new_debate_form_opens_with_the_default_panel_an_estimate_and_limits(
     assert 'data-counter=""' in page
     assert 'maxlength="5000"' in page
     assert "Free" in page  # the estimate of an all-demo panel
-    assert f"2{DASH}8 seats on a panel" in page
-    assert f"1{DASH}5 rebuttal rounds" in page
+    assert f"2{DASH}5 seats on a panel" in page  # the Free plan's
+    assert f"1{DASH}3 rebuttal rounds" in page
     assert f"10{DASH}5000 characters in the question" in page
 
 
@@ -320,6 +320,7 @@ def test_panel_removes_a_seat_but_keeps_two(owner_client: Client) -> None:
     assert "disabled" in html(response).split("remove-seat", 1)[1].split(">", 1)[0]
 
 
+@pytest.mark.usefixtures("pro_by_default")
 def test_panel_stops_adding_at_eight_seats(owner_client: Client) -> None:
     data = new_debate_data(**{"seats-TOTAL_FORMS": "8"})
     for i in range(2, 8):
@@ -411,6 +412,7 @@ def test_list_filters_by_status_and_searches_the_question(
     assert "No debate matches these filters." in page
 
 
+@pytest.mark.usefixtures("pro_by_default")  # 21 debates: more than Free's month
 def test_list_paginates_by_twenty(owner: User, owner_client: Client) -> None:
     for number in range(21):
         make_debate(owner, question=f"Numbered question {number:02d} for paging?")

@@ -37,7 +37,10 @@ from debates.tests import factories
 from debates.tests.fakes import ScriptedProvider
 
 # Every event these debates write is checked against its type (debates/tests/conftest.py).
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("every_event_is_typed")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("every_event_is_typed", "pro_by_default"),
+]
 
 SEAT_MODELS = ["demo:demo-sage", "demo:demo-skeptic", "demo:demo-pragmatist"]
 

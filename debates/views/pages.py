@@ -22,8 +22,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts.middleware import request_user, request_workspace
 from accounts.models import User
 from accounts.selectors import team_list_for_user
-from billing.limits import DebateLimits, debate_limits_for_team
-from consultation.exceptions import ValidationFailed
+from billing.limits import DebateLimits, QuotaStatus, debate_limits_for_team, quota_status
+from consultation.exceptions import PlanRestriction, QuotaExceeded, ValidationFailed
 from debates import selectors
 from debates.api import DebateDetailOutput
 from debates.forms import (
@@ -110,8 +110,10 @@ def _new_debate_context(
     formset: BaseFormSet[SeatForm],
     change: PanelChange,
     estimate: DebateEstimate | None,
+    quota: QuotaStatus | None = None,
 ) -> dict[str, object]:
     return {
+        "quota": quota,
         "form": form,
         "seats": formset,
         "panel_errors": change.errors,
@@ -128,6 +130,7 @@ def debate_new(request: HttpRequest) -> HttpResponse:
     user, team = request_workspace(request)
     limits = debate_limits_for_team(team=team)
     models = selectors.model_list_available()
+    limit_error: QuotaExceeded | PlanRestriction | None = None
     if request.method == "POST":
         form = DebateForm(request.POST, models=models, limits=limits)
         formset = seat_formset(request.POST, models=models, limits=limits)
@@ -139,6 +142,8 @@ def debate_new(request: HttpRequest) -> HttpResponse:
                 )
             except ValidationFailed as error:
                 change.errors = form.add_service_errors(error)
+            except (QuotaExceeded, PlanRestriction) as error:
+                limit_error = error
             else:
                 return redirect(live_url(debate.pk))
         change.errors += [str(e) for e in formset.non_form_errors()]
@@ -154,10 +159,13 @@ def debate_new(request: HttpRequest) -> HttpResponse:
         chair=draft.chair,
         rounds=draft.rounds,
         question_chars=len(draft.question),
+        tiers=limits.allowed_tiers,
     )
-    return render(
-        request, "debates/new.html", _new_debate_context(limits, form, formset, change, estimate)
-    )
+    context = _new_debate_context(limits, form, formset, change, estimate, quota_status(team=team))
+    context["limit_error"] = limit_error
+    # A refusal by the plan keeps the form as filled in, under the limit's banner.
+    status = limit_error.status if limit_error is not None else 200
+    return render(request, "debates/new.html", context, status=status)
 
 
 @login_required
@@ -188,18 +196,20 @@ def debate_new_panel(request: HttpRequest) -> HttpResponse:
 def debate_new_estimate(request: HttpRequest) -> HttpResponse:
     """htmx: the cost and duration estimate of the form as it is now."""
     team = request_workspace(request)[1]
-    draft = read_draft(request.POST, limits=debate_limits_for_team(team=team))
+    limits = debate_limits_for_team(team=team)
+    draft = read_draft(request.POST, limits=limits)
     estimate = debate_estimate(
         seat_models=draft.seat_models,
         judges=draft.judges,
         chair=draft.chair,
         rounds=draft.rounds,
         question_chars=len(draft.question),
+        tiers=limits.allowed_tiers,
     )
     return render(
         request,
         "debates/partials/estimate.html",
-        {"estimate": estimate, "cost_cap": draft.cost_cap},
+        {"estimate": estimate, "cost_cap": draft.cost_cap, "quota": quota_status(team=team)},
     )
 
 
