@@ -2,11 +2,14 @@
 in the test database (built without migrations), by the test suite's post_migrate hook.
 
 Staff edit them in admin afterwards; seeding only creates the plans that are missing, so it
-never overwrites an edit.
+never overwrites an edit. The seeded descriptions are in the translation catalogue: the
+pricing page translates a description it finds there, and shows a staff edit as written.
 """
 
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext_noop
 
 if TYPE_CHECKING:
     from billing.models import Plan
@@ -15,7 +18,7 @@ PLANS: list[dict[str, Any]] = [
     {
         "slug": "free",
         "name": "Free",
-        "description": "Try the parliament: small panels, standard models.",
+        "description": gettext_noop("Try the parliament: small panels, standard models."),
         "price_usd": Decimal("0"),
         "is_default": True,
         "sort_order": 0,
@@ -33,7 +36,7 @@ PLANS: list[dict[str, Any]] = [
     {
         "slug": "pro",
         "name": "Pro",
-        "description": "Full panels, every model, more debates at once.",
+        "description": gettext_noop("Full panels, every model, more debates at once."),
         "price_usd": Decimal("20"),
         "sort_order": 10,
         "debates_per_month": 500,
@@ -50,7 +53,7 @@ PLANS: list[dict[str, Any]] = [
     {
         "slug": "team",
         "name": "Team",
-        "description": "For organisations: many members, high limits, heavy API use.",
+        "description": gettext_noop("For organisations: many members, high limits, heavy API use."),
         "price_usd": Decimal("60"),
         "sort_order": 20,
         "debates_per_month": 3000,

@@ -11,11 +11,13 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
+from billing.limits import debate_limits_for_team
 from consultation.exceptions import NotAuthenticated, NotFound
 from debates.models import (
     FINISHED_STATUSES,
     Debate,
     DebateEvent,
+    DebateStatus,
     Judgment,
     LLMModel,
     Seat,
@@ -278,3 +280,33 @@ def debate_scoreboard(*, debate: Debate) -> list[ScoreRow]:
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    """Where a queued debate stands: its place among its team's waiting debates, and why it
+    waits (the team already runs as many debates as its plan allows)."""
+
+    position: int
+    running: int
+    limit: int
+    plan_name: str
+
+    @property
+    def waiting_for_slot(self) -> bool:
+        return self.running >= self.limit
+
+
+def debate_queue_place(*, debate: Debate) -> QueuePlace | None:
+    """The queue place of a debate that has not started; None once it has."""
+    if debate.status != DebateStatus.QUEUED:
+        return None
+    team_debates = Debate.objects.filter(team_id=debate.team_id)
+    ahead = team_debates.filter(status=DebateStatus.QUEUED, created_at__lt=debate.created_at)
+    limits = debate_limits_for_team(team=debate.team)
+    return QueuePlace(
+        position=ahead.count() + 1,
+        running=team_debates.filter(status=DebateStatus.RUNNING).count(),
+        limit=limits.concurrent_debates,
+        plan_name=limits.plan_name,
+    )

@@ -154,6 +154,7 @@ def _page(request: HttpRequest, template: str, debate_id: UUID) -> HttpResponse:
             "live_rendered": rendered_html(debate),
             "live_strings": live_strings(),
             "rebuttal_rounds": range(1, debate.rounds + 1),
+            "queue": selectors.debate_queue_place(debate=debate),
         },
     )
 

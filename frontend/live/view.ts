@@ -144,6 +144,7 @@ export class DebateView {
       this.renderOutcome(state);
     }
     this.renderBanner(state);
+    this.renderQueue(state);
   }
 
   private renderHead(state: LiveState): void {
@@ -513,6 +514,12 @@ export class DebateView {
     node.textContent = text;
     node.hidden = text === "";
     node.className = `notice ${tone}`;
+  }
+
+  /** The server's "waiting for a free slot" notice stands until the debate starts. */
+  renderQueue(state: LiveState): void {
+    const notice = this.find("[data-live=queue]");
+    if (notice) notice.hidden = state.status !== "queued";
   }
 
   renderBanner(state: LiveState): void {
