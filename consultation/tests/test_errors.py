@@ -141,6 +141,13 @@ PLAIN_ERRORS: dict[str, Callable[[], Exception]] = {
     "django-forbidden": DjangoPermissionDenied,
     "not-authenticated": NotAuthenticated,
     "boom": lambda: RuntimeError("boom"),
+    "quota": lambda: QuotaExceeded(
+        "You reached 20 of 20 debates this month on the Free plan.",
+        limit=20,
+        used=20,
+        reset_at=RESET_AT,
+        upgrade_url="/pricing/",
+    ),
 }
 
 
@@ -475,6 +482,33 @@ def test_html_post_validation_failure_shows_field_messages(anon_client: Client) 
     content = response.content.decode()
     assert "Some fields are not valid." in content
     assert "Ask at least ten characters." in content
+
+
+def test_htmx_request_gets_the_errors_json_for_the_page_to_show(anon_client: Client) -> None:
+    response = anon_client.post("/test-errors/html/quota/", headers={"HX-Request": "true"})
+    assert response.status_code == 429
+    body = response.json()
+    assert body["code"] == "quota_exceeded"
+    assert body["upgrade_url"] == "/pricing/"
+
+
+def test_html_post_hitting_a_limit_shows_the_sentence_with_the_plans_link(
+    anon_client: Client,
+) -> None:
+    response = anon_client.post(
+        "/test-errors/html/quota/", headers={"Referer": "http://testserver/"}, follow=True
+    )
+    content = response.content.decode()
+    assert "You reached 20 of 20 debates this month on the Free plan." in content
+    assert 'href="/pricing/">See the plans</a>' in content
+
+
+def test_html_get_hitting_a_limit_renders_the_banner(anon_client: Client) -> None:
+    response = anon_client.get("/test-errors/html/quota/")
+    assert response.status_code == 429
+    content = response.content.decode()
+    assert "data-limit-banner" in content
+    assert 'href="/pricing/"' in content
 
 
 @pytest.mark.parametrize("referer", ["", "https://evil.example/phish", "//evil.example/"])

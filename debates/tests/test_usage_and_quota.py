@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Team, User
+from billing.limits import period_for
 from billing.models import QuotaReservation, ReservationStatus, UsageRecord
 from billing.tests.factories import put_on_plan
 from consultation.exceptions import PlanRestriction, QuotaExceeded
@@ -251,3 +252,48 @@ def test_the_page_of_a_waiting_debate_shows_its_place_in_the_queue(
     assert "number 2 in your team's queue" in page
     assert "Free" in page
     del first
+
+
+# --- The API's refusals -----------------------------------------------------------------------
+
+API_PANEL = [
+    {"model": "demo:demo-sage", "role": "proponent"},
+    {"model": "demo:demo-skeptic", "role": "skeptic"},
+]
+
+
+def test_the_api_refuses_a_used_up_month_with_429_and_the_quota_body(
+    owner: User, owner_client: Client
+) -> None:
+    for _ in range(20):
+        make_debate(owner, rounds=1)
+    response = owner_client.post(
+        "/api/v1/debates/",
+        {"question": "One debate too many this month?", "seats": API_PANEL, "rounds": 1},
+        "application/json",
+    )
+    assert response.status_code == 429
+    body = response.json()
+    assert body["code"] == "quota_exceeded"
+    assert body["detail"] == "You reached 20 of 20 debates this month on the Free plan."
+    assert (body["limit"], body["used"], body["upgrade_url"]) == (20, 20, "/pricing/")
+    assert body["reset_at"] == period_for(None).end.isoformat()  # the next month's first day
+    assert Debate.objects.count() == 20
+
+
+def test_the_api_refuses_a_panel_beyond_the_plan_with_403_naming_the_plan(
+    owner_client: Client,
+) -> None:
+    response = owner_client.post(
+        "/api/v1/debates/",
+        {"question": "A question for six seats at once?", "seats": API_PANEL * 3, "rounds": 1},
+        "application/json",
+    )
+    assert response.status_code == 403
+    body = response.json()
+    assert (body["code"], body["plan"], body["required_plan"]) == (
+        "plan_restriction",
+        "free",
+        "pro",
+    )
+    assert not Debate.objects.exists()
