@@ -22,11 +22,16 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         return user
 
     def post_login(self, request: HttpRequest, user: User, **kwargs: Any) -> HttpResponse:
-        response: HttpResponse = super().post_login(request, user, **kwargs)
+        """The saved language applies from the login on: allauth's "signed in" message is
+        written in it, and the cookie keeps it. `override`, not `activate`: the thread's
+        language is the request's again afterwards, never left behind for the next work."""
         locale = Profile.objects.filter(user=user).values_list("locale", flat=True).first()
-        if locale:
-            translation.activate(locale)
-            remember_language(response, locale)
+        if not locale:
+            response: HttpResponse = super().post_login(request, user, **kwargs)
+            return response
+        with translation.override(locale):
+            response = super().post_login(request, user, **kwargs)
+        remember_language(response, locale)
         return response
 
 

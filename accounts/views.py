@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -170,7 +169,7 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     language = services.language_set(
         user=user if isinstance(user, User) else None, language=form.cleaned_data["language"]
     )
-    translation.activate(language)
+    # Only the cookie (and the profile) carry the choice: the next request renders in it.
     response = _redirect_next(request, fallback="/")
     remember_language(response, language)
     return response

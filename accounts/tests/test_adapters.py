@@ -14,6 +14,7 @@ from django.contrib.auth import SESSION_KEY
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from pytest_django.fixtures import Settings
 
 from accounts.models import AuditEntry, MemberRole, Membership, Profile, Team, User
@@ -140,6 +141,9 @@ def test_login_applies_the_saved_language(anon_client: Client, owner: User) -> N
     )
 
     assert response.cookies["consultation_language"].value == "tr"
+    # The saved language applied to the login only: the thread is not left in Turkish for
+    # whatever it runs next (a worker task, another request's code outside middleware).
+    assert translation.get_language() == "en"
 
 
 def test_login_with_wrong_password_is_refused(anon_client: Client, owner: User) -> None:
