@@ -43,6 +43,7 @@ __all__ = [
     "QuotaStatus",
     "debate_limits_for_team",
     "debate_shape_check",
+    "exports_check",
     "period_for",
     "plan_for_team",
     "quota_check",
@@ -211,6 +212,17 @@ def debate_shape_check(
             lambda other: not other.allowed_tiers or set(refused) <= set(other.allowed_tiers),
         )
     return limits
+
+
+def exports_check(*, team: Team) -> None:
+    """Refuse (PlanRestriction) an export when the team's plan has exports off."""
+    plan = plan_for_team(team=team)
+    if not plan.exports_enabled:
+        raise _refuse(
+            plan,
+            _("The %(plan)s plan does not include exports.") % {"plan": plan.name},
+            lambda other: other.exports_enabled,
+        )
 
 
 # --- Monthly quotas ----------------------------------------------------------------------------

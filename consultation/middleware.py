@@ -97,11 +97,10 @@ class AppErrorMiddleware:
         if isinstance(exception, NotAuthenticated):
             return redirect_to_login(request.get_full_path())
         if isinstance(exception, NotFound | PermissionDenied) or request.method != "POST":
+            plain_page = exception.status in (403, 404) and "upgrade_url" not in exception.extra
             return render(
                 request,
-                f"errors/{exception.status}.html"
-                if exception.status in (403, 404)
-                else "errors/error.html",
+                f"errors/{exception.status}.html" if plain_page else "errors/error.html",
                 {"error": exception},
                 status=exception.status,
             )

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from billing.limits import period_for
-from billing.models import QuotaReservation, ReservationStatus, UsageRecord
+from billing.models import Plan, QuotaReservation, ReservationStatus, UsageRecord
 from billing.tests.factories import put_on_plan
 from consultation.exceptions import PlanRestriction, QuotaExceeded
 from debates.models import Debate, DebateModelUsage, DebateStatus, LLMModel, Turn
@@ -297,3 +297,17 @@ def test_the_api_refuses_a_panel_beyond_the_plan_with_403_naming_the_plan(
         "pro",
     )
     assert not Debate.objects.exists()
+
+
+def test_exports_follow_the_plans_flag(owner: User, owner_client: Client) -> None:
+    debate = make_debate(owner, rounds=1)
+    assert owner_client.get(f"/debates/{debate.pk}/export.md").status_code == 200
+    Plan.objects.filter(slug="free").update(exports_enabled=False)
+    response = owner_client.get(f"/debates/{debate.pk}/export.md")
+    assert response.status_code == 403
+    assert "does not include exports" in response.content.decode()
+    assert "data-limit-banner" in response.content.decode()
+    assert owner_client.get(f"/debates/{debate.pk}/export.json").status_code == 403
+    page = owner_client.get(f"/debates/{debate.pk}/").content.decode()
+    assert "Export as Markdown" not in page
+    assert "Your plan does not include exports." in page

@@ -22,7 +22,13 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts.middleware import request_user, request_workspace
 from accounts.models import User
 from accounts.selectors import team_list_for_user
-from billing.limits import DebateLimits, QuotaStatus, debate_limits_for_team, quota_status
+from billing.limits import (
+    DebateLimits,
+    QuotaStatus,
+    debate_limits_for_team,
+    exports_check,
+    quota_status,
+)
 from consultation.exceptions import PlanRestriction, QuotaExceeded, ValidationFailed
 from debates import selectors
 from debates.api import DebateDetailOutput
@@ -257,6 +263,8 @@ def _detail_context(
         "failure_text": failure_text(debate.failure_reason),
         "live_url": live_url(debate.pk),
         "public_url": request.build_absolute_uri(reverse("debate-public", args=[debate.pk])),
+        "exports_enabled": user is not None
+        and debate_limits_for_team(team=debate.team).exports_enabled,
     }
 
 
@@ -286,6 +294,7 @@ def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
 @require_safe
 def debate_export_markdown(request: HttpRequest, debate_id: UUID) -> HttpResponse:
     debate = selectors.debate_get_for_user(user=request_user(request), debate_id=debate_id)
+    exports_check(team=debate.team)
     return _attachment(
         HttpResponse(debate_markdown(debate=debate), content_type="text/markdown; charset=utf-8"),
         f"debate-{debate.pk}.md",
@@ -297,6 +306,7 @@ def debate_export_markdown(request: HttpRequest, debate_id: UUID) -> HttpRespons
 def debate_export_json(request: HttpRequest, debate_id: UUID) -> HttpResponse:
     """The API's detail representation (DebateDetailOutput), as a file."""
     debate = selectors.debate_get_for_user(user=request_user(request), debate_id=debate_id)
+    exports_check(team=debate.team)
     return _attachment(
         JsonResponse(
             DebateDetailOutput(debate).data,
