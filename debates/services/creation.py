@@ -292,8 +292,10 @@ def debate_cancel(*, debate: Debate) -> Debate:
 
 
 def debate_recover_stale() -> list[UUID]:
-    """Re-enqueue running debates whose runner stopped beating (its worker died). The claim
-    in the pipeline makes a double pick-up harmless."""
+    """Re-enqueue running debates whose runner stopped beating (its worker died), and queued
+    debates left waiting longer than that while their team has a free slot (the enqueue that
+    should have started them was lost with a worker). The claim in the pipeline makes a
+    double pick-up harmless."""
     stale = timezone.now() - timedelta(seconds=settings.DEBATE_STALE_SECONDS)
     ids = list(
         Debate.objects.filter(status=DebateStatus.RUNNING, heartbeat_at__lt=stale).values_list(
@@ -303,4 +305,17 @@ def debate_recover_stale() -> list[UUID]:
     for debate_id in ids:
         logger.warning("debate_recovering", debate_id=str(debate_id))
         debate_run_later(debate_id=debate_id, on_commit=False)
+    waiting = Debate.objects.filter(status=DebateStatus.QUEUED, created_at__lt=stale)
+    for team in Team.objects.filter(pk__in=waiting.values("team_id")):
+        free = debate_limits_for_team(team=team).concurrent_debates - (
+            Debate.objects.filter(team=team, status=DebateStatus.RUNNING).count()
+        )
+        for debate_id in (
+            waiting.filter(team=team)
+            .order_by("created_at")
+            .values_list("pk", flat=True)[: max(free, 0)]
+        ):
+            logger.warning("debate_restarting_waiting", debate_id=str(debate_id))
+            debate_run_later(debate_id=debate_id, on_commit=False)
+            ids.append(debate_id)
     return ids

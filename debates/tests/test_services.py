@@ -203,6 +203,25 @@ def test_recover_re_enqueues_only_stale_running_debates(owner: User, queued_task
     assert queued.status == DebateStatus.QUEUED
 
 
+@pytest.mark.usefixtures("pro_by_default")  # Pro runs three at once
+def test_recover_restarts_debates_left_waiting_while_their_team_has_a_slot(
+    owner: User, queued_tasks: Any
+) -> None:
+    old_one, old_two, fresh = create(owner), create(owner), create(owner)
+    long_ago = timezone.now() - timedelta(hours=1)
+    Debate.objects.filter(pk__in=[old_one.pk, old_two.pk]).update(created_at=long_ago)
+    running = create(owner)
+    Debate.objects.filter(pk=running.pk).update(
+        status=DebateStatus.RUNNING, heartbeat_at=timezone.now()
+    )
+    Debate.objects.filter(pk=old_one.pk).update(created_at=long_ago - timedelta(minutes=1))
+    # One of three slots is taken: the two oldest waiting debates are asked for again.
+    assert debate_recover_stale() == [old_one.pk, old_two.pk]
+    Debate.objects.filter(pk__in=[fresh.pk, old_two.pk]).update(status=DebateStatus.RUNNING)
+    # Now all three slots are taken: the one still waiting stays waiting.
+    assert debate_recover_stale() == []
+
+
 def chair_of(panel: list[str]) -> str:
     return judges_and_chair(panel=panel)[1]
 
