@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -225,6 +226,13 @@ def _send_invitation_email(*, invitation: Invitation, token: str, inviter: User)
     )
 
 
+def _team_size_check(*, team: Team, count_invitations: bool) -> None:
+    """The plan's limit on members, asked of the product through settings.TEAM_SIZE_CHECK
+    (billing decides; accounts sits below it and may not import it)."""
+    check = import_string(settings.TEAM_SIZE_CHECK)
+    check(team=team, joining=1, count_invitations=count_invitations)
+
+
 @transaction.atomic
 def invitation_create(
     *, actor: User, team: Team, email: str, role: str = MemberRole.MEMBER
@@ -244,6 +252,7 @@ def invitation_create(
         raise PermissionDenied(_("Only owners can invite admins."))
     if Membership.objects.filter(team=team, user__email__iexact=email).exists():
         raise Conflict(_("%(email)s is already a member.") % {"email": email})
+    _team_size_check(team=team, count_invitations=True)
     pending = (
         Invitation.objects.select_for_update()
         .filter(team=team, email=email, accepted_at__isnull=True, revoked_at__isnull=True)
@@ -294,6 +303,8 @@ def invitation_accept(*, user: User, token: str) -> Membership:
             _("This invitation was sent to %(email)s. Log in with that address to accept it.")
             % {"email": invitation.email}
         )
+    if not Membership.objects.filter(team=invitation.team, user=user).exists():
+        _team_size_check(team=invitation.team, count_invitations=False)
     membership, _created = Membership.objects.get_or_create(
         team=invitation.team, user=user, defaults={"role": invitation.role}
     )

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Team
+from accounts.models import Invitation, Membership, Team
 from billing.models import (
     MAX_ROUNDS,
     MAX_SEATS,
@@ -48,6 +48,7 @@ __all__ = [
     "plan_for_team",
     "quota_check",
     "quota_status",
+    "team_members_check",
 ]
 
 MIN_QUESTION, MAX_QUESTION = 10, 5000
@@ -222,6 +223,30 @@ def exports_check(*, team: Team) -> None:
             plan,
             _("The %(plan)s plan does not include exports.") % {"plan": plan.name},
             lambda other: other.exports_enabled,
+        )
+
+
+def team_members_check(*, team: Team, joining: int = 1, count_invitations: bool = True) -> None:
+    """Refuse (PlanRestriction) `joining` more people in `team` beyond its plan's members:
+    members now plus open invitations (each holds a place), when inviting; members alone,
+    when an invitation is accepted. accounts calls this through settings.TEAM_SIZE_CHECK
+    (accounts sits below billing and cannot import it)."""
+    plan = plan_for_team(team=team)
+    if plan.max_team_members is None:
+        return
+    taken = Membership.objects.filter(team=team).count()
+    if count_invitations:
+        now = timezone.now()
+        taken += Invitation.objects.filter(
+            team=team, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+        ).count()
+    if taken + joining > plan.max_team_members:
+        limit = plan.max_team_members
+        raise _refuse(
+            plan,
+            _("The %(plan)s plan allows %(limit)d members in a team, invitations included.")
+            % {"plan": plan.name, "limit": limit},
+            lambda other: other.max_team_members is None or other.max_team_members > limit,
         )
 
 

@@ -358,6 +358,9 @@ DJSTRIPE_USE_NATIVE_JSONFIELD = True
 # dj-stripe's schema from one migration that replaces its own (minutes on SQLite); why it is
 # safe and how to follow a dj-stripe upgrade: billing/djstripe_migrations/__init__.py.
 MIGRATION_MODULES = {"djstripe": "billing.djstripe_migrations"}
+# accounts asks the product whether a team may grow (the plan's members): a dotted path, so
+# accounts, which sits below billing, never imports it. Not an environment setting.
+TEAM_SIZE_CHECK = "billing.limits.team_members_check"
 
 # --- Retention -------------------------------------------------------------------------------
 
