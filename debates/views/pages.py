@@ -23,6 +23,7 @@ from accounts.middleware import request_user, request_workspace
 from accounts.models import User
 from accounts.selectors import team_list_for_user
 from billing.limits import DebateLimits, QuotaStatus, debate_limits_for_team, quota_status
+from billing.selectors import usage_summary_for_team
 from consultation.exceptions import PlanRestriction, QuotaExceeded, ValidationFailed
 from debates import selectors
 from debates.api import DebateDetailOutput
@@ -81,7 +82,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "presets": list(PRESETS.values()),
             "teams": team_list_for_user(user=user),
             "profile": user.profile,
-            "limits": debate_limits_for_team(team=team),
+            "usage": usage_summary_for_team(team=team),
         },
     )
 
