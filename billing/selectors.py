@@ -9,7 +9,7 @@ finishes. Days are UTC days, like the calendar-month periods.
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import (
     Aggregate,
@@ -240,7 +240,22 @@ def _calendar_month_start(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def team_usage_list(*, now: datetime | None = None) -> QuerySet[Team]:
+class TeamUsageFields(TypedDict):
+    usage_period_start: datetime
+    usage_debates: int
+    usage_tokens: int
+    usage_cost_usd: Decimal
+    usage_record_count: int
+    plan_name: str
+
+
+if TYPE_CHECKING:  # django-stubs-ext is a development dependency
+    from django_stubs_ext import WithAnnotations
+
+    TeamUsage = WithAnnotations[Team, TeamUsageFields]
+
+
+def team_usage_list(*, now: datetime | None = None) -> "QuerySet[TeamUsage]":
     """Every team annotated with this period's usage, as `quota_status` counts it, in one
     query: `usage_period_start`, `usage_debates`, `usage_tokens`, `usage_cost_usd`,
     `usage_record_count` (UsageRecord rows), `plan_name` (the account's plan; blank: the default).

@@ -124,7 +124,7 @@ def test_billing_page_in_turkish_formats_numbers_for_the_locale(
     assert Decimal(progress(page, "cost")["value"]) == Decimal("1.504")
     by_day = chart_data(page, "usage-by-day-data")
     today = timezone.now().astimezone(UTC).date()
-    assert by_day["label"] == "Token’lar"
+    assert by_day["label"] == "Token\u2019lar"
     assert by_day["labels"][-1].startswith(f"{today.day} ")
     assert by_day["tooltips"][-1] == "13.365 token · $1,50 · 8 çağrı"
 
