@@ -90,6 +90,11 @@ class UsageSummary:
         return self.quota.period
 
     @property
+    def period_last_day(self) -> date:
+        """The period's last day (its end is exclusive)."""
+        return (self.quota.period.end - timedelta(microseconds=1)).astimezone(UTC).date()
+
+    @property
     def resets_at(self) -> datetime:
         return self.quota.period.end
 

@@ -74,6 +74,8 @@ def test_billing_page_shows_plan_meters_and_charts_in_english(
     assert "<h1>Usage and billing</h1>" in page
     assert 'data-plan="pro"' in page
     assert "$20.00 per month" in page
+    assert "Up to 8 seats and 5 rebuttal rounds a debate" in page
+    assert "3 debates running at once" in page
     assert 'href="/pricing/"' in page
     assert "Change plan" in page
     end = date_format(response.context["report"].resets_at, "DATE_FORMAT")
@@ -117,6 +119,7 @@ def test_billing_page_in_turkish_formats_numbers_for_the_locale(
     assert '<html lang="tr">' in page
     assert "Kullanım ve faturalandırma" in page
     assert "Planı değiştir" in page
+    assert "aylık $20,00" in page
     assert "13.365 / 50.000" in page
     assert "1,50 $" not in page  # money keeps its $ in front
     assert "$1,50 / $150,00" in page
