@@ -92,6 +92,8 @@ function draw(canvas: HTMLCanvasElement): Chart | null {
     if (box) box.style.height = `${Math.max(120, 34 * data.labels.length + 40)}px`;
   }
   const colors = theme();
+  // The page's own font (system-ui), not Chart.js's Helvetica default.
+  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   return new Chart(canvas, {
     type: "bar",
     data: {

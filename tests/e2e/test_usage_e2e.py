@@ -135,3 +135,48 @@ def test_billing_page_in_turkish_on_a_phone(
     phone_page.goto("/dashboard/")
     expect(phone_page.get_by_text("Bu dönemin kullanımı")).to_be_visible()
     save_screenshot(phone_page, "usage-dashboard-tr-phone")
+
+
+# A debate through the real flow: debate_create (reserves quota), the pipeline with the demo
+# provider unpaced in this helper process, finalization (writes the UsageRecords, settles).
+_REAL_DEBATE = """
+import json
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from accounts.models import User
+from accounts.selectors import active_team_for_user
+from billing.models import UsageRecord
+from debates.services.running import debate_run
+from debates.services.creation import SeatInput, debate_create
+settings.DEMO_TOKENS_PER_SECOND = 0
+user = User.objects.get(pk={user_id})
+debate = debate_create(
+    user=user, team=active_team_for_user(user=user),
+    question="Should a small library lend out tools as well as books?",
+    seats=[SeatInput("demo:demo-sage", "proponent"), SeatInput("demo:demo-skeptic", "skeptic")],
+    rounds=1, run_in_worker=False,
+)
+async_to_sync(debate_run)(debate.pk)
+records = UsageRecord.objects.filter(debate_id=debate.pk)
+print(json.dumps({{"models": records.count(),
+                   "tokens": sum(r.input_tokens + r.output_tokens for r in records)}}))
+"""
+
+
+def test_a_finished_debate_shows_on_the_billing_page(
+    page: Page, e2e_server: E2EServer, user: E2EUser
+) -> None:
+    output = e2e_server.shell(_REAL_DEBATE.format(user_id=user.id), timeout=120)
+    recorded = json.loads(output.strip().splitlines()[-1])
+    assert recorded["models"] >= 2
+    assert recorded["tokens"] > 0
+
+    log_in(page, email=user.email)
+    page.goto("/settings/billing/")
+    expect(page.locator("#meter-debates")).to_have_attribute("value", "1")
+    expect(page.locator("#meter-tokens")).to_have_attribute("value", str(recorded["tokens"]))
+    expect(page.locator("#usage-by-model-chart")).to_have_attribute(
+        "data-chart-drawn", str(recorded["models"])
+    )
+    page.get_by_text("Show the figures as a table").last.click()
+    expect(page.locator("#usage-by-model-table")).to_contain_text("demo:demo-sage")
