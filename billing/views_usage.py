@@ -4,6 +4,7 @@ A module of its own beside views.py (pricing, checkout) so the two grow apart; b
 joins their URLs.
 """
 
+from decimal import Decimal
 from typing import TypedDict
 
 from django.contrib.auth.decorators import login_required
@@ -29,10 +30,10 @@ class ChartData(TypedDict):
     tooltips: list[str]
 
 
-def _usage_line(tokens: int, cost: object, calls: int) -> str:
+def _usage_line(tokens: int, cost: Decimal, calls: int) -> str:
     return _("%(tokens)s tokens · %(cost)s · %(calls)s calls") % {
         "tokens": grouped(tokens),
-        "cost": money(cost),  # type: ignore[arg-type]
+        "cost": money(cost),
         "calls": grouped(calls),
     }
 
