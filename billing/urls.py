@@ -1,6 +1,6 @@
 from django.urls import URLPattern
 
-from billing import views
+from billing import views, views_usage
 
 app_name = views.app_name
-urlpatterns: list[URLPattern] = views.urlpatterns
+urlpatterns: list[URLPattern] = views.urlpatterns + views_usage.urlpatterns

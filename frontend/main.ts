@@ -4,6 +4,7 @@ import htmx from "htmx.org";
 
 import "./forms";
 import "./live/index";
+import "./usage";
 
 declare global {
   interface Window {

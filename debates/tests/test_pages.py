@@ -150,8 +150,8 @@ def test_dashboard_shows_recent_debates_quick_start_and_usage(
     assert "/debates/new/?preset=balanced-trio" in page
     assert "/debates/new/?preset=risk-heavy" in page
     assert 'action="/debates/demo/"' in page
-    assert "Usage" in page
-    assert "once billing arrives" in page
+    assert "Usage this period" in page
+    assert 'href="/settings/billing/"' in page
     assert "You are working in <strong>Personal</strong>" in page
     assert response.context["active_team"] == personal(owner)
 

@@ -15,9 +15,9 @@ from debates.services.creation import (
     debate_cancel,
     debate_create,
     debate_recover_stale,
-    judges_and_chair,
     seats_from_preset,
 )
+from debates.services.panel import judges_and_chair
 
 pytestmark = pytest.mark.django_db
 

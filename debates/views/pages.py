@@ -29,6 +29,7 @@ from billing.limits import (
     exports_check,
     quota_status,
 )
+from billing.selectors import usage_summary_for_team
 from consultation.exceptions import PlanRestriction, QuotaExceeded, ValidationFailed
 from debates import selectors
 from debates.api import DebateDetailOutput
@@ -87,7 +88,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "presets": list(PRESETS.values()),
             "teams": team_list_for_user(user=user),
             "profile": user.profile,
-            "limits": debate_limits_for_team(team=team),
+            "usage": usage_summary_for_team(team=team),
         },
     )
 
