@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from django.tasks import task_backends
+from django.tasks.backends.dummy import DummyBackend
 from django.test import Client
 from django.utils import timezone
 
@@ -193,13 +194,17 @@ def test_a_debate_cancelled_while_running_releases_the_debate_but_counts_its_tok
     assert UsageRecord.objects.filter(debate_id=debate.pk).exists()
 
 
+def request_model(request: CompletionRequest) -> str:
+    return str(request.model)
+
+
 def test_a_debate_failing_before_any_output_releases_its_reservation(owner: User) -> None:
     from debates.providers.base import ProviderAuthError
 
     debate = make_debate(owner)
 
     def refuse(_request: CompletionRequest) -> None:
-        raise ProviderAuthError("bad key")
+        raise ProviderAuthError("demo", request_model(_request), "bad key")
 
     assert run(debate, ScriptedProvider(before=_async(refuse))) == DebateStatus.FAILED
     assert QuotaReservation.objects.get(debate_id=debate.pk).status == ReservationStatus.RELEASED
@@ -225,6 +230,7 @@ def test_a_debate_over_the_plans_concurrency_waits_and_starts_when_a_slot_frees(
     with django_capture_on_commit_callbacks(execute=True):
         assert run(first) == DebateStatus.COMPLETED
     backend = task_backends["default"]
+    assert isinstance(backend, DummyBackend)
     runs = [list(r.args) for r in backend.results if r.task.name == "run_debate"]
     assert runs == [[str(second.pk)]]
     # ...and now runs.
