@@ -64,7 +64,9 @@ node_modules/.installed: package.json package-lock.json
 static/dist/app.js: node_modules/.installed $(wildcard frontend/*.ts frontend/**/*.ts) tsconfig.json
 	$(call say,Building the front-end assets (type-check and bundle into static/dist/))
 	@npx tsc --noEmit
-	@npx esbuild frontend/main.ts --bundle --minify --sourcemap --target=es2020 --outfile=static/dist/app.js --log-level=warning
+	@rm -rf static/dist/chunks
+	@npx esbuild frontend/main.ts --bundle --splitting --format=esm --minify --sourcemap --target=es2020 \
+	  --outdir=static/dist --entry-names=app --chunk-names=chunks/[name]-[hash] --log-level=warning
 
 assets: static/dist/app.js ## Type-check and bundle the front-end into static/dist/
 

@@ -4,7 +4,6 @@ import htmx from "htmx.org";
 
 import "./forms";
 import "./live/index";
-import "./usage";
 
 declare global {
   interface Window {
@@ -47,6 +46,12 @@ function requestFailedMessage(): string {
 }
 
 document.addEventListener("DOMContentLoaded", () => enableAutosubmit(document));
+
+// Charts are heavy (Chart.js is ~150 KB): their module is a separate chunk, fetched only by
+// the pages that draw one. The bundle is an ES module, so the DOM is parsed when this runs.
+if (document.querySelector("canvas[data-usage-chart]")) {
+  void import("./usage").then((usage) => usage.start());
+}
 document.addEventListener("htmx:afterSwap", (event) => {
   const target = (event as CustomEvent<{ target: Element }>).detail.target;
   enableAutosubmit(target);

@@ -137,10 +137,11 @@ export function drawUsageCharts(root: ParentNode = document): Chart[] {
   return charts;
 }
 
-document.addEventListener("DOMContentLoaded", () => {
-  if (!document.querySelector("canvas[data-usage-chart]")) return;
+/** Draw the page's usage charts and keep their colours in step with the theme. main.ts loads
+ * this module (and Chart.js with it) only on pages that have one. */
+export function start(): void {
   const charts = drawUsageCharts();
   window
     .matchMedia("(prefers-color-scheme: dark)")
     .addEventListener("change", () => recolor(charts));
-});
+}
