@@ -6,6 +6,7 @@ through `debates.queue`, never by importing it.
 
 from uuid import UUID
 
+import structlog
 from asgiref.sync import async_to_sync
 from django.tasks import task
 
@@ -14,10 +15,13 @@ from debates.services.running import debate_run
 
 
 @task()
-def run_debate(debate_id: str) -> str | None:
-    """Run or resume one debate to its end; a no-op if another runner holds it."""
-    # async_to_sync keeps the pipeline's database work on this thread and its connection.
-    return async_to_sync(debate_run)(UUID(debate_id))
+def run_debate(debate_id: str, request_id: str = "") -> str | None:
+    """Run or resume one debate to its end; a no-op if another runner holds it. `request_id`
+    is the id of the request that created (or resumed) it, for the worker's log lines."""
+    context = {"debate_id": debate_id, **({"request_id": request_id} if request_id else {})}
+    with structlog.contextvars.bound_contextvars(**context):
+        # async_to_sync keeps the pipeline's database work on this thread and its connection.
+        return async_to_sync(debate_run)(UUID(debate_id))
 
 
 @task()

@@ -3,6 +3,7 @@ results from the judgments, the pairwise outcomes that feed the model ratings (w
 enqueued on commit), the final status and its event. Usage totals are already on the debate (each
 call adds its own); billing settles them from here once plans exist."""
 
+import logging
 from collections.abc import Sequence
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from debates.events import (
 from debates.models import (
     RATED_STATUSES,
     Debate,
+    DebateStatus,
     Judgment,
     JudgmentStatus,
     Seat,
@@ -185,8 +187,14 @@ def debate_finalize(
         if where.failed is not None:
             payload["failed"] = where.failed
     event_append(debate_id=debate_id, event=debate_finished(payload))
-    logger.info(
-        "debate_finished",
+    completed = status in RATED_STATUSES
+    logger.log(
+        logging.INFO if completed or status == DebateStatus.CANCELLED else logging.WARNING,
+        "debate.completed"
+        if completed
+        else "debate.cancelled"
+        if status == DebateStatus.CANCELLED
+        else "debate.failed",
         debate_id=str(debate_id),
         status=status,
         reason=reason,
