@@ -99,7 +99,7 @@ def provider_stats_record(
         key = (sample.provider, sample.model, bucket_start(sample.at))
         grouped.setdefault(key, []).append(sample)
     now_bucket = bucket_start(timezone.now())
-    for (provider, model), count in (retries or {}).items():
+    for provider, model in retries or {}:
         grouped.setdefault((provider, model, now_bucket), [])
     for (provider, model, bucket), group in grouped.items():
         row = _stat_locked(provider, model, bucket)
