@@ -9,7 +9,7 @@ from structlog's contextvars where they apply; the fields below are the event's 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from logging import LogRecord
-from typing import Any
+from typing import Any, Protocol
 
 # Bound through contextvars wherever they apply (docs/OPS.md, "Logs").
 CONTEXT_FIELDS = (
@@ -169,3 +169,26 @@ def assert_event(
     wrong = {key: event.get(key) for key, value in expected.items() if event.get(key) != value}
     assert not wrong, f"{name!r}: expected {expected}, got {wrong}"
     return event
+
+
+class _HasRecords(Protocol):
+    @property
+    def records(self) -> list[LogRecord]: ...
+
+
+class LogEvents:
+    """What a test logged, as structured events: the `log_events` fixture (conftest.py).
+
+    Reads pytest's caplog at call time (caplog keeps one list per test phase)."""
+
+    def __init__(self, caplog: _HasRecords) -> None:
+        self._caplog = caplog
+
+    def all(self) -> list[dict[str, Any]]:
+        return event_dicts(self._caplog.records)
+
+    def named(self, name: str) -> list[dict[str, Any]]:
+        return [event for event in self.all() if event["event"] == name]
+
+    def assert_event(self, name: str, **expected: Any) -> dict[str, Any]:
+        return assert_event(self._caplog.records, name, **expected)

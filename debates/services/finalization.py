@@ -196,8 +196,8 @@ def debate_finalize(
         if status == DebateStatus.CANCELLED
         else "debate.failed",
         debate_id=str(debate_id),
-        status=status,
-        reason=reason,
+        status=str(status),
+        reason=str(reason),
         input_tokens=debate.input_tokens,
         output_tokens=debate.output_tokens,
         cost_usd=str(debate.cost_usd),
