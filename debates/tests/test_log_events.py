@@ -91,14 +91,16 @@ def test_a_run_logs_started_calls_and_completed(owner: User, log_events: LogEven
         "llm.call", outcome="ok", debate_id=str(debate.pk), provider="demo", circuit_state="closed"
     )
     assert call["model"].startswith("demo-")
-    assert call["input_tokens"] == 100 and call["output_tokens"] == 50
+    assert call["input_tokens"] == 100
+    assert call["output_tokens"] == 50
     assert call["latency_ms"] == 5
     # Turns and the synthesis stream: their calls have a time to first token.
     assert any(event["ttft_ms"] is not None for event in log_events.named("llm.call"))
     done = log_events.assert_event(
         "debate.completed", debate_id=str(debate.pk), status=DebateStatus.COMPLETED, reason=""
     )
-    assert done["input_tokens"] > 0 and done["duration_s"] is not None
+    assert done["input_tokens"] > 0
+    assert done["duration_s"] is not None
     assert not log_events.named("debate.failed")
 
 
@@ -118,7 +120,8 @@ def test_retries_and_the_opened_circuit_are_logged_with_context(
     assert retry["delay_s"] > 0
     assert [e["attempt"] for e in log_events.named("llm.retry")] == [1, 2]
     failed = [e for e in log_events.named("llm.call") if e["outcome"] == "provider_unavailable"]
-    assert len(failed) == 2 and {e["attempt"] for e in failed} == {1, 2}
+    assert len(failed) == 2
+    assert {e["attempt"] for e in failed} == {1, 2}
     log_events.assert_event(
         "circuit.opened",
         debate_id=str(debate.pk),
@@ -198,7 +201,8 @@ def test_screening_logs_redactions_and_suspected_injections(
     suspected = log_events.assert_event(
         "safety.injection_suspected", debate_id=str(debate.pk), blocked=False
     )
-    assert suspected["score"] > 0 and suspected["signals"]
+    assert suspected["score"] > 0
+    assert suspected["signals"]
 
 
 def test_the_request_id_travels_from_the_creating_request_into_the_worker(
@@ -219,9 +223,8 @@ def test_the_request_id_travels_from_the_creating_request_into_the_worker(
     assert response.status_code == 202
     debate_id = response.json()["id"]
     created = log_events.assert_event("debate.created", request_id="req-travels-0001")
-    assert created["user_id"] == owner.pk and created["team_id"] == str(
-        Debate.objects.get(pk=debate_id).team_id
-    )
+    assert created["user_id"] == owner.pk
+    assert created["team_id"] == str(Debate.objects.get(pk=debate_id).team_id)
     # The worker starts from nothing bound: whatever its lines carry came with the task.
     structlog.contextvars.clear_contextvars()
     for callback in callbacks:
