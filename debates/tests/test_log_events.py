@@ -216,7 +216,7 @@ def test_the_request_id_travels_from_the_creating_request_into_the_worker(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = owner_client.post(
             "/api/v1/debates/",
-            {"question": factories.QUESTION, "seats": API_PANEL, "rounds": 1},
+            {"question": f"{factories.QUESTION} Ask ada@example.com.", "seats": API_PANEL},
             "application/json",
             headers={"X-Request-ID": "req-travels-0001"},
         )
@@ -225,6 +225,9 @@ def test_the_request_id_travels_from_the_creating_request_into_the_worker(
     created = log_events.assert_event("debate.created", request_id="req-travels-0001")
     assert created["user_id"] == owner.pk
     assert created["team_id"] == str(Debate.objects.get(pk=debate_id).team_id)
+    # The middleware bound the session's team for every line of the request.
+    redacted = log_events.assert_event("safety.pii_redacted", request_id="req-travels-0001")
+    assert redacted["team_id"] == created["team_id"]
     # The worker starts from nothing bound: whatever its lines carry came with the task.
     structlog.contextvars.clear_contextvars()
     for callback in callbacks:
