@@ -65,6 +65,7 @@ static/dist/app.js: node_modules/.installed $(wildcard frontend/*.ts frontend/**
 	$(call say,Building the front-end assets (type-check and bundle into static/dist/))
 	@npx tsc --noEmit
 	@npx esbuild frontend/main.ts --bundle --minify --sourcemap --target=es2020 --outfile=static/dist/app.js --log-level=warning
+	@npx esbuild frontend/ops.ts --bundle --minify --sourcemap --target=es2020 --outfile=static/dist/ops.js --log-level=warning
 
 assets: static/dist/app.js ## Type-check and bundle the front-end into static/dist/
 

@@ -59,7 +59,7 @@ CSRF_TRUSTED_ORIGINS: list[str] = _env_list("CSRF_TRUSTED_ORIGINS", default=[SIT
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "consultation.admin_config.ConsultationAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
