@@ -363,6 +363,10 @@ MIGRATION_MODULES = {"djstripe": "billing.djstripe_migrations"}
 
 RETAIN_DEBATES_DAYS: int = env.int("RETAIN_DEBATES_DAYS", default=365)
 RETAIN_AUDIT_DAYS: int = env.int("RETAIN_AUDIT_DAYS", default=730)
+# Counters, provider calls and their per-minute health figures (ops).
+RETAIN_METRICS_DAYS: int = env.int("RETAIN_METRICS_DAYS", default=30)
+# How often `manage.py worker` enqueues the purge (docs/OPS.md, "Retention").
+RETENTION_PURGE_SECONDS: int = env.int("RETENTION_PURGE_SECONDS", default=3600)
 
 # --- Safety: PII scrubbing and prompt-injection detection (docs/SAFETY.md) ------------------
 
@@ -396,6 +400,14 @@ DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
 # RequestIdMiddleware runs first and leaves only a sanitised X-Request-ID on the request, so
 # django-structlog may bind it: log lines, the response header and error bodies share one id.
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+
+# --- Prometheus (optional): /metrics with the same counters as the Ops page ------------------
+
+PROMETHEUS_ENABLED: bool = env.bool("PROMETHEUS_ENABLED", default=False)
+if PROMETHEUS_ENABLED:
+    INSTALLED_APPS.append("django_prometheus")
+    MIDDLEWARE.insert(0, "django_prometheus.middleware.PrometheusBeforeMiddleware")
+    MIDDLEWARE.append("django_prometheus.middleware.PrometheusAfterMiddleware")
 
 # --- Demo account (development only: `make run` creates it once) -----------------------------
 
