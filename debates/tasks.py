@@ -11,6 +11,7 @@ from asgiref.sync import async_to_sync
 from django.tasks import task
 
 from debates.services.creation import debate_recover_stale
+from debates.services.retention import retention_purge
 from debates.services.running import debate_run
 
 
@@ -27,3 +28,10 @@ def run_debate(debate_id: str, request_id: str = "") -> str | None:
 @task()
 def recover_stale_debates() -> list[str]:
     return [str(debate_id) for debate_id in debate_recover_stale()]
+
+
+@task()
+def purge_retention() -> dict[str, object]:
+    """Apply the retention periods (enqueued by `manage.py worker` every
+    RETENTION_PURGE_SECONDS)."""
+    return retention_purge().as_dict()
