@@ -100,6 +100,14 @@ def _by_label(name: str, since: datetime) -> list[tuple[str, int]]:
     return sorted(metric_totals(name=name, since=since).items(), key=lambda item: -item[1])
 
 
+def refusals_by_plan(since: datetime) -> list[tuple[str, int, int]]:
+    """(plan, rate-limit refusals, quota refusals) since `since`, most refused first."""
+    limited = metric_totals(name=RATELIMIT_METRIC, since=since)
+    quota = metric_totals(name=QUOTA_METRIC, since=since)
+    rows = [(plan, limited.get(plan, 0), quota.get(plan, 0)) for plan in set(limited) | set(quota)]
+    return sorted(rows, key=lambda row: (-(row[1] + row[2]), row[0]))
+
+
 def ops_context(*, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     day = now - timedelta(hours=24)
@@ -110,8 +118,7 @@ def ops_context(*, now: datetime | None = None) -> dict[str, Any]:
         "redactions": metric_windows(name=PII_METRIC, now=now),
         "injections": metric_windows(name=INJECTION_METRIC, now=now),
         "metric_windows": list(WINDOWS),
-        "ratelimit_by_plan": _by_label(RATELIMIT_METRIC, day),
-        "quota_by_plan": _by_label(QUOTA_METRIC, day),
+        "refusals": refusals_by_plan(day),
         "webhook_failures": _by_label(WEBHOOK_FAILED_METRIC, day),
         "queue": queue_state(),
         "running": running_debates(),

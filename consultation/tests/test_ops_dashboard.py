@@ -134,8 +134,7 @@ def test_the_page_shows_refusals_webhook_failures_and_redactions(
     metric_increment(name="billing.webhook_failed", label="invoice.paid", amount=2)
     factories.make_debate(owner, question=f"{factories.QUESTION} Ask ada@example.com please.")
     context = staff_client.get(URL).context
-    assert context["ratelimit_by_plan"] == [("free", 7)]
-    assert context["quota_by_plan"] == [("pro", 3)]
+    assert context["refusals"] == [("free", 7, 0), ("pro", 0, 3)]
     assert context["webhook_failures"] == [("invoice.paid", 2)]
     assert context["redactions"] == [("email", {"hour": 1, "day": 1, "week": 1})]
     body = staff_client.get(URL).content.decode()
