@@ -26,13 +26,15 @@ samples = []
 for hour in range(24):
     at = now - timedelta(hours=hour, minutes=random.randint(0, 50))
     for _ in range(30):
-        samples.append(CallSample(provider="openai", model="gpt-5-mini", ok=random.random() > 0.02,
-                                  latency_ms=random.randint(400, 1800), ttft_ms=random.randint(150, 500),
-                                  error_code="provider_timeout", at=at))
-        samples.append(CallSample(provider="anthropic", model="claude-sonnet-4-5",
-                                  ok=random.random() > 0.05 + (0.3 if hour in (3, 4) else 0),
-                                  latency_ms=random.randint(900, 6500), ttft_ms=random.randint(300, 1200),
-                                  error_code="provider_unavailable", at=at))
+        samples.append(CallSample(
+            provider="openai", model="gpt-5-mini", ok=random.random() > 0.02,
+            latency_ms=random.randint(400, 1800), ttft_ms=random.randint(150, 500),
+            error_code="provider_timeout", at=at))
+        samples.append(CallSample(
+            provider="anthropic", model="claude-sonnet-4-5",
+            ok=random.random() > 0.05 + (0.3 if hour in (3, 4) else 0),
+            latency_ms=random.randint(900, 6500), ttft_ms=random.randint(300, 1200),
+            error_code="provider_unavailable", at=at))
 provider_stats_record(samples=samples, retries={("anthropic", "claude-sonnet-4-5"): 7})
 for _ in range(12):
     try:
