@@ -55,7 +55,7 @@ class QueueState:
 def queue_state() -> QueueState:
     """Tasks waiting and running, and the oldest waiting one, where the backend can say
     (the database backend; the RQ backend's queue lives in Redis)."""
-    backend = settings.TASKS["default"]["BACKEND"]
+    backend = str(settings.TASKS["default"]["BACKEND"])
     if backend != QUEUE_BACKEND:
         return QueueState(backend=backend, measured=False)
     from django_tasks_db.models import DBTaskResult

@@ -73,7 +73,7 @@ def _check_channel_layer() -> None:
 
 def _check_task_backend() -> None:
     """The queue the workers read answers: its table (database backend) or Redis (RQ)."""
-    backend = settings.TASKS["default"]["BACKEND"]
+    backend = str(settings.TASKS["default"]["BACKEND"])
     if backend == "django_tasks_db.DatabaseBackend":
         from django_tasks_db.models import DBTaskResult
 
