@@ -19,7 +19,22 @@ from ops.models import CircuitState, MetricBucket
 CIRCUIT_VALUES = {CircuitState.CLOSED: 0, CircuitState.HALF_OPEN: 1, CircuitState.OPEN: 2}
 
 
+_FAMILIES = (
+    "consultation_events_last_24h",
+    "consultation_provider_calls_last_5m",
+    "consultation_provider_errors_last_5m",
+    "consultation_provider_latency_p95_ms_last_1h",
+    "consultation_circuit_state",
+)
+
+
 class OpsCollector(Collector):
+    def describe(self) -> Iterator[Metric]:
+        """The names, without the data: registering must not query the database (it runs
+        in AppConfig.ready, before any migration)."""
+        for name in _FAMILIES:
+            yield GaugeMetricFamily(name, name)
+
     def collect(self) -> Iterator[Metric]:
         now = timezone.now()
         counters = GaugeMetricFamily(

@@ -1,5 +1,7 @@
 """The optional Prometheus endpoint's own figures: the Ops page's counters, as gauges."""
 
+from typing import Any
+
 import pytest
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
@@ -30,3 +32,8 @@ def test_the_collector_exposes_counters_provider_figures_and_circuits() -> None:
     assert 'consultation_provider_errors_last_5m{model="gpt-x",provider="openai"} 1.0' in text
     assert 'consultation_circuit_state{model="gpt-x",provider="openai"} 0.0' in text
     assert "consultation_provider_latency_p95_ms_last_1h" in text
+
+
+def test_registering_the_collector_reads_no_database(django_assert_num_queries: Any) -> None:
+    with django_assert_num_queries(0):
+        CollectorRegistry().register(OpsCollector())
