@@ -60,7 +60,8 @@ EVENTS: Mapping[str, EventSpec] = {
             "llm.call",
             "info",
             "provider model outcome latency_ms ttft_ms input_tokens output_tokens cost_usd",
-            "one attempt of a model call; outcome is `ok` or the error code",
+            "one attempt of a model call; outcome is `ok` or the error code (`circuit_open`: the "
+            "breaker refused it, nothing was sent)",
         ),
         _spec(
             "llm.retry",

@@ -103,7 +103,23 @@ class Gateway:
 
         `attempt(provider, first_token)` makes the call; a streaming one calls `first_token()`
         when text first arrives, which gives the time to first token."""
-        permit: Permit = await abreaker_acquire(provider=model.provider, model=model.model_id)
+        try:
+            permit: Permit = await abreaker_acquire(provider=model.provider, model=model.model_id)
+        except CircuitOpenError as refused:
+            # The call was never made; the line says so, and when to come back.
+            logger.info(
+                "llm.call",
+                outcome=refused.code,
+                attempt=number,
+                circuit_state="open",
+                retry_after_s=refused.retry_after,
+                latency_ms=0,
+                ttft_ms=None,
+                input_tokens=0,
+                output_tokens=0,
+                cost_usd="0",
+            )
+            raise
         state = "half_open" if permit.probe else "closed"
         started = time.monotonic()
         ttft_ms: int | None = None

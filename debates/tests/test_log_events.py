@@ -122,6 +122,8 @@ def test_retries_and_the_opened_circuit_are_logged_with_context(
     failed = [e for e in log_events.named("llm.call") if e["outcome"] == "provider_unavailable"]
     assert len(failed) == 2
     assert {e["attempt"] for e in failed} == {1, 2}
+    refused = [e for e in log_events.named("llm.call") if e["outcome"] == "circuit_open"]
+    assert [(e["attempt"], e["circuit_state"]) for e in refused] == [(3, "open")]
     log_events.assert_event(
         "circuit.opened",
         debate_id=str(debate.pk),
@@ -234,7 +236,9 @@ def test_the_request_id_travels_from_the_creating_request_into_the_worker(
         callback()
     structlog.contextvars.clear_contextvars()
     for name in ("debate.started", "llm.call", "debate.completed"):
-        log_events.assert_event(name, request_id="req-travels-0001", debate_id=debate_id)
+        log_events.assert_event(
+            name, request_id="req-travels-0001", debate_id=debate_id, team_id=created["team_id"]
+        )
 
 
 EMAIL = "grace.hopper@example.org"
