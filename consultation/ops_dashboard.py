@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.middleware import request_user
 from consultation.ops_services import CIRCUIT_ACTIONS, circuit_force_open, circuit_reset
 from debates.models import Debate, DebateStatus
-from ops.health import HEALTH_WINDOWS, provider_health, provider_trend
+from ops.health import HEALTH_WINDOWS, day_of_rows, provider_health, provider_trend
 from ops.metrics import WINDOWS, metric_totals, metric_windows
 
 # Counters other apps record with ops.metrics.metric_increment, by these names (ops/events.py
@@ -111,10 +111,11 @@ def refusals_by_plan(since: datetime) -> list[tuple[str, int, int]]:
 def ops_context(*, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     day = now - timedelta(hours=24)
+    rows = day_of_rows(now)
     return {
-        "health": provider_health(now=now),
+        "health": provider_health(now=now, rows=rows),
         "health_windows": list(HEALTH_WINDOWS),
-        "trend": provider_trend(now=now),
+        "trend": provider_trend(now=now, rows=rows),
         "redactions": metric_windows(name=PII_METRIC, now=now),
         "injections": metric_windows(name=INJECTION_METRIC, now=now),
         "metric_windows": list(WINDOWS),
