@@ -65,8 +65,9 @@ static/dist/app.js: node_modules/.installed $(wildcard frontend/*.ts frontend/**
 	$(call say,Building the front-end assets (type-check and bundle into static/dist/))
 	@npx tsc --noEmit
 	@rm -rf static/dist/chunks
-	@npx esbuild frontend/main.ts --bundle --splitting --format=esm --minify --sourcemap --target=es2020 \
-	  --outdir=static/dist --entry-names=app --chunk-names=chunks/[name]-[hash] --log-level=warning
+	@npx esbuild app=frontend/main.ts ops=frontend/ops.ts --bundle --splitting --format=esm --minify \
+	  --sourcemap --target=es2020 --outdir=static/dist --entry-names=[name] \
+	  --chunk-names=chunks/[name]-[hash] --log-level=warning
 
 assets: static/dist/app.js ## Type-check and bundle the front-end into static/dist/
 

@@ -9,6 +9,7 @@ it, whatever ran before, with no `serialized_rollback`.
 """
 
 import gc
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +24,7 @@ from accounts.models import MemberRole, Membership, Team, User
 from accounts.tests.factories import make_team, make_user
 from billing.plans import plans_seed
 from debates.catalog import catalog_seed
+from ops.events import LogEvents
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -54,6 +56,15 @@ def _isolated_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def log_events(caplog: pytest.LogCaptureFixture) -> LogEvents:
+    """The structured log events of the test, from INFO up, context and redaction applied:
+    `log_events.assert_event("debate.created", team_id=...)` checks the catalogue's fields
+    (ops/events.py)."""
+    caplog.set_level(logging.INFO)
+    return LogEvents(caplog)
 
 
 @pytest.fixture

@@ -65,7 +65,8 @@ class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
     """Read-only: the audit log is append-only, even for staff."""
 
     list_display = ["created_at", "actor_email", "team", "action", "target_type", "target_id"]
-    list_filter = ["action"]
+    list_filter = ["action", "target_type", ("actor", admin.EmptyFieldListFilter), "created_at"]
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
     search_fields = ["actor_email", "action", "target_id"]
     date_hierarchy = "created_at"
 

@@ -6,6 +6,7 @@ cookie, and the team must be the key's, not the cookie's.
 
 from collections.abc import Callable
 
+import structlog
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject
 
@@ -21,7 +22,10 @@ def _active_team(request: HttpRequest) -> Team | None:
     assert isinstance(user, User)
     team = active_team_for_user(user=user)
     # Accounts made outside sign-up (createsuperuser, admin) get their workspace on first use.
-    return team if team is not None else user_setup_workspace(user=user)
+    team = team if team is not None else user_setup_workspace(user=user)
+    # From here on every log line of the request names the team (docs/OPS.md).
+    structlog.contextvars.bind_contextvars(team_id=str(team.pk))
+    return team
 
 
 def request_team(request: HttpRequest) -> Team | None:
@@ -56,4 +60,13 @@ class ActiveTeamMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.team = SimpleLazyObject(lambda: _active_team(request))  # type: ignore[attr-defined]
+        # A session's team is known now: resolve it, so every line of the request carries
+        # team_id. A request with an API key is authenticated later (DRF), and its team is
+        # bound when the view first reads request.team.
+        if request.user.is_authenticated and not _has_api_key(request):
+            request_team(request)
         return self.get_response(request)
+
+
+def _has_api_key(request: HttpRequest) -> bool:
+    return "authorization" in request.headers or "x-api-key" in request.headers

@@ -1,7 +1,7 @@
 """Writes of the accounts app. Each is keyword-only, atomic, and audits what it changes."""
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -60,6 +60,13 @@ def audit_record(
     )
     logger.info("audit", action=action, team_id=str(team.pk) if team else None)
     return entry
+
+
+@transaction.atomic
+def audit_purge(*, before: datetime, dry_run: bool = False) -> int:
+    """Delete (or, dry, count) the audit entries written before `before` (retention)."""
+    entries = AuditEntry.objects.filter(created_at__lt=before)
+    return entries.count() if dry_run else entries.delete()[0]
 
 
 # --- Users and profiles ----------------------------------------------------------------------

@@ -120,7 +120,9 @@ def usage_settle(
         for line in usage
         if line.calls or line.input_tokens or line.output_tokens
     )
-    tokens = sum(line.input_tokens + line.output_tokens for line in usage)
+    input_tokens = sum(line.input_tokens for line in usage)
+    output_tokens = sum(line.output_tokens for line in usage)
+    tokens = input_tokens + output_tokens
     cost = sum((line.cost_usd for line in usage), Decimal(0))
     if reservation is not None:
         reservation.status = ReservationStatus.SETTLED if counted else ReservationStatus.RELEASED
@@ -132,7 +134,8 @@ def usage_settle(
         team_id=str(team.pk),
         debate_id=str(debate_id),
         models=len(records),
-        tokens=tokens,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
         cost_usd=str(cost),
         reservation=reservation.status if reservation is not None else None,
     )

@@ -122,7 +122,7 @@ def check_retention(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> l
             hint="A shorter period would purge data that running debates still need.",
             id="consultation.E006",
         )
-        for name in ("RETAIN_DEBATES_DAYS", "RETAIN_AUDIT_DAYS")
+        for name in ("RETAIN_DEBATES_DAYS", "RETAIN_AUDIT_DAYS", "RETAIN_METRICS_DAYS")
         if getattr(settings, name) < 1
     ]
 

@@ -59,7 +59,7 @@ CSRF_TRUSTED_ORIGINS: list[str] = _env_list("CSRF_TRUSTED_ORIGINS", default=[SIT
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "consultation.admin_config.ConsultationAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -366,6 +366,10 @@ TEAM_SIZE_CHECK = "billing.limits.team_members_check"
 
 RETAIN_DEBATES_DAYS: int = env.int("RETAIN_DEBATES_DAYS", default=365)
 RETAIN_AUDIT_DAYS: int = env.int("RETAIN_AUDIT_DAYS", default=730)
+# Counters, provider calls and their per-minute health figures (ops).
+RETAIN_METRICS_DAYS: int = env.int("RETAIN_METRICS_DAYS", default=30)
+# How often `manage.py worker` enqueues the purge (docs/OPS.md, "Retention").
+RETENTION_PURGE_SECONDS: int = env.int("RETENTION_PURGE_SECONDS", default=3600)
 
 # --- Safety: PII scrubbing and prompt-injection detection (docs/SAFETY.md) ------------------
 
@@ -399,6 +403,12 @@ DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
 # RequestIdMiddleware runs first and leaves only a sanitised X-Request-ID on the request, so
 # django-structlog may bind it: log lines, the response header and error bodies share one id.
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+
+# --- Prometheus (optional): /metrics with the same counters as the Ops page ------------------
+
+# Served by prometheus-client itself (consultation.views.metrics): django-prometheus 2.5 pins
+# Django < 6.1, so it cannot be installed beside Django 6.1.
+PROMETHEUS_ENABLED: bool = env.bool("PROMETHEUS_ENABLED", default=False)
 
 # --- Demo account (development only: `make run` creates it once) -----------------------------
 

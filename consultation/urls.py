@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
@@ -25,6 +26,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.PROMETHEUS_ENABLED:
+    # /metrics: prometheus-client's default registry, with ops' figures (ops/prometheus.py).
+    urlpatterns.append(path("metrics", views.metrics, name="prometheus-metrics"))
 
 handler403 = "consultation.views.permission_denied"
 handler404 = "consultation.views.page_not_found"

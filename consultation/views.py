@@ -8,10 +8,12 @@ from typing import Any
 import structlog
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.tasks import task_backends
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
@@ -69,17 +71,46 @@ def _check_channel_layer() -> None:
     async_to_sync(bounded)()
 
 
+def _check_task_backend() -> None:
+    """The queue the workers read answers: its table (database backend) or Redis (RQ)."""
+    backend = str(settings.TASKS["default"]["BACKEND"])
+    if backend == "django_tasks_db.DatabaseBackend":
+        from django_tasks_db.models import DBTaskResult
+
+        DBTaskResult.objects.only("pk").first()
+    elif backend.startswith("django_tasks_rq."):
+        import django_rq
+
+        for queue in settings.TASKS["default"].get("QUEUES", ["default"]):
+            django_rq.get_connection(queue).ping()
+    else:
+        task_backends["default"]
+
+
+def _check_providers() -> None:
+    """At least one model provider is enabled, and each enabled one has its credentials."""
+    enabled = list(settings.LLM_PROVIDERS)
+    if not enabled:
+        raise RuntimeError("no model provider is enabled")
+    missing = [name for name in enabled if not settings.PROVIDER_CREDENTIALS.get(name)]
+    if missing:
+        raise RuntimeError(f"providers without credentials: {missing}")
+
+
 READINESS_CHECKS: dict[str, Callable[[], None]] = {
     "database": _check_database,
     "cache": _check_cache,
     "channel_layer": _check_channel_layer,
+    "task_backend": _check_task_backend,
+    "providers": _check_providers,
 }
 
 
 @never_cache
 @require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness: database, cache and channel layer each answer; 503 names what failed."""
+    """Readiness: database, cache, channel layer and task backend each answer and the model
+    providers are configured; 503 names what failed."""
     results: dict[str, str] = {}
     for name, check in READINESS_CHECKS.items():
         try:
@@ -91,7 +122,12 @@ def readyz(request: HttpRequest) -> JsonResponse:
             results[name] = "ok"
     ready = all(value == "ok" for value in results.values())
     return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": results},
+        {
+            "status": "ok" if ready else "unavailable",
+            "checks": results,
+            # Names only, never credentials: which providers this process may call.
+            "providers": sorted(settings.LLM_PROVIDERS),
+        },
         status=200 if ready else 503,
     )
 
@@ -127,3 +163,11 @@ def api_not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     """Any /api/ path no route matched: JSON 404, never the HTML page (nor a CSRF page: the
     view changes nothing, and an API client posting to a wrong URL should learn that)."""
     return json_error_response(NotFound(), request)
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus' scrape (PROMETHEUS_ENABLED): the default registry, ops' collector included.
+    Keep it off the public internet (a firewall or the proxy): it shows provider health."""
+    from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+    return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)

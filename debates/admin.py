@@ -4,8 +4,11 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from accounts.models import User
 from debates.models import (
+    FINISHED_STATUSES,
     Debate,
     DebateEvent,
     Judgment,
@@ -14,6 +17,7 @@ from debates.models import (
     Turn,
 )
 from debates.queue import debate_run_later
+from debates.services.retention import debate_anonymise
 from ratings.queue import ratings_refit_later
 
 
@@ -44,6 +48,43 @@ class SeatInline(admin.TabularInline[Seat, Debate]):
         return False
 
 
+class TurnInline(admin.TabularInline[Turn, Debate]):
+    """The transcript, read-only: what each seat said, round by round."""
+
+    model = Turn
+    extra = 0
+    fields = ("round", "seat", "status", "stance", "content", "error_code", "output_tokens")
+    readonly_fields = fields
+    ordering = ("round", "seat__position")
+    verbose_name = _("turn")
+    verbose_name_plural = _("transcript")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class JudgmentInline(admin.TabularInline[Judgment, Debate]):
+    model = Judgment
+    extra = 0
+    fields = ("judge_model", "seat", "status", "total", "rationale", "error_code")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Debate)
 class DebateAdmin(admin.ModelAdmin[Debate]):
     list_display = ["__str__", "team", "status", "uses_demo", "cost_usd", "created_at", "attempts"]
@@ -68,14 +109,29 @@ class DebateAdmin(admin.ModelAdmin[Debate]):
         "heartbeat_at",
         "attempts",
         "finalized_at",
+        "anonymised_at",
     ]
-    inlines = [SeatInline]
-    actions = ["recover", "refit_ratings"]
+    inlines = [SeatInline, TurnInline, JudgmentInline]
+    actions = ["recover", "refit_ratings", "anonymise"]
 
     @admin.action(description="Resume the selected running debates now")
     def recover(self, request: HttpRequest, queryset: QuerySet[Debate]) -> None:
         for debate in queryset.filter(status="running"):
             debate_run_later(debate_id=debate.pk)
+
+    @admin.action(description=_("Anonymise the selected finished debates now (retention)"))
+    def anonymise(self, request: HttpRequest, queryset: QuerySet[Debate]) -> None:
+        actor = request.user
+        assert isinstance(actor, User)
+        done = sum(
+            debate_anonymise(debate_id=debate.pk, actor=actor)
+            for debate in queryset.filter(status__in=FINISHED_STATUSES)
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d debate was anonymised.", "%(count)d debates were anonymised.", done)
+            % {"count": done},
+        )
 
     @admin.action(description=_("Refit all model ratings now"))
     def refit_ratings(self, request: HttpRequest, queryset: QuerySet[Debate]) -> None:
@@ -99,9 +155,17 @@ class JudgmentAdmin(admin.ModelAdmin[Judgment]):
 
 @admin.register(DebateEvent)
 class DebateEventAdmin(admin.ModelAdmin[DebateEvent]):
+    """The append-only log, read-only even for staff: no add, change or delete."""
+
     list_display = ["debate", "seq", "type", "created_at"]
     list_filter = ["type"]
     raw_id_fields = ["debate"]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

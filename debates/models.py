@@ -199,6 +199,8 @@ class Debate(TimeStampedModel):
     attempts = models.PositiveSmallIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
     finalized_at = models.DateTimeField(null=True, blank=True)
+    # Retention wiped its text (debates.services.retention); numbers, ratings and usage stay.
+    anonymised_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

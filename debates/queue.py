@@ -9,6 +9,7 @@ current transaction commits, and tasks take ids, never model instances.
 
 from uuid import UUID
 
+import structlog
 from django.db import transaction
 from django.tasks import Task
 from django.utils.module_loading import import_string
@@ -25,8 +26,11 @@ def enqueue(task_path: str, *args: str) -> None:
 def debate_run_later(*, debate_id: UUID | str, on_commit: bool = True) -> None:
     """Have a worker run (or resume) the debate: once the current transaction commits (the
     debate it creates must be visible to the worker), or now."""
+    # The request that asked for the run (if any) travels with it: the worker's lines carry
+    # the same request_id as the request's.
+    request_id = str(structlog.contextvars.get_contextvars().get("request_id") or "")
+    value = str(debate_id)
     if on_commit:
-        value = str(debate_id)
-        transaction.on_commit(lambda: enqueue(RUN_DEBATE, value))
+        transaction.on_commit(lambda: enqueue(RUN_DEBATE, value, request_id))
     else:
-        enqueue(RUN_DEBATE, str(debate_id))
+        enqueue(RUN_DEBATE, value, request_id)

@@ -2,15 +2,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from ops.breaker import breaker_reset
 from ops.health import window_stats
 from ops.metrics import WINDOWS, metric_windows
-from ops.models import CircuitBreaker, CircuitState, MetricBucket, ProviderCall
+from ops.models import CircuitBreaker, CircuitState, MetricBucket, ProviderCall, ProviderStat
 
 
 @admin.register(CircuitBreaker)
@@ -29,7 +27,9 @@ class CircuitBreakerAdmin(admin.ModelAdmin[CircuitBreaker]):
     ]
     list_filter = ["state", "provider"]
     readonly_fields = [f.name for f in CircuitBreaker._meta.fields]
-    actions = ["reset"]
+    # Resetting or forcing a breaker open is audited, and the audit log is not ops' to write:
+    # the buttons are on the Ops page (/admin/ops/, consultation/ops_dashboard.py).
+    actions = None
 
     @admin.display(description="errors in window")
     def error_rate(self, breaker: CircuitBreaker) -> str:
@@ -43,11 +43,6 @@ class CircuitBreakerAdmin(admin.ModelAdmin[CircuitBreaker]):
         if breaker.state != CircuitState.OPEN or breaker.open_until is None:
             return "-"
         return f"{max(0, int((breaker.open_until - timezone.now()).total_seconds()))}s"
-
-    @admin.action(description="Close the selected breakers")
-    def reset(self, request: HttpRequest, queryset: QuerySet[CircuitBreaker]) -> None:
-        for breaker in queryset:
-            breaker_reset(provider=breaker.provider, model=breaker.model)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -109,6 +104,21 @@ class MetricBucketAdmin(admin.ModelAdmin[MetricBucket]):
         response = super().changelist_view(request, extra_context=context)
         assert isinstance(response, TemplateResponse)
         return response
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ProviderStat)
+class ProviderStatAdmin(admin.ModelAdmin[ProviderStat]):
+    """Per-minute provider figures, read-only (the Ops page reads them as windows)."""
+
+    list_display = ["bucket", "provider", "model", "calls", "errors", "retries"]
+    list_filter = ["provider"]
+    date_hierarchy = "bucket"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

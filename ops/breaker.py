@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consultation.exceptions import ProviderUnavailable
-from ops.health import window_stats
+from ops.health import CallSample, provider_stats_record, window_stats
 from ops.models import CircuitBreaker, CircuitState, ProviderCall
 
 logger = structlog.get_logger(__name__)
@@ -117,7 +117,7 @@ def breaker_acquire(*, provider: str, model: str) -> Permit:
     ).update(state=CircuitState.HALF_OPEN, probe_started_at=now, updated_at=now)
     if not claimed:
         raise CircuitOpenError(provider=provider, model=model, retry_after=1)
-    logger.info("circuit_half_open", provider=provider, model=model, circuit_state="half_open")
+    logger.info("circuit.half_open", provider=provider, model=model, circuit_state="half_open")
     return Permit(provider, model, probe=True)
 
 
@@ -131,7 +131,7 @@ def _open(breaker: CircuitBreaker, *, now: datetime, error_code: str) -> None:
     breaker.times_opened += 1
     breaker.save()
     logger.warning(
-        "circuit_opened",
+        "circuit.opened",
         provider=breaker.provider,
         model=breaker.model,
         circuit_state="open",
@@ -139,8 +139,14 @@ def _open(breaker: CircuitBreaker, *, now: datetime, error_code: str) -> None:
     )
 
 
-def breaker_record_successes(*, calls: list[tuple[Permit, int, datetime]]) -> None:
-    """Record successful non-probe calls (permit, latency ms, finished at) in one insert.
+def breaker_record_successes(
+    *,
+    calls: list[tuple[Permit, int, datetime, int | None]],
+    retries: dict[tuple[str, str], int] | None = None,
+) -> None:
+    """Record successful non-probe calls (permit, latency ms, finished at, time to first
+    token ms) in one insert, and add them (and the retries counted meanwhile) to the
+    per-minute health aggregates.
 
     A success never changes a breaker's state, so callers may batch them (the debate pipeline
     does, per stage); the window then counts them a few seconds late, which only errs towards
@@ -152,14 +158,36 @@ def breaker_record_successes(*, calls: list[tuple[Permit, int, datetime]]) -> No
             model=permit.model,
             ok=True,
             latency_ms=latency_ms,
+            ttft_ms=ttft_ms,
             created_at=finished_at,
         )
-        for permit, latency_ms, finished_at in calls
+        for permit, latency_ms, finished_at, ttft_ms in calls
+    )
+    provider_stats_record(
+        samples=[
+            CallSample(
+                provider=permit.provider,
+                model=permit.model,
+                ok=True,
+                latency_ms=latency_ms,
+                ttft_ms=ttft_ms,
+                at=finished_at,
+            )
+            for permit, latency_ms, finished_at, ttft_ms in calls
+        ],
+        retries=retries,
     )
 
 
 @transaction.atomic
-def breaker_record(*, permit: Permit, ok: bool, latency_ms: int = 0, error_code: str = "") -> None:
+def breaker_record(
+    *,
+    permit: Permit,
+    ok: bool,
+    latency_ms: int = 0,
+    error_code: str = "",
+    ttft_ms: int | None = None,
+) -> None:
     """Record a call's outcome, then open, close or keep the breaker as the window says."""
     now = timezone.now()
     ProviderCall.objects.create(
@@ -168,7 +196,21 @@ def breaker_record(*, permit: Permit, ok: bool, latency_ms: int = 0, error_code:
         ok=ok,
         error_code=error_code,
         latency_ms=latency_ms,
+        ttft_ms=ttft_ms,
         created_at=now,
+    )
+    provider_stats_record(
+        samples=[
+            CallSample(
+                provider=permit.provider,
+                model=permit.model,
+                ok=ok,
+                latency_ms=latency_ms,
+                error_code=error_code,
+                ttft_ms=ttft_ms,
+                at=now,
+            )
+        ]
     )
     if ok and not permit.probe:
         return  # a success never changes a breaker's state; only a probe's does
@@ -181,10 +223,11 @@ def breaker_record(*, permit: Permit, ok: bool, latency_ms: int = 0, error_code:
             breaker.open_until = breaker.probe_started_at = None
             breaker.save()
             logger.info(
-                "circuit_closed",
+                "circuit.closed",
                 provider=permit.provider,
                 model=permit.model,
                 circuit_state="closed",
+                reason="probe_succeeded",
             )
         else:
             _open(breaker, now=now, error_code=error_code)
@@ -200,8 +243,18 @@ def breaker_record(*, permit: Permit, ok: bool, latency_ms: int = 0, error_code:
 
 
 def breaker_reset(*, provider: str, model: str) -> None:
-    """Close a breaker by hand (admin action)."""
+    """Close a breaker by hand (staff, on the Ops page: the caller audits it)."""
     CircuitBreaker.objects.filter(provider=provider, model=model).update(
         state=CircuitState.CLOSED, open_until=None, probe_started_at=None, updated_at=timezone.now()
     )
-    logger.info("circuit_reset", provider=provider, model=model, circuit_state="closed")
+    logger.info(
+        "circuit.closed", provider=provider, model=model, circuit_state="closed", reason="reset"
+    )
+
+
+@transaction.atomic
+def breaker_force_open(*, provider: str, model: str) -> None:
+    """Open a breaker by hand for one cool-down (staff, on the Ops page: the caller audits
+    it), e.g. to stop calls to a model the provider says is degraded."""
+    breaker = CircuitBreaker.objects.select_for_update().filter(pk=_breaker(provider, model).pk)
+    _open(breaker.get(), now=timezone.now(), error_code="forced_open")

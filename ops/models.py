@@ -13,6 +13,8 @@ class ProviderCall(models.Model):
     ok = models.BooleanField()
     error_code = models.CharField(max_length=64, blank=True)
     latency_ms = models.PositiveIntegerField(default=0)
+    # Time to the first streamed token; NULL for a call that did not stream.
+    ttft_ms = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:
@@ -73,3 +75,39 @@ class MetricBucket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}[{self.label}] {self.bucket:%Y-%m-%d %H:%M}: {self.count}"
+
+
+class ProviderStat(models.Model):
+    """Every call to (provider, model) in one minute, aggregated: what the Ops page's health
+    table and charts read.
+
+    Latency and time to first token are kept as histograms over fixed bounds
+    (`ops.health.LATENCY_BOUNDS_MS`), so any window's p50/p95 is read by summing the minutes'
+    histograms: counts merge exactly across minutes and processes, which percentiles of
+    percentiles would not. Rows are updated under a row lock, so concurrent writers add up.
+    """
+
+    provider = models.CharField(max_length=20)
+    model = models.CharField(max_length=120)
+    bucket = models.DateTimeField(help_text=_("Start of the minute counted."))
+    calls = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    # {error code: count}, e.g. {"provider_timeout": 2}.
+    errors_by_kind = models.JSONField(default=dict, blank=True)
+    retries = models.PositiveIntegerField(default=0)
+    latency_hist = models.JSONField(default=list, blank=True)
+    latency_sum_ms = models.PositiveBigIntegerField(default=0)
+    ttft_hist = models.JSONField(default=list, blank=True)
+    ttft_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-bucket", "provider", "model"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "model", "bucket"], name="ops_providerstat_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["bucket"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.model} {self.bucket:%Y-%m-%d %H:%M}: {self.calls}"

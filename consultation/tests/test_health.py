@@ -32,13 +32,22 @@ def test_readyz_reports_every_check_ok(anon_client: Client) -> None:
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": "ok", "cache": "ok", "channel_layer": "ok"},
+        "checks": {
+            "database": "ok",
+            "cache": "ok",
+            "channel_layer": "ok",
+            "task_backend": "ok",
+            "providers": "ok",
+        },
+        "providers": ["demo"],
     }
     assert "no-cache" in response["Cache-Control"]
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("failing", ["database", "cache", "channel_layer"])
+@pytest.mark.parametrize(
+    "failing", ["database", "cache", "channel_layer", "task_backend", "providers"]
+)
 def test_readyz_is_503_naming_the_failing_check(
     anon_client: Client, monkeypatch: pytest.MonkeyPatch, failing: str
 ) -> None:
@@ -78,3 +87,22 @@ def test_readyz_gives_up_on_a_channel_layer_that_never_answers(
 @pytest.mark.django_db
 def test_readyz_refuses_writes(anon_client: Client) -> None:
     assert anon_client.post("/readyz").status_code == 405
+
+
+@pytest.mark.django_db
+def test_readyz_checks_the_database_task_queue(anon_client: Client, settings: Any) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    assert anon_client.get("/readyz").json()["checks"]["task_backend"] == "ok"
+
+
+@pytest.mark.django_db
+def test_readyz_fails_a_provider_enabled_without_credentials(
+    anon_client: Client, settings: Any
+) -> None:
+    settings.LLM_PROVIDERS = ["demo", "openai"]
+    settings.PROVIDER_CREDENTIALS = {**settings.PROVIDER_CREDENTIALS, "openai": ""}
+    response = anon_client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["providers"] == "error"
+    settings.LLM_PROVIDERS = []
+    assert anon_client.get("/readyz").json()["checks"]["providers"] == "error"

@@ -7,6 +7,7 @@ runner holding the claim writes; finalization (a service) happens exactly once.
 """
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -95,27 +96,32 @@ class DebatePipeline:
         """Run (or resume) a debate to its end. Returns how it ended, or None when the
         debate was not ours to run (finished, or alive in another runner)."""
         token = uuid.uuid4().hex
-        attempt = await db(progress.debate_claim)(debate_id=debate_id, token=token)
-        if attempt is None:
-            return None
-        log = logger.bind(debate_id=str(debate_id), attempt=attempt)
-        log.info("debate_run_started")
-        work = asyncio.create_task(self._run_stages(debate_id))
-        beat = asyncio.create_task(self._heartbeat(debate_id, token, work))
-        try:
-            result = await work
-        except asyncio.CancelledError:
-            log.warning("debate_run_lost_claim")
-            return None
-        except Exception as exc:
-            log.exception("debate_run_crashed")
-            result = StageResult(
-                Next.FAIL, FailureReason.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"
+        # Every line of the run, the gateway's and the breaker's included, names the debate.
+        with structlog.contextvars.bound_contextvars(debate_id=str(debate_id)):
+            attempt = await db(progress.debate_claim)(debate_id=debate_id, token=token)
+            if attempt is None:
+                return None
+            log = logger.bind(attempt=attempt)
+            log.log(
+                logging.INFO if attempt == 1 else logging.WARNING,
+                "debate.started" if attempt == 1 else "debate.resumed",
             )
-        finally:
-            beat.cancel()
-            await self.gateway.record_successes()
-            await self.gateway.aclose()
+            work = asyncio.create_task(self._run_stages(debate_id))
+            beat = asyncio.create_task(self._heartbeat(debate_id, token, work))
+            try:
+                result = await work
+            except asyncio.CancelledError:
+                log.warning("debate_run_lost_claim")
+                return None
+            except Exception as exc:
+                log.exception("debate_run_crashed")
+                result = StageResult(
+                    Next.FAIL, FailureReason.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"
+                )
+            finally:
+                beat.cancel()
+                await self.gateway.record_successes()
+                await self.gateway.aclose()
         status, reason = _status_for(result)
         return RunOutcome(
             status=status,

@@ -34,6 +34,7 @@ from ops.breaker import (
     breaker_record,
     breaker_record_successes,
 )
+from ops.health import CallSample, provider_stats_record
 
 logger = structlog.get_logger(__name__)
 
@@ -62,8 +63,11 @@ class Gateway:
         self._retry = retry
         self._sleep = sleep
         self._used: dict[str, Provider] = {}
-        # Successful calls wait here and are recorded for the breakers in one write per stage.
-        self._successes: list[tuple[Permit, int, datetime]] = []
+        # Successful calls (permit, latency, finished at, time to first token) and retries
+        # wait here and are recorded for the breakers and the health figures in one write per
+        # stage.
+        self._successes: list[tuple[Permit, int, datetime, int | None]] = []
+        self._retries: dict[tuple[str, str], int] = {}
 
     def _provider(self, name: str) -> Provider:
         provider = self._used.get(name)
@@ -73,9 +77,10 @@ class Gateway:
 
     async def record_successes(self) -> None:
         """Write the successful calls made since the last time, in one transaction."""
-        if self._successes:
+        if self._successes or self._retries:
             calls, self._successes = self._successes, []
-            await sync_to_async(breaker_record_successes)(calls=calls)
+            retries, self._retries = self._retries, {}
+            await sync_to_async(breaker_record_successes)(calls=calls, retries=retries)
 
     async def aclose(self) -> None:
         """Close the connections this run's event loop opened (SDK clients are per loop)."""
@@ -89,55 +94,132 @@ class Gateway:
         self._used.clear()
 
     async def _guarded(
-        self, model: ModelRef, attempt: Callable[[Provider], Awaitable[Completion]]
+        self,
+        model: ModelRef,
+        attempt: Callable[[Provider, Callable[[], None]], Awaitable[Completion]],
+        number: int,
     ) -> Completion:
-        """One attempt through the breaker, with its outcome recorded."""
-        permit: Permit = await abreaker_acquire(provider=model.provider, model=model.model_id)
-        started = time.monotonic()
+        """One attempt through the breaker, with its outcome recorded and logged (`llm.call`).
+
+        `attempt(provider, first_token)` makes the call; a streaming one calls `first_token()`
+        when text first arrives, which gives the time to first token."""
         try:
-            completion = await attempt(self._provider(model.provider))
-        except ProviderError as exc:
-            if not isinstance(exc, _CALLER_FAULTS):
-                await sync_to_async(breaker_record)(
-                    permit=permit,
-                    ok=False,
-                    latency_ms=int((time.monotonic() - started) * 1000),
-                    error_code=exc.code,
-                )
+            permit: Permit = await abreaker_acquire(provider=model.provider, model=model.model_id)
+        except CircuitOpenError as refused:
+            # The call was never made; the line says so, and when to come back.
             logger.info(
-                "provider_call_failed",
-                provider=model.provider,
-                model=model.model_id,
-                error_code=exc.code,
-                retryable=exc.retryable,
+                "llm.call",
+                outcome=refused.code,
+                attempt=number,
+                circuit_state="open",
+                retry_after_s=refused.retry_after,
+                latency_ms=0,
+                ttft_ms=None,
+                input_tokens=0,
+                output_tokens=0,
+                cost_usd="0",
             )
             raise
-        if permit.probe:
-            # A probe's success closes its breaker: that cannot wait.
-            await sync_to_async(breaker_record)(
-                permit=permit, ok=True, latency_ms=completion.latency_ms
+        state = "half_open" if permit.probe else "closed"
+        started = time.monotonic()
+        ttft_ms: int | None = None
+
+        def first_token() -> None:
+            nonlocal ttft_ms
+            if ttft_ms is None:
+                ttft_ms = int((time.monotonic() - started) * 1000)
+
+        with structlog.contextvars.bound_contextvars(circuit_state=state):
+            try:
+                completion = await attempt(self._provider(model.provider), first_token)
+            except ProviderError as exc:
+                latency_ms = int((time.monotonic() - started) * 1000)
+                if isinstance(exc, _CALLER_FAULTS):
+                    # Not the provider's fault: counted in the figures, not by the breaker.
+                    sample = CallSample(
+                        provider=model.provider,
+                        model=model.model_id,
+                        ok=False,
+                        latency_ms=latency_ms,
+                        error_code=exc.code,
+                        at=timezone.now(),
+                    )
+                    await sync_to_async(provider_stats_record)(samples=[sample])
+                else:
+                    await sync_to_async(breaker_record)(
+                        permit=permit,
+                        ok=False,
+                        latency_ms=latency_ms,
+                        error_code=exc.code,
+                        ttft_ms=ttft_ms,
+                    )
+                logger.info(
+                    "llm.call",
+                    outcome=exc.code,
+                    attempt=number,
+                    retryable=exc.retryable,
+                    latency_ms=latency_ms,
+                    ttft_ms=ttft_ms,
+                    input_tokens=0,
+                    output_tokens=0,
+                    cost_usd="0",
+                )
+                raise
+            if permit.probe:
+                # A probe's success closes its breaker: that cannot wait.
+                await sync_to_async(breaker_record)(
+                    permit=permit, ok=True, latency_ms=completion.latency_ms, ttft_ms=ttft_ms
+                )
+            else:
+                self._successes.append((permit, completion.latency_ms, timezone.now(), ttft_ms))
+            logger.info(
+                "llm.call",
+                outcome="ok",
+                attempt=number,
+                latency_ms=completion.latency_ms,
+                ttft_ms=ttft_ms,
+                input_tokens=completion.input_tokens,
+                output_tokens=completion.output_tokens,
+                cost_usd=str(model.cost(completion.input_tokens, completion.output_tokens)),
             )
-        else:
-            self._successes.append((permit, completion.latency_ms, timezone.now()))
-        return completion
+            return completion
 
     async def _with_retry(
-        self, model: ModelRef, attempt: Callable[[Provider], Awaitable[Completion]]
+        self,
+        model: ModelRef,
+        attempt: Callable[[Provider, Callable[[], None]], Awaitable[Completion]],
     ) -> Completion:
+        number = 0
+
         # A coroutine function, not a lambda: tenacity awaits only what it sees is async.
         async def guarded() -> Completion:
-            return await self._guarded(model, attempt)
+            nonlocal number
+            number += 1
+            return await self._guarded(model, attempt, number)
 
-        return await call_with_retry(
-            guarded,
-            attempts=self._retry.attempts,
-            base_delay_s=self._retry.base_delay_s,
-            max_delay_s=self._retry.max_delay_s,
-            sleep=self._sleep,
-        )
+        def on_retry(error: ProviderError, attempt_number: int, delay_s: float) -> None:
+            # In the event loop: log now, count with the stage's batch of successes.
+            key = (model.provider, model.model_id)
+            self._retries[key] = self._retries.get(key, 0) + 1
+            logger.warning(
+                "llm.retry",
+                attempt=attempt_number,
+                delay_s=round(delay_s, 3),
+                reason=error.code,
+            )
+
+        with structlog.contextvars.bound_contextvars(provider=model.provider, model=model.model_id):
+            return await call_with_retry(
+                guarded,
+                attempts=self._retry.attempts,
+                base_delay_s=self._retry.base_delay_s,
+                max_delay_s=self._retry.max_delay_s,
+                sleep=self._sleep,
+                on_retry=on_retry,
+            )
 
     async def complete(self, model: ModelRef, request: CompletionRequest) -> Completion:
-        return await self._with_retry(model, lambda provider: provider.complete(request))
+        return await self._with_retry(model, lambda provider, _first: provider.complete(request))
 
     async def stream(
         self,
@@ -151,13 +233,14 @@ class Gateway:
         turn's text over (on_restart), so nobody sees half an answer glued to a new one."""
         flowed = False
 
-        async def consume(provider: Provider) -> Completion:
+        async def consume(provider: Provider, first_token: Callable[[], None]) -> Completion:
             nonlocal flowed
             if flowed:
                 await on_restart()
                 flowed = False
             async for event in provider.stream(request):
                 if isinstance(event, TextDelta):
+                    first_token()
                     flowed = True
                     await on_delta(event.text)
                 else:

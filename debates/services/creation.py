@@ -263,7 +263,7 @@ def debate_create(
     if screened.verdict.suspected:
         injection_record(screened.verdict, blocked=False, debate_id=str(debate.pk))
     logger.info(
-        "debate_created",
+        "debate.created",
         debate_id=str(debate.pk),
         team_id=str(team.pk),
         seats=len(seats),

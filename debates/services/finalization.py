@@ -4,6 +4,7 @@ enqueued on commit), the usage handed to billing (a record per model; the quota 
 settled or released), the final status and its event, and the team's next waiting debate
 started when a slot of its plan is free."""
 
+import logging
 from collections.abc import Sequence
 from uuid import UUID
 
@@ -234,11 +235,17 @@ def debate_finalize(
         if where.failed is not None:
             payload["failed"] = where.failed
     event_append(debate_id=debate_id, event=debate_finished(payload))
-    logger.info(
-        "debate_finished",
+    completed = status in RATED_STATUSES
+    logger.log(
+        logging.INFO if completed or status == DebateStatus.CANCELLED else logging.WARNING,
+        "debate.completed"
+        if completed
+        else "debate.cancelled"
+        if status == DebateStatus.CANCELLED
+        else "debate.failed",
         debate_id=str(debate_id),
-        status=status,
-        reason=reason,
+        status=str(status),
+        reason=str(reason),
         input_tokens=debate.input_tokens,
         output_tokens=debate.output_tokens,
         cost_usd=str(debate.cost_usd),

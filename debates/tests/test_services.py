@@ -81,7 +81,7 @@ def test_create_enqueues_the_run_on_commit(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         debate = create(owner)
-    assert enqueued(queued_tasks) == [("run_debate", [str(debate.pk)])]
+    assert enqueued(queued_tasks) == [("run_debate", [str(debate.pk), ""])]
 
 
 def test_create_detects_a_turkish_question(owner: User) -> None:
@@ -199,7 +199,7 @@ def test_recover_re_enqueues_only_stale_running_debates(owner: User, queued_task
     )
     Debate.objects.filter(pk=alive.pk).update(status=DebateStatus.RUNNING, heartbeat_at=now)
     assert debate_recover_stale() == [stale.pk]
-    assert enqueued(queued_tasks) == [("run_debate", [str(stale.pk)])]
+    assert enqueued(queued_tasks) == [("run_debate", [str(stale.pk), ""])]
     assert queued.status == DebateStatus.QUEUED
 
 

@@ -231,8 +231,8 @@ def test_a_debate_over_the_plans_concurrency_waits_and_starts_when_a_slot_frees(
         assert run(first) == DebateStatus.COMPLETED
     backend = task_backends["default"]
     assert isinstance(backend, DummyBackend)
-    runs = [list(r.args) for r in backend.results if r.task.name == "run_debate"]
-    assert runs == [[str(second.pk)]]
+    runs = [r.args[0] for r in backend.results if r.task.name == "run_debate"]
+    assert runs == [str(second.pk)]
     # ...and now runs.
     assert run(second) == DebateStatus.COMPLETED
 
@@ -317,3 +317,26 @@ def test_exports_follow_the_plans_flag(owner: User, owner_client: Client) -> Non
     page = owner_client.get(f"/debates/{debate.pk}/").content.decode()
     assert "Export as Markdown" not in page
     assert "Your plan does not include exports." in page
+
+
+# --- Log events (ops/events.py) ---------------------------------------------------------------
+
+
+def test_settling_logs_billing_usage_recorded(owner: User, log_events: Any) -> None:
+    debate = make_debate(owner, rounds=1)
+    run(debate)
+    debate.refresh_from_db()
+    log_events.assert_event(
+        "billing.usage_recorded",
+        team_id=str(debate.team_id),
+        debate_id=str(debate.pk),
+        input_tokens=debate.input_tokens,
+        output_tokens=debate.output_tokens,
+    )
+
+
+def test_a_refused_debate_logs_quota_exceeded(owner: User, log_events: Any) -> None:
+    Plan.objects.filter(slug="free").update(debates_per_month=0)
+    with pytest.raises(QuotaExceeded):
+        make_debate(owner, rounds=1)
+    log_events.assert_event("quota.exceeded", plan="free", quota="debates", limit=0, used=0)

@@ -138,7 +138,9 @@ def test_batched_successes_count_in_the_window() -> None:
     from ops.breaker import Permit, breaker_record_successes
 
     permit = Permit(P, M, probe=False)
-    breaker_record_successes(calls=[(permit, 120, timezone.now()), (permit, 80, timezone.now())])
+    breaker_record_successes(
+        calls=[(permit, 120, timezone.now(), None), (permit, 80, timezone.now(), 40)]
+    )
     call(ok=False)
     assert window_stats(provider=P, model=M) == (3, 1)
     assert state() == CircuitState.CLOSED
