@@ -505,3 +505,36 @@ def _log_fields(result: EventResult) -> dict[str, Any]:
         "outcome": result.outcome,
         "changes": list(result.changes),
     }
+
+
+# --- Staff -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def billing_account_admin_save(
+    *, actor: User, account: BillingAccount, fields: list[str]
+) -> BillingAccount:
+    """Save staff's edit of an account (admin), with an audit entry of what changed."""
+    before = BillingAccount.objects.select_related("plan", "scheduled_plan").get(pk=account.pk)
+    account.save()
+    changes = {
+        name: {"from": _plain(getattr(before, name)), "to": _plain(getattr(account, name))}
+        for name in fields
+    }
+    if changes:
+        audit_record(
+            actor=actor,
+            action="billing.account_edited",
+            team=account.team,
+            target=account,
+            data={"changes": changes},
+        )
+    return account
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Plan):
+        return value.slug
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
