@@ -90,7 +90,7 @@ def pricing_for(*, team: Team | None, user: User | None) -> Pricing:
     for plan in plan_list_public():
         is_current = current is not None and plan.pk == current.pk
         if team is None or user is None:
-            offer = Offer.NONE if plan.pk == free.pk else Offer.SIGN_UP
+            offer = Offer.SIGN_UP
         elif is_current:
             offer = Offer.CURRENT
         elif plan.pk == free.pk or not plan.price_usd:

@@ -69,7 +69,7 @@ def test_pricing_with_keys_but_no_price_for_a_plan_disables_that_plan(
 
 def test_pricing_for_anonymous_visitors_links_to_sign_up(anon_client: Client) -> None:
     html = page(anon_client.get("/pricing/"))
-    assert html.count('href="/accounts/signup/?next=/pricing/"') >= 2
+    assert html.count('href="/accounts/signup/?next=/pricing/"') == 3
     assert "/billing/checkout/" not in html
 
 
