@@ -1,11 +1,12 @@
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts.middleware import request_team
 from accounts.models import User
 from billing import stripe as stripe_client
-from billing.limits import account_for_team, effective_plan
+from billing.limits import account_for_team, default_plan
 from billing.models import SubscriptionStatus
 from billing.selectors import can_manage_billing
 
@@ -26,8 +27,10 @@ def billing_alert(request: HttpRequest) -> dict[str, Any]:
         return {}
     return {
         "billing_alert": {
-            "plan": effective_plan(account),
+            # The plan paid for (after the grace period the team is on the default plan).
+            "plan": account.plan or default_plan(),
             "grace_until": account.grace_until,
+            "grace_over": account.grace_until <= timezone.now(),
             "can_manage": bool(
                 stripe_client.billing_configured()
                 and account.stripe_customer_id

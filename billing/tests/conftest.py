@@ -8,7 +8,7 @@ import json
 import re
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -55,19 +55,34 @@ stripe_vcr = vcr.VCR(
 stripe_vcr.register_matcher("stripe_form", _same_form)
 
 
-@pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """vcrpy answers Stripe's API before any socket opens: a connection that still leaves
-    this machine is a test bug, and fails here."""
-    connect = socket.socket.connect
+LOCAL_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
-    def guarded(sock: socket.socket, address: Any) -> Any:
+
+@pytest.fixture(autouse=True)
+def network_guard(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """vcrpy answers Stripe's API before any socket opens: a lookup or connection that would
+    leave this machine is refused, and fails the test even when the SDK turned the refusal
+    into an error the code under test handled."""
+    attempts: list[str] = []
+    connect, getaddrinfo = socket.socket.connect, socket.getaddrinfo
+
+    def guarded_connect(sock: socket.socket, address: Any) -> Any:
         host = address[0] if isinstance(address, tuple) else str(address)
-        if host not in {"127.0.0.1", "::1", "localhost"} and not str(host).startswith("/"):
-            raise AssertionError(f"a billing test tried to reach {address!r}")
+        if host not in LOCAL_HOSTS and not str(host).startswith("/"):
+            attempts.append(f"connect {address!r}")
+            raise OSError(f"a billing test tried to reach {address!r}")
         return connect(sock, address)
 
-    monkeypatch.setattr(socket.socket, "connect", guarded)
+    def guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host is not None and str(host) not in LOCAL_HOSTS:
+            attempts.append(f"resolve {host!r}")
+            raise socket.gaierror(f"a billing test tried to resolve {host!r}")
+        return getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+    yield attempts
+    assert not attempts, f"the test reached for the network: {attempts}"
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from accounts.selectors import active_team_for_user
+from billing import stripe as stripe_client
 from billing.models import BillingAccount, SubscriptionStatus
 from billing.selectors import invoice_list_for_team
 from billing.tests.conftest import stripe_vcr
@@ -207,3 +208,26 @@ def test_no_banner_once_paid(owner: User, stripe_on: Any) -> None:
     client = Client()
     client.force_login(owner)
     assert "data-grace-banner" not in page(client.get("/dashboard/"))
+
+
+def test_a_call_no_cassette_holds_never_reaches_stripe(
+    owner: User, stripe_on: Any, network_guard: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guard itself: without a cassette the SDK's request is refused on this machine
+    (and the page degrades: no invoices)."""
+    monkeypatch.setattr(stripe_client, "MAX_NETWORK_RETRIES", 0)  # no retries, no back-off
+    team = workspace(owner)
+    BillingAccount.objects.create(team=team, stripe_customer_id=CUSTOMER)
+    assert invoice_list_for_team(team=team).available is False
+    assert network_guard == ["resolve 'api.stripe.com'"]
+    network_guard.clear()  # seen: the guard's own teardown check would fail the test
+
+
+def test_after_the_grace_period_the_banner_says_the_plan_ended(owner: User, stripe_on: Any) -> None:
+    team = workspace(owner)
+    _past_due(team)
+    BillingAccount.objects.filter(team=team).update(grace_until=timezone.now() - timedelta(hours=1))
+    client = Client()
+    client.force_login(owner)
+    html = page(client.get("/dashboard/"))
+    assert "so the Pro plan ended on" in html

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import time_machine
 from djstripe.models import WebhookEventTrigger
+from structlog.testing import capture_logs
 
 from accounts.models import AuditEntry, Team
 from billing.limits import debate_limits_for_team, plan_for_team
@@ -57,10 +58,15 @@ def test_subscription_created_moves_the_team_to_pro_and_its_limits_at_once(
     assert plan_for_team(team=team).slug == "free"
     assert debate_limits_for_team(team=team).max_seats == 5
 
-    subscribe(post_event, team)
+    with capture_logs() as logs:
+        subscribe(post_event, team)
 
     limits = debate_limits_for_team(team=team)
     assert (limits.plan_slug, limits.max_seats, limits.max_rounds) == ("pro", 8, 5)
+    [processed] = [log for log in logs if log["event"] == "billing.webhook_processed"]
+    assert processed["event_id"] == "evt_1SPq8cLkdIwHu7ixW3nVd0Kc"
+    assert processed["event_type"] == "customer.subscription.created"
+    assert (processed["team_id"], processed["outcome"]) == (str(team.pk), "upgraded")
     assert limits.concurrent_debates == 3
     assert "advanced" in limits.allowed_tiers
     billing = account(team)
@@ -280,9 +286,14 @@ def test_a_price_of_no_plan_fails_the_delivery_so_stripe_retries_it(
 ) -> None:
     settings.STRIPE_PRICE_IDS = {}
     event = stripe_event("customer_subscription_created", team=team)
-    with time_machine.travel(BOUGHT, tick=False):
+    with time_machine.travel(BOUGHT, tick=False), capture_logs() as logs:
         failed = post_event(event)
     assert failed.status_code == 500
+    [logged] = [log for log in logs if log["event"] == "billing.webhook_failed"]
+    assert (logged["event_type"], logged["error"]) == (
+        "customer.subscription.created",
+        "UnknownPrice",
+    )
     assert plan_for_team(team=team).slug == "free"
     assert not StripeEventRecord.objects.exists()  # rolled back: the retry is not a duplicate
     assert failures("customer.subscription.created") == 1
