@@ -35,7 +35,10 @@ class BillingNotConfigured(AppError):
 class BillingUnavailable(AppError):
     code = "billing_unavailable"
     status = 502
-    default_detail = _("The payment service did not answer. Please try again in a minute.")
+    default_detail = _(
+        "The payment service did not answer or refused the request. Please try again later: "
+        "the problem has been logged."
+    )
 
 
 @dataclass(frozen=True)

@@ -231,3 +231,18 @@ def test_after_the_grace_period_the_banner_says_the_plan_ended(owner: User, stri
     client.force_login(owner)
     html = page(client.get("/dashboard/"))
     assert "so the Pro plan ended on" in html
+
+
+def test_a_refusal_from_stripe_is_a_message_not_a_crash(
+    owner_client: Client, stripe_on: Any
+) -> None:
+    stripe_on.STRIPE_PRICE_IDS = {"pro": "price_1SPq1aLkdIwHu7ixGone0Mth"}
+    with stripe_vcr.use_cassette("checkout_session_price_missing.yaml") as cassette:
+        response = owner_client.post(
+            "/billing/checkout/pro/",
+            HTTP_ACCEPT_LANGUAGE="tr",
+            HTTP_REFERER="/pricing/",
+            follow=True,
+        )
+    assert cassette.all_played
+    assert "Ödeme hizmeti yanıt vermedi ya da isteği reddetti" in page(response)
