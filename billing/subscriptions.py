@@ -1,5 +1,5 @@
-"""A team's plan from its Stripe subscription: checkout and portal sessions, and the webhook
-events that change the team's BillingAccount.
+"""A team's plan from its Stripe subscription: the webhook events that change the team's
+BillingAccount (starting a checkout or the portal: billing.checkout).
 
 The rules:
 - an upgrade (a dearer plan) applies at once;
@@ -13,9 +13,9 @@ The rules:
 Every change writes an audit entry (actor None: Stripe did it) carrying the event's id.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -23,25 +23,23 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
 from accounts.services import audit_record
 from billing import stripe as stripe_client
 from billing.limits import default_plan
 from billing.models import BillingAccount, Plan, StripeEventRecord, SubscriptionStatus
-from billing.selectors import (
-    can_manage_billing,
-    has_live_subscription,
-    plan_for_price,
-    plan_price_id,
-)
+from billing.selectors import plan_for_price
 from billing.services import billing_account_ensure
-from consultation.exceptions import Conflict, NotFound, PermissionDenied
+from billing.stripe_objects import (
+    StripeObject,
+    Subscription,
+    invoice_subscription,
+    object_id,
+    timestamp,
+)
 
 logger = structlog.get_logger(__name__)
-
-StripeObject = Mapping[str, Any]
 
 SUBSCRIPTION_EVENTS = frozenset(
     {
@@ -65,135 +63,6 @@ STOPPED = frozenset({"unpaid", "paused"})
 class UnknownPrice(LookupError):
     """A subscription's price is no plan's: the webhook fails (500), so Stripe retries it
     after STRIPE_PRICE_IDS (or the plan's price id in admin) is fixed."""
-
-
-# --- Checkout and the Customer Portal ----------------------------------------------------------
-
-
-def _require_manager(*, team: Team, user: User) -> None:
-    if not can_manage_billing(team=team, user=user):
-        raise PermissionDenied(_("Only the team's owners and admins can manage its plan."))
-
-
-def checkout_session_start(
-    *,
-    team: Team,
-    user: User,
-    plan_slug: str,
-    success_url: str,
-    cancel_url: str,
-    language: str = "",
-) -> str:
-    """Open a Stripe Checkout session for `team` to subscribe to a paid plan; returns the
-    URL to send the browser to. A team with a live subscription changes plans in the
-    Customer Portal instead (a second Checkout would bill it twice)."""
-    _require_manager(team=team, user=user)
-    if not stripe_client.billing_configured():
-        raise stripe_client.BillingNotConfigured()
-    plan = Plan.objects.filter(slug=plan_slug, is_public=True).first()
-    if plan is None or not plan.price_usd:
-        raise NotFound(_("There is no such plan to buy."))
-    price_id = plan_price_id(plan)
-    if not price_id:
-        raise stripe_client.BillingNotConfigured(
-            _("The %(plan)s plan has no Stripe price configured yet.") % {"plan": plan.name}
-        )
-    account = billing_account_ensure(team=team)
-    if has_live_subscription(account):
-        raise Conflict(
-            _("Your team already has a subscription: change its plan under Manage billing.")
-        )
-    session = stripe_client.checkout_session_create(
-        price_id=price_id,
-        team_id=str(team.pk),
-        success_url=success_url,
-        cancel_url=cancel_url,
-        customer_id=account.stripe_customer_id,
-        customer_email="" if account.stripe_customer_id else user.email,
-        language=language,
-    )
-    logger.info(
-        "billing.checkout_started", team_id=str(team.pk), plan=plan.slug, session_id=session.id
-    )
-    return session.url
-
-
-def portal_session_start(*, team: Team, user: User, return_url: str, language: str = "") -> str:
-    """Open the Customer Portal for `team`'s Stripe customer; returns its URL."""
-    _require_manager(team=team, user=user)
-    if not stripe_client.billing_configured():
-        raise stripe_client.BillingNotConfigured()
-    account = billing_account_ensure(team=team)
-    if not account.stripe_customer_id:
-        raise NotFound(_("Your team has no billing account with Stripe yet."))
-    return stripe_client.portal_session_create(
-        customer_id=account.stripe_customer_id, return_url=return_url, language=language
-    )
-
-
-# --- Reading Stripe's objects ------------------------------------------------------------------
-
-
-def _timestamp(value: Any) -> datetime | None:
-    return datetime.fromtimestamp(int(value), tz=UTC) if value else None
-
-
-def _id(value: Any) -> str:
-    """An id field, expanded (an object with an id) or not."""
-    if isinstance(value, Mapping):
-        return str(value.get("id") or "")
-    return str(value or "")
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """What billing reads of a Stripe subscription (API 2025-03-31 and later keep the period
-    on the items; older versions on the subscription itself)."""
-
-    id: str
-    customer: str
-    status: str
-    price_id: str
-    period_start: datetime | None
-    period_end: datetime | None
-    cancel_at: datetime | None
-    team_id: str
-
-    @classmethod
-    def parse(cls, data: StripeObject) -> "Subscription":
-        items = (data.get("items") or {}).get("data") or []
-        item = items[0] if items else {}
-        price = item.get("price") or item.get("plan") or {}
-        cancel_at = _timestamp(data.get("cancel_at"))
-        period_end = _timestamp(item.get("current_period_end") or data.get("current_period_end"))
-        if cancel_at is None and data.get("cancel_at_period_end"):
-            cancel_at = period_end
-        return cls(
-            id=str(data.get("id") or ""),
-            customer=_id(data.get("customer")),
-            status=str(data.get("status") or ""),
-            price_id=_id(price),
-            period_start=_timestamp(
-                item.get("current_period_start") or data.get("current_period_start")
-            ),
-            period_end=period_end,
-            cancel_at=cancel_at,
-            team_id=str((data.get("metadata") or {}).get("team_id") or ""),
-        )
-
-
-def _invoice_subscription(invoice: StripeObject) -> tuple[str, str]:
-    """An invoice's subscription id and the team id in its metadata (API 2025-03-31 and
-    later: under `parent.subscription_details`; older: top-level)."""
-    details = ((invoice.get("parent") or {}).get("subscription_details")) or {}
-    if not details:
-        details = {
-            "subscription": invoice.get("subscription"),
-            "metadata": (invoice.get("subscription_details") or {}).get("metadata"),
-        }
-    return _id(details.get("subscription")), str(
-        (details.get("metadata") or {}).get("team_id") or ""
-    )
 
 
 def _team_for(*, team_id: str, customer_id: str) -> Team | None:
@@ -373,6 +242,11 @@ def _is_stale(sub_id: str, created: datetime) -> bool:
     ).exists()
 
 
+# What a handler did: the team, an outcome word, and the changed account with its state
+# before (None when nothing changed).
+Handled = tuple[Team | None, str, tuple[BillingAccount, _State] | None]
+
+
 @dataclass(frozen=True)
 class EventResult:
     event_id: str
@@ -382,7 +256,7 @@ class EventResult:
     changes: tuple[str, ...] = ()
 
 
-def _on_subscription(event: StripeObject, obj: StripeObject, created: datetime) -> Any:
+def _on_subscription(event: StripeObject, obj: StripeObject, created: datetime) -> Handled:
     sub = Subscription.parse(obj)
     team = _team_for(team_id=sub.team_id, customer_id=sub.customer)
     if team is None:
@@ -396,19 +270,19 @@ def _on_subscription(event: StripeObject, obj: StripeObject, created: datetime) 
     return team, outcome, (account, before)
 
 
-def _on_checkout_completed(event: StripeObject, obj: StripeObject, created: datetime) -> Any:
+def _on_checkout_completed(event: StripeObject, obj: StripeObject, created: datetime) -> Handled:
     if obj.get("mode") != "subscription":
         return None, "ignored", None
     team_id = str(
         obj.get("client_reference_id") or (obj.get("metadata") or {}).get("team_id") or ""
     )
-    customer_id = _id(obj.get("customer"))
+    customer_id = object_id(obj.get("customer"))
     team = _team_for(team_id=team_id, customer_id=customer_id)
     if team is None:
         return None, "no_team", None
     account = _locked_account(team)
     before = _state(account)
-    subscription_id = _id(obj.get("subscription"))
+    subscription_id = object_id(obj.get("subscription"))
     if customer_id:
         account.stripe_customer_id = customer_id
     outcome = "linked"
@@ -425,9 +299,9 @@ def _on_checkout_completed(event: StripeObject, obj: StripeObject, created: date
     return team, outcome, (account, before)
 
 
-def _on_invoice(event: StripeObject, obj: StripeObject, created: datetime) -> Any:
-    subscription_id, team_id = _invoice_subscription(obj)
-    team = _team_for(team_id=team_id, customer_id=_id(obj.get("customer")))
+def _on_invoice(event: StripeObject, obj: StripeObject, created: datetime) -> Handled:
+    subscription_id, team_id = invoice_subscription(obj)
+    team = _team_for(team_id=team_id, customer_id=object_id(obj.get("customer")))
     if team is None:
         return None, "no_team", None
     account = _locked_account(team)
@@ -446,7 +320,7 @@ def _on_invoice(event: StripeObject, obj: StripeObject, created: datetime) -> An
     return team, outcome, (account, before)
 
 
-HANDLERS = {
+HANDLERS: dict[str, Callable[[StripeObject, StripeObject, datetime], Handled]] = {
     "checkout.session.completed": _on_checkout_completed,
     "customer.subscription.created": _on_subscription,
     "customer.subscription.updated": _on_subscription,
@@ -465,7 +339,7 @@ def stripe_event_apply(*, event: StripeObject) -> EventResult:
     be applied, so Stripe delivers it again."""
     event_id, event_type = str(event["id"]), str(event["type"])
     obj: StripeObject = event["data"]["object"]
-    created = _timestamp(event.get("created")) or timezone.now()
+    created = timestamp(event.get("created")) or timezone.now()
     try:
         with transaction.atomic():
             record = StripeEventRecord.objects.create(
