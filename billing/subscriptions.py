@@ -310,6 +310,8 @@ def _on_invoice(event: StripeObject, obj: StripeObject, created: datetime) -> Ha
     before = _state(account)
     now = timezone.now()
     if event["type"] == "invoice.payment_failed":
+        if (account.plan or default_plan()).pk == default_plan().pk:
+            return team, "nothing_to_hold", None  # no paid plan: no grace, no banner
         _grace_start(account, now)
         outcome = "grace"
     else:  # invoice.paid

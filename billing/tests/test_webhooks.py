@@ -209,6 +209,15 @@ def test_payment_failed_starts_a_grace_period_and_a_paid_invoice_ends_it(
     assert len(audits(team, "billing.grace_ended")) == 1
 
 
+def test_a_failed_payment_without_a_paid_plan_starts_no_grace(
+    team: Team, post_event: PostEvent
+) -> None:
+    put_on_plan(team, "free", status=SubscriptionStatus.NONE)
+    with time_machine.travel(RENEWAL_FAILED, tick=False):
+        assert post_event(stripe_event("invoice_payment_failed", team=team)).status_code == 200
+    assert (account(team).status, account(team).grace_until) == (SubscriptionStatus.NONE, None)
+
+
 def test_a_second_failure_never_extends_the_grace(team: Team, post_event: PostEvent) -> None:
     subscribe(post_event, team)
     failed = stripe_event("invoice_payment_failed", team=team)
