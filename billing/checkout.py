@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Team, User
 from billing import stripe as stripe_client
 from billing.models import Plan
-from billing.selectors import can_manage_billing, has_live_subscription, plan_price_id
+from billing.offers import can_manage_billing, has_live_subscription, plan_price_id
 from billing.services import billing_account_ensure
 from consultation.exceptions import Conflict, NotFound, PermissionDenied
 

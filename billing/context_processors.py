@@ -8,7 +8,7 @@ from accounts.models import User
 from billing import stripe as stripe_client
 from billing.limits import account_for_team, default_plan
 from billing.models import SubscriptionStatus
-from billing.selectors import can_manage_billing
+from billing.offers import can_manage_billing
 
 
 def billing_alert(request: HttpRequest) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from accounts.services import audit_record
 from billing import stripe as stripe_client
 from billing.limits import default_plan
 from billing.models import BillingAccount, Plan, StripeEventRecord, SubscriptionStatus
-from billing.selectors import plan_for_price
+from billing.offers import plan_for_price
 from billing.services import billing_account_ensure
 from billing.stripe_objects import (
     StripeObject,

@@ -22,7 +22,7 @@ from accounts.middleware import request_team, request_workspace
 from accounts.models import User
 from billing.checkout import checkout_session_start, portal_session_start
 from billing.limits import plan_for_team
-from billing.selectors import pricing_for
+from billing.offers import pricing_for
 from billing.webhooks import webhook_configured, webhook_receive
 
 

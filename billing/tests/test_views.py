@@ -13,7 +13,7 @@ from accounts.models import Team, User
 from accounts.selectors import active_team_for_user
 from billing import stripe as stripe_client
 from billing.models import BillingAccount, SubscriptionStatus
-from billing.selectors import invoice_list_for_team
+from billing.offers import invoice_list_for_team
 from billing.tests.conftest import stripe_vcr
 from billing.tests.factories import put_on_plan
 
