@@ -59,6 +59,15 @@ class Invoice:
     hosted_invoice_url: str
     invoice_pdf: str
 
+    # The names templates/billing/partials/invoices.html (the usage page) reads.
+    @property
+    def date(self) -> datetime:
+        return self.created
+
+    @property
+    def amount(self) -> Decimal:
+        return self.amount_due
+
 
 def billing_configured() -> bool:
     """Whether this server can talk to Stripe at all (a secret key is set)."""

@@ -1,7 +1,7 @@
 """The pricing page's upgrade buttons, Checkout and the Customer Portal (Stripe's API replayed
 from cassettes), the return pages, and the banner of a failed payment."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -156,6 +156,10 @@ def test_invoices_come_from_stripe(owner: User, stripe_on: Any) -> None:
         ("5C1F0A2B-0001", "paid", Decimal("20")),
     ]
     assert invoices.items[0].hosted_invoice_url.startswith("https://invoice.stripe.com/")
+    assert (invoices.items[0].date.date(), invoices.items[0].amount) == (
+        date(2026, 12, 3),
+        Decimal("20"),
+    )
 
 
 def test_invoices_without_keys_are_simply_unavailable(owner: User) -> None:
