@@ -28,6 +28,7 @@ from billing.models import (
     Plan,
     QuotaReservation,
     ReservationStatus,
+    SubscriptionStatus,
 )
 from consultation.exceptions import PlanRestriction, QuotaExceeded
 
@@ -70,9 +71,16 @@ def account_for_team(*, team: Team) -> BillingAccount | None:
 
 
 def effective_plan(account: BillingAccount | None, *, now: datetime | None = None) -> Plan:
-    """The plan in force: a downgrade scheduled for the period's end applies from then on."""
+    """The plan in force: a downgrade scheduled for the period's end applies from then on, and
+    after a failed payment the plan holds until the grace period ends (then the default)."""
     now = now or timezone.now()
     if account is None:
+        return default_plan()
+    if (
+        account.status == SubscriptionStatus.PAST_DUE
+        and account.grace_until is not None
+        and account.grace_until <= now
+    ):
         return default_plan()
     if account.scheduled_plan is not None and account.scheduled_at and account.scheduled_at <= now:
         return account.scheduled_plan

@@ -200,3 +200,27 @@ class UsageRecord(models.Model):
     @property
     def tokens(self) -> int:
         return self.input_tokens + self.output_tokens
+
+
+class StripeEventRecord(models.Model):
+    """One Stripe event our webhook applied: the unique event id makes a redelivered event a
+    no-op, and the event's own time lets an older subscription event arriving late be
+    ignored rather than undo a newer one."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    event_type = models.CharField(max_length=100)
+    object_id = models.CharField(
+        max_length=255, blank=True, db_index=True, help_text=_("The event's Stripe object.")
+    )
+    stripe_created = models.DateTimeField(help_text=_("When Stripe created the event."))
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-stripe_created"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id}"

@@ -17,6 +17,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_safe
 
 from accounts.middleware import request_workspace
+from billing.offers import invoice_list_for_team
 from billing.selectors import UsageReport, usage_report_for_team
 from billing.templatetags.usage import grouped, money
 
@@ -62,14 +63,20 @@ def usage_charts(report: UsageReport) -> dict[str, ChartData]:
 def usage(request: HttpRequest) -> HttpResponse:
     """This period's debates, tokens and cost against the plan, by day and by model.
 
-    `invoices` (a list of dicts: number, date, amount, status, hosted_invoice_url) is rendered
-    when the context has it: the Stripe client fills it when billing is configured."""
+    The team's Stripe invoices are listed when billing is configured and the team has a
+    Stripe customer (None otherwise: the section is left out)."""
     _user, team = request_workspace(request)
     report = usage_report_for_team(team=team)
+    invoices = invoice_list_for_team(team=team)
     return render(
         request,
         "billing/usage.html",
-        {"team": team, "report": report, "charts": usage_charts(report), "invoices": None},
+        {
+            "team": team,
+            "report": report,
+            "charts": usage_charts(report),
+            "invoices": invoices.items if invoices.available else None,
+        },
     )
 
 

@@ -117,6 +117,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.workspace",
+                "billing.context_processors.billing_alert",
             ],
         },
     },
@@ -348,6 +349,15 @@ STRIPE_SECRET_KEY: str = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY: str = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET: str = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_WEBHOOK_VERIFY: bool = env.bool("STRIPE_WEBHOOK_VERIFY", default=True)
+# Plan slug -> Stripe price id, e.g. "pro=price_123,team=price_456"; wins over a plan's own
+# `stripe_price_id` (set in admin).
+STRIPE_PRICE_IDS: dict[str, str] = {
+    slug.strip(): price.strip()
+    for slug, price in env.dict("STRIPE_PRICE_IDS", default={}).items()
+    if slug.strip() and str(price).strip()
+}
+# After a failed payment the team keeps its plan this many days (Stripe retries meanwhile).
+BILLING_GRACE_DAYS: int = env.int("BILLING_GRACE_DAYS", default=7)
 if STRIPE_LIVE_MODE:
     STRIPE_LIVE_SECRET_KEY = STRIPE_SECRET_KEY
 else:
