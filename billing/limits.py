@@ -17,6 +17,7 @@ from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Team
 from billing.models import (
@@ -29,7 +30,8 @@ from billing.models import (
     QuotaReservation,
     ReservationStatus,
 )
-from consultation.exceptions import PlanRestriction, QuotaExceeded
+from billing.ratelimits import RateDecision
+from consultation.exceptions import PlanRestriction, QuotaExceeded, RateLimited
 
 __all__ = [
     "MAX_QUESTION",
@@ -41,12 +43,15 @@ __all__ = [
     "DebateLimits",
     "Period",
     "QuotaStatus",
+    "RatePolicy",
     "debate_limits_for_team",
     "debate_shape_check",
     "period_for",
     "plan_for_team",
     "quota_check",
     "quota_status",
+    "rate_limited",
+    "rate_policy",
 ]
 
 MIN_QUESTION, MAX_QUESTION = 10, 5000
@@ -321,3 +326,45 @@ def _exceeded(sentence: str, quota: str, meter: Meter, reset_at: datetime) -> Qu
 def _plain(value: int | Decimal | None) -> int | str | None:
     """JSON-friendly: Decimals as strings (money keeps its digits)."""
     return str(value) if isinstance(value, Decimal) else value
+
+
+# --- Requests per minute -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RatePolicy:
+    """The rate that applies to one caller, and the plan it comes from."""
+
+    per_minute: int
+    plan_slug: str
+    plan_name: str
+
+
+def rate_policy(*, team: Team | None, own_limit: int | None = None) -> RatePolicy:
+    """Requests per minute for a caller of `team` (None: an anonymous visitor, who gets the
+    default plan's rate); a key's own limit applies when it is tighter than the plan's."""
+    plan = plan_for_team(team=team) if team is not None else default_plan()
+    per_minute = plan.api_requests_per_minute
+    if own_limit is not None:
+        per_minute = min(per_minute, own_limit)
+    return RatePolicy(per_minute=per_minute, plan_slug=plan.slug, plan_name=plan.name)
+
+
+def rate_limited(policy: RatePolicy, decision: RateDecision) -> RateLimited:
+    """The 429 of a request over its limit: the quota body shape and a sentence to show."""
+    sentence = ngettext(
+        "You made %(used)d request this minute, the limit of the %(plan)s plan. "
+        "Try again in %(wait)d seconds.",
+        "You made %(used)d requests this minute, the limit of the %(plan)s plan. "
+        "Try again in %(wait)d seconds.",
+        decision.limit,
+    ) % {"used": decision.limit, "plan": policy.plan_name, "wait": decision.reset_in}
+    return RateLimited(
+        sentence,
+        limit=decision.limit,
+        used=decision.limit,
+        reset_at=decision.reset_at.isoformat(),
+        retry_after=decision.reset_in,
+        plan=policy.plan_slug,
+        upgrade_url=upgrade_url(),
+    )

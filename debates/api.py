@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -13,7 +14,8 @@ from accounts.middleware import request_workspace
 from accounts.models import Team, User
 from billing.limits import MAX_QUESTION
 from consultation.api.pagination import Pagination
-from consultation.exceptions import ValidationFailed
+from consultation.api.permissions import DEBATES_READ, DEBATES_WRITE
+from consultation.exceptions import NotFound, ValidationFailed
 from debates import selectors
 from debates.models import Category, Debate, DebateStatus, LLMModel
 from debates.services.creation import SeatInput, debate_cancel, debate_create, seats_from_preset
@@ -22,6 +24,16 @@ from debates.services.creation import SeatInput, debate_cancel, debate_create, s
 def _actor(request: Request) -> tuple[User, Team]:
     # DRF hands the user it authenticated down to the HttpRequest, whose active team follows.
     return request_workspace(request._request)
+
+
+def _debate(request: Request, debate_id: str) -> Debate:
+    """A debate the caller may see. With an API key, only one of the key's team: a key acts
+    for its team alone, even where its creator could see more (request.team is the key's)."""
+    user, team = _actor(request)
+    debate = selectors.debate_get_for_user(user=user, debate_id=debate_id)
+    if request.auth is not None and debate.team_id != team.pk:
+        raise NotFound(_("Debate not found."))
+    return debate
 
 
 def _links(debate: Debate) -> dict[str, str]:
@@ -158,6 +170,8 @@ class DebateCreatedOutput(serializers.Serializer[Debate]):
 
 
 class DebateListCreateApi(APIView):
+    required_scopes = {"GET": DEBATES_READ, "POST": DEBATES_WRITE}
+
     @extend_schema(
         operation_id="debates_list",
         parameters=[OpenApiParameter("status", str, description="Filter by status")],
@@ -197,11 +211,11 @@ class DebateListCreateApi(APIView):
 
 
 class DebateDetailApi(APIView):
+    required_scopes = {"GET": DEBATES_READ}
+
     @extend_schema(operation_id="debates_retrieve", responses=DebateDetailOutput)
     def get(self, request: Request, debate_id: str) -> Response:
-        user, _team = _actor(request)
-        debate = selectors.debate_get_for_user(user=user, debate_id=debate_id)
-        return Response(DebateDetailOutput(debate).data)
+        return Response(DebateDetailOutput(_debate(request, debate_id)).data)
 
 
 class EventOutput(serializers.Serializer[Any]):
@@ -218,6 +232,8 @@ class EventsOutput(serializers.Serializer[Any]):
 
 
 class DebateEventsApi(APIView):
+    required_scopes = {"GET": DEBATES_READ}
+
     @extend_schema(
         operation_id="debates_events",
         parameters=[
@@ -227,8 +243,7 @@ class DebateEventsApi(APIView):
         responses=EventsOutput,
     )
     def get(self, request: Request, debate_id: str) -> Response:
-        user, _team = _actor(request)
-        debate = selectors.debate_get_for_user(user=user, debate_id=debate_id)
+        debate = _debate(request, debate_id)
         try:
             after = int(request.query_params.get("after", 0))
             limit = int(request.query_params.get("limit", 1000))
@@ -245,12 +260,13 @@ class DebateEventsApi(APIView):
 
 
 class DebateCancelApi(APIView):
+    required_scopes = {"POST": DEBATES_WRITE}
+
     @extend_schema(
         operation_id="debates_cancel", request=None, responses={202: DebateCreatedOutput}
     )
     def post(self, request: Request, debate_id: str) -> Response:
-        user, _team = _actor(request)
-        debate = debate_cancel(debate=selectors.debate_get_for_user(user=user, debate_id=debate_id))
+        debate = debate_cancel(debate=_debate(request, debate_id))
         return Response(DebateCreatedOutput(debate).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -269,6 +285,8 @@ class ModelOutput(serializers.Serializer[Any]):
 
 
 class ModelListApi(APIView):
+    required_scopes = {"GET": DEBATES_READ}
+
     @extend_schema(operation_id="models_list", responses=ModelOutput(many=True))
     def get(self, request: Request) -> Response:
         return Response(ModelOutput(selectors.model_list_with_health(), many=True).data)
