@@ -80,3 +80,18 @@ def request_api_key(request: Request | HttpRequest) -> APIKey | None:
         return auth if isinstance(auth, APIKey) else None
     key = getattr(request, "api_key", None)
     return key if isinstance(key, APIKey) else None
+
+
+def key_from_scope(scope: dict[str, Any]) -> str | None:
+    """The key of an ASGI connection (a WebSocket handshake, the SSE request): from its
+    headers only; a key in the URL is never read (URLs end up in logs and browser history)."""
+    headers = {
+        name.decode("latin-1").lower(): value.decode("latin-1")
+        for name, value in scope.get("headers", [])
+    }
+    return key_from_headers(_CaseInsensitive(headers))
+
+
+class _CaseInsensitive(dict[str, str]):
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key.lower(), default)

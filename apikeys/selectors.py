@@ -61,3 +61,19 @@ def apikey_authenticate(*, raw: str, now: datetime) -> APIKey:
     if api_key.expires_at is not None and api_key.expires_at <= now:
         raise _refuse("expired", lookup_id=parsed.lookup_id, key_id=str(api_key.pk))
     return api_key
+
+
+def apikey_is_live(*, key_id: UUID | str, now: datetime) -> bool:
+    """Whether the key still works (not revoked, not expired, creator still in the team): the
+    periodic re-check of long-lived connections, for a revocation whose close message could
+    not reach this process."""
+    return (
+        APIKey.objects.filter(
+            pk=key_id,
+            revoked_at__isnull=True,
+            created_by__is_active=True,
+            team__memberships__user=F("created_by"),
+        )
+        .exclude(expires_at__lte=now)
+        .exists()
+    )

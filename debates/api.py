@@ -1,10 +1,13 @@
 """The debates API: one view per operation, each with its own small serializers."""
 
+import json
 from typing import Any
 
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -257,6 +260,55 @@ class DebateEventsApi(APIView):
                 {"status": debate.status, "last_seq": debate.last_seq, "events": events}
             ).data
         )
+
+
+class DebateStreamApi(APIView):
+    """The schema's description of the event stream. Under the ASGI server the path is served
+    by debates.consumers.DebateStreamConsumer (live, until the debate ends); this view only
+    answers where that server is not in front (Django's test client): the log so far, then
+    `end`."""
+
+    required_scopes = {"GET": DEBATES_READ}
+
+    @extend_schema(
+        operation_id="debates_stream",
+        summary="Follow a debate as server-sent events",
+        description=(
+            "`text/event-stream`: every event with `seq > after` (or `Last-Event-ID`), then "
+            "each new one as it happens; no gap, no duplicate. Each event is `id: <seq>`, "
+            "`event: <type>`, `data: {seq, type, at, payload}`. After the final event "
+            "(`debate.completed`, `debate.failed`, `debate.cancelled`) comes `event: end` and "
+            "the response ends; a key revoked meanwhile gets `event: error` "
+            "(`invalid_api_key`) and the same end. A comment line every few seconds keeps "
+            "proxies from closing it. Opening counts as one request against the rate limit."
+        ),
+        parameters=[
+            OpenApiParameter("after", int, description="Only events with seq greater than this"),
+            OpenApiParameter(
+                "Last-Event-ID",
+                int,
+                location=OpenApiParameter.HEADER,
+                description="Sent by a reconnecting EventSource; wins over `after`.",
+            ),
+        ],
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(
+                response=OpenApiTypes.STR, description="The event stream."
+            )
+        },
+    )
+    def get(self, request: Request, debate_id: str) -> HttpResponse:
+        debate = _debate(request, debate_id)
+        try:
+            after = int(request.query_params.get("after", 0))
+        except ValueError as exc:
+            raise ValidationFailed(fields={"after": ["Use whole numbers."]}) from exc
+        events = selectors.debate_event_messages(debate_id=debate.pk, after=max(after, 0))
+        body = "".join(
+            f"id: {e['seq']}\nevent: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events
+        )
+        body += f'event: end\ndata: {{"last_seq": {debate.last_seq}}}\n\n'
+        return HttpResponse(body, content_type="text/event-stream; charset=utf-8")
 
 
 class DebateCancelApi(APIView):
