@@ -43,15 +43,17 @@ def apikey_authenticate(*, raw: str, now: datetime) -> APIKey:
     parsed = key_parse(raw.strip(), live=settings.APIKEY_LIVE)
     if parsed is None:
         raise _refuse("malformed")
-    api_key = (
+    # One indexed query (lookup_id is unique); no ordering to compile.
+    found = list(
         APIKey.objects.select_related("team", "created_by")
         .filter(
             lookup_id=parsed.lookup_id,
             created_by__is_active=True,
             team__memberships__user=F("created_by"),
         )
-        .first()
+        .order_by()[:1]
     )
+    api_key = found[0] if found else None
     if api_key is None or not digest_matches(
         parsed.key, api_key.key_hash, pepper=settings.APIKEY_PEPPER
     ):

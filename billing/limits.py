@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -340,14 +341,24 @@ class RatePolicy:
     plan_name: str
 
 
+# A team's rate is read on every API request: it is kept in the cache this long, so a plan
+# change (an upgrade, a downgrade at the period's end) applies within these seconds.
+RATE_POLICY_CACHE_SECONDS = 10
+
+
 def rate_policy(*, team: Team | None, own_limit: int | None = None) -> RatePolicy:
     """Requests per minute for a caller of `team` (None: an anonymous visitor, who gets the
     default plan's rate); a key's own limit applies when it is tighter than the plan's."""
-    plan = plan_for_team(team=team) if team is not None else default_plan()
-    per_minute = plan.api_requests_per_minute
+    cache_key = f"billing:rate-policy:{team.pk if team is not None else 'anonymous'}"
+    cached: tuple[int, str, str] | None = cache.get(cache_key)
+    if cached is None:
+        plan = plan_for_team(team=team) if team is not None else default_plan()
+        cached = (plan.api_requests_per_minute, plan.slug, plan.name)
+        cache.set(cache_key, cached, RATE_POLICY_CACHE_SECONDS)
+    per_minute, slug, name = cached
     if own_limit is not None:
         per_minute = min(per_minute, own_limit)
-    return RatePolicy(per_minute=per_minute, plan_slug=plan.slug, plan_name=plan.name)
+    return RatePolicy(per_minute=per_minute, plan_slug=slug, plan_name=name)
 
 
 def rate_limited(policy: RatePolicy, decision: RateDecision) -> RateLimited:
