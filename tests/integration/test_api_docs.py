@@ -29,7 +29,8 @@ from accounts.services import user_create
 from apikeys.services import apikey_create
 user = user_create(email="docs-{tag}@example.com", password=None)
 team = active_team_for_user(user=user)
-print(apikey_create(actor=user, team=team, name="docs", scopes=["debates:read", "debates:write"]).key)
+scopes = ["debates:read", "debates:write"]
+print(apikey_create(actor=user, team=team, name="docs", scopes=scopes).key)
 """
 
 
