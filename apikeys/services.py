@@ -16,6 +16,7 @@ from accounts.models import MANAGER_ROLES, Team, User
 from accounts.selectors import membership_get
 from accounts.services import audit_record
 from apikeys.models import APIKey, Scope
+from apikeys.selectors import apikey_cache_forget, apikey_cache_refresh
 from apikeys.tokens import key_digest, key_generate
 from consultation.exceptions import PermissionDenied, ValidationFailed
 
@@ -129,7 +130,10 @@ def apikey_revoke(*, actor: User, api_key: APIKey) -> APIKey:
         data={"name": api_key.name, "prefix": api_key.display_prefix},
     )
     logger.info("apikey.revoked", apikey_id=str(api_key.pk), team_id=str(api_key.team_id))
-    key_id = str(api_key.pk)
+    key_id, lookup_id = str(api_key.pk), api_key.lookup_id
+    # Now, and again once committed (a request in between may have cached the old row).
+    apikey_cache_forget(lookup_id=lookup_id)
+    transaction.on_commit(lambda: apikey_cache_forget(lookup_id=lookup_id))
     transaction.on_commit(lambda: _close_connections(key_id))
     return api_key
 
@@ -144,3 +148,4 @@ def apikey_touch(*, api_key: APIKey, now: datetime) -> None:
         Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale), pk=api_key.pk
     ).update(last_used_at=now)
     api_key.last_used_at = now
+    apikey_cache_refresh(api_key=api_key)

@@ -4,12 +4,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Membership, Team, User
 from apikeys.models import APIKey
-from apikeys.selectors import apikey_authenticate
+from apikeys.selectors import apikey_authenticate, auth_cache_key
 from apikeys.services import apikey_revoke
 from apikeys.tests.factories import make_key
 from consultation.exceptions import InvalidAPIKey
@@ -65,6 +66,8 @@ def test_a_key_stops_working_when_its_creator_leaves_the_team(
     key = make_key(actor=member, team=team).key
     assert _me(Client(), Authorization=f"Bearer {key}").status_code == 200
     Membership.objects.filter(team=team, user=member).delete()
+    # Within AUTH_CACHE_SECONDS the cached row still answers; once it expires, 401.
+    cache.delete(auth_cache_key(key[len("csk_live_") :][:12]))
     assert _me(Client(), Authorization=f"Bearer {key}").status_code == 401
 
 
@@ -94,3 +97,25 @@ def test_last_used_at_is_recorded(team_key: str) -> None:
     assert APIKey.objects.get().last_used_at is None
     _me(Client(), Authorization=f"Bearer {team_key}")
     assert APIKey.objects.get().last_used_at is not None
+
+
+def test_a_used_key_authenticates_from_the_cache_and_revoking_forgets_it(
+    owner: User, team: Team, django_assert_num_queries: Any
+) -> None:
+    created = make_key(actor=owner, team=team)
+    now = timezone.now()
+    apikey_authenticate(raw=created.key, now=now)
+    with django_assert_num_queries(0):
+        apikey_authenticate(raw=created.key, now=now)
+    apikey_revoke(actor=owner, api_key=created.api_key)
+    with pytest.raises(InvalidAPIKey):
+        apikey_authenticate(raw=created.key, now=now)
+
+
+def test_steady_use_writes_nothing(team_key: str, django_assert_num_queries: Any) -> None:
+    from apikeys.authentication import authenticate_key
+
+    authenticate_key(team_key)  # the first use: one read, one last_used_at write
+    with django_assert_num_queries(0):
+        for _ in range(3):
+            authenticate_key(team_key)
