@@ -15,14 +15,17 @@ team on the Free plan (its rate raised so nothing is refused) and a key, then ti
 """
 
 import argparse
-import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def _setup() -> tuple[str, object]:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    """In the child process: its environment (set by main) selects the test settings."""
     import django
 
     django.setup()
@@ -62,7 +65,19 @@ def _time(work: Callable[[], object], calls: int, repeats: int = 5) -> tuple[flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=5000)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if not args.child:
+        # A child process whose whole environment is chosen here (no .env, no REDIS_URL).
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {
+                "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+                "HOME": tmp,
+                "DJANGO_SETTINGS_MODULE": "tests.settings",
+                "LOG_LEVEL": "WARNING",
+            }
+            command = [sys.executable, "-m", "bench.bench_apikeys", "--child", *sys.argv[1:]]
+            sys.exit(subprocess.run(command, env=env, check=False).returncode)
     key, api_key = _setup()
 
     from django.test import Client

@@ -6,7 +6,6 @@ alternating between the servers and partly at once. Exactly N are answered 200, 
 """
 
 import json
-import os
 import secrets
 import sys
 import urllib.error
@@ -16,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from tests.e2e.server import E2EServer, free_port
 
@@ -37,7 +37,7 @@ print(apikey_create(actor=user, team=team, name="two servers", scopes=["debates:
 
 @pytest.fixture
 def servers(tmp_path: Path) -> Iterator[tuple[E2EServer, list[str]]]:
-    redis_url = os.environ.get("REDIS_URL", "")
+    redis_url = settings.REDIS_URL  # from the environment `make test-services` sets
     if not redis_url:
         pytest.fail("REDIS_URL is not set: run this with `make test-services`.")
     ports = [free_port(), free_port()]
