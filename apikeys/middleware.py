@@ -13,7 +13,9 @@ from consultation.middleware import AppErrorMiddleware
 
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Paths the page limiter never counts: the API has its own (the throttle), admin is staff's.
-_PAGE_EXEMPT = ("/api/", "/admin/", "/static/", "/healthz", "/readyz")
+# Signing in and out and switching the language are never refused either: a user over the
+# limit can always leave.
+_PAGE_EXEMPT = ("/api/", "/admin/", "/static/", "/healthz", "/readyz", "/accounts/", "/language/")
 
 
 class RateLimitMiddleware:
