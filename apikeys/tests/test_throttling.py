@@ -1,10 +1,12 @@
 """Requests per minute: per key, per user, per anonymous IP; the refusal and its headers."""
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import Team, User
 from apikeys.tests.factories import make_key
@@ -48,11 +50,7 @@ def test_the_plan_admits_its_rate_then_refuses_with_the_quota_shape(
     assert [e["scope"] for e in capture_logs if e["event"] == "ratelimit.hit"] == ["key"]
 
 
-def _minute_ago() -> Any:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
+def _minute_ago() -> datetime:
     return timezone.now() - timedelta(minutes=1)
 
 
