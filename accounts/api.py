@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from accounts.middleware import request_team
 from accounts.models import User
 from accounts.selectors import team_list_for_user
+from consultation.api.permissions import ANY_SCOPE
 
 
 class TeamOutput(serializers.Serializer[object]):
@@ -28,6 +29,9 @@ class MeOutput(serializers.Serializer[object]):
 class MeApi(APIView):
     """The signed-in account: profile, active team and every team it belongs to."""
 
+    # Any key may ask who it acts as (its active team is the key's).
+    required_scopes = {"GET": ANY_SCOPE}
+
     @extend_schema(responses=MeOutput, operation_id="me_retrieve")
     def get(self, request: Request) -> Response:
         user = request.user
@@ -38,6 +42,7 @@ class MeApi(APIView):
             "email": user.email,
             "profile": user.profile,
             "active_team": active_team,
-            "teams": team_list_for_user(user=user),
+            # A key acts for its team alone: it sees no other team of its creator.
+            "teams": [active_team] if request.auth is not None else team_list_for_user(user=user),
         }
         return Response(MeOutput(data).data)

@@ -9,7 +9,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 # Each benchmark is a module with a main(); they run one after another, never in parallel,
 # so they do not compete for the machine's two cores.
-BENCHMARKS = ["bench.bench_pipeline", "bench.bench_ratings"]
+BENCHMARKS = ["bench.bench_pipeline", "bench.bench_ratings", "bench.bench_apikeys"]
 
 
 def main() -> int:

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.middleware import request_workspace
 from billing.selectors import MAX_RANGE_DAYS, UsageReport, usage_report_for_team
+from consultation.api.permissions import USAGE_READ, KeyScopes
 
 
 class UsageQueryInput(serializers.Serializer[Any]):
@@ -123,9 +124,11 @@ def usage_payload(report: UsageReport) -> dict[str, Any]:
 
 
 class UsageApi(APIView):
-    """The active team's usage this period against its plan's limits."""
+    """The active team's usage this period against its plan's limits (a key: its team's, with
+    the `usage:read` scope)."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, KeyScopes]
+    required_scopes = {"GET": USAGE_READ}
 
     @extend_schema(
         operation_id="usage_retrieve",

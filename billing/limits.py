@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Invitation, Membership, Team
 from billing.models import (
@@ -30,7 +32,8 @@ from billing.models import (
     ReservationStatus,
     SubscriptionStatus,
 )
-from consultation.exceptions import PlanRestriction, QuotaExceeded
+from billing.ratelimits import RateDecision
+from consultation.exceptions import PlanRestriction, QuotaExceeded, RateLimited
 
 __all__ = [
     "MAX_QUESTION",
@@ -42,6 +45,7 @@ __all__ = [
     "DebateLimits",
     "Period",
     "QuotaStatus",
+    "RatePolicy",
     "debate_limits_for_team",
     "debate_shape_check",
     "exports_check",
@@ -49,6 +53,8 @@ __all__ = [
     "plan_for_team",
     "quota_check",
     "quota_status",
+    "rate_limited",
+    "rate_policy",
     "team_members_check",
 ]
 
@@ -366,3 +372,55 @@ def _exceeded(sentence: str, quota: str, meter: Meter, reset_at: datetime) -> Qu
 def _plain(value: int | Decimal | None) -> int | str | None:
     """JSON-friendly: Decimals as strings (money keeps its digits)."""
     return str(value) if isinstance(value, Decimal) else value
+
+
+# --- Requests per minute -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RatePolicy:
+    """The rate that applies to one caller, and the plan it comes from."""
+
+    per_minute: int
+    plan_slug: str
+    plan_name: str
+
+
+# A team's rate is read on every API request: it is kept in the cache this long, so a plan
+# change (an upgrade, a downgrade at the period's end) applies within these seconds.
+RATE_POLICY_CACHE_SECONDS = 10
+
+
+def rate_policy(*, team: Team | None, own_limit: int | None = None) -> RatePolicy:
+    """Requests per minute for a caller of `team` (None: an anonymous visitor, who gets the
+    default plan's rate); a key's own limit applies when it is tighter than the plan's."""
+    cache_key = f"billing:rate-policy:{team.pk if team is not None else 'anonymous'}"
+    cached: tuple[int, str, str] | None = cache.get(cache_key)
+    if cached is None:
+        plan = plan_for_team(team=team) if team is not None else default_plan()
+        cached = (plan.api_requests_per_minute, plan.slug, plan.name)
+        cache.set(cache_key, cached, RATE_POLICY_CACHE_SECONDS)
+    per_minute, slug, name = cached
+    if own_limit is not None:
+        per_minute = min(per_minute, own_limit)
+    return RatePolicy(per_minute=per_minute, plan_slug=slug, plan_name=name)
+
+
+def rate_limited(policy: RatePolicy, decision: RateDecision) -> RateLimited:
+    """The 429 of a request over its limit: the quota body shape and a sentence to show."""
+    sentence = ngettext(
+        "You made %(used)d request this minute, the limit of the %(plan)s plan. "
+        "Try again in %(wait)d seconds.",
+        "You made %(used)d requests this minute, the limit of the %(plan)s plan. "
+        "Try again in %(wait)d seconds.",
+        decision.limit,
+    ) % {"used": decision.limit, "plan": policy.plan_name, "wait": decision.reset_in}
+    return RateLimited(
+        sentence,
+        limit=decision.limit,
+        used=decision.limit,
+        reset_at=decision.reset_at.isoformat(),
+        retry_after=decision.reset_in,
+        plan=policy.plan_slug,
+        upgrade_url=upgrade_url(),
+    )

@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import Team
 from billing.limits import account_for_team, period_for, quota_check, quota_status
 from billing.models import BillingAccount, QuotaReservation, ReservationStatus, UsageRecord
-from consultation.exceptions import QuotaExceeded
+from consultation.exceptions import QuotaExceeded, RateLimited
 from ops.metrics import metric_increment
 
 logger = structlog.get_logger(__name__)
@@ -72,6 +72,23 @@ def quota_refusal_record(refused: QuotaExceeded, *, team: Team) -> None:
         quota=refused.extra.get("quota"),
         limit=refused.extra.get("limit"),
         used=refused.extra.get("used"),
+    )
+
+
+def rate_limit_refusal_record(
+    refused: RateLimited, *, scope: str, team_id: str | None, key_id: str | None = None
+) -> None:
+    """Count and log a 429 of the request rate limit (the ops dashboard's `ratelimit.hit`)."""
+    plan = str(refused.extra.get("plan", ""))
+    metric_increment(name="ratelimit.hit", label=plan)
+    logger.info(
+        "ratelimit.hit",
+        scope=scope,
+        team_id=team_id,
+        apikey_id=key_id,
+        plan=plan,
+        limit=refused.extra.get("limit"),
+        retry_after=refused.extra.get("retry_after"),
     )
 
 

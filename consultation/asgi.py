@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels (served by Daphne)."""
+"""ASGI entry point: HTTP through Django (but for the SSE event streams), WebSockets through
+Channels (served by Daphne)."""
 
 import os
 
@@ -11,14 +12,20 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
-from consultation.routing import websocket_urlpatterns  # noqa: E402
+from apikeys.asgi import KeyOrOriginChecked  # noqa: E402
+from consultation.routing import http_urlpatterns, websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        # The event streams (SSE) first, with the session for browsers; the rest is Django's.
+        "http": URLRouter([*http_urlpatterns, re_path(r"", django_asgi_app)]),  # type: ignore[arg-type]
+        "websocket": KeyOrOriginChecked(
+            keyed=AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+            browser=AllowedHostsOriginValidator(
+                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            ),
         ),
     }
 )

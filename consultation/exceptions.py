@@ -47,6 +47,22 @@ class NotAuthenticated(AppError):
     default_detail = _("Authentication is required.")
 
 
+class InvalidAPIKey(AppError):
+    """The API key sent is malformed, unknown, revoked or expired (the four look the same)."""
+
+    code = "invalid_api_key"
+    status = 401
+    default_detail = _("The API key is not valid. It may have been revoked or have expired.")
+
+
+class ScopeMissing(AppError):
+    """The API key lacks the scope this endpoint needs; extra carries `required_scope`."""
+
+    code = "scope_missing"
+    status = 403
+    default_detail = _("This API key does not have the scope this request needs.")
+
+
 class PermissionDenied(AppError):
     code = "permission_denied"
     status = 403

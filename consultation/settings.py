@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "consultation.middleware.AppErrorMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "accounts.middleware.ActiveTeamMiddleware",
+    # After the user and the team are known: requests per minute, and the RateLimit headers.
+    "apikeys.middleware.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "consultation.urls"
@@ -277,13 +279,24 @@ WHITENOISE_USE_FINDERS = DEBUG
 # --- API -------------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # An API key (Authorization: Bearer / X-API-Key) first: a request carrying one is
+    # authenticated by it alone, cookies ignored; otherwise the session, with its CSRF check.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apikeys.authentication.APIKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # Requests per minute per key, per user and per anonymous IP, from the plan (billing).
+    "DEFAULT_THROTTLE_CLASSES": ["apikeys.throttling.PlanRateThrottle"],
+    # KeyScopes: a key needs the scope the view names for the method (consultation/api/).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "consultation.api.permissions.KeyScopes",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "consultation.api.pagination.Pagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "consultation.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "consultation.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -294,6 +307,22 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- API keys and rate limits ------------------------------------------------------------------
+
+# The server-side secret mixed into every key's stored HMAC: a copy of the table alone cannot
+# be checked against guesses. Required in production; in development derived from SECRET_KEY.
+# Changing it invalidates every key.
+APIKEY_PEPPER: str = env.str("APIKEY_PEPPER", default=_dev_default(f"apikey-pepper:{SECRET_KEY}"))
+# Keys say which deployment minted them: csk_live_ in production, csk_test_ in development. A
+# key of the other kind is refused before the database.
+APIKEY_LIVE: bool = env.bool("APIKEY_LIVE", default=not DEBUG)
+# Off: no request is rate limited (e.g. behind a gateway that limits already).
+RATELIMIT_ENABLE: bool = env.bool("RATELIMIT_ENABLE", default=True)
+# django-ratelimit's counters live in the default cache: per process without REDIS_URL,
+# shared (exact across processes) with it.
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_CACHE_PREFIX = "rl:"
 
 # --- Providers -------------------------------------------------------------------------------
 

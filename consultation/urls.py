@@ -10,6 +10,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("debates.api_urls")),
     path("", include("ratings.api_urls")),
     path("", include("billing.api_urls")),
+    path("", include("apikeys.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
 
@@ -21,6 +22,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     re_path(r"^api/(?P<path>.*)$", views.api_not_found),
     path("accounts/", include("allauth.urls")),
     path("", include("billing.urls")),
+    path("", include("apikeys.urls")),
     path("", include("ratings.urls")),
     path("", include("debates.urls")),
     path("", include("accounts.urls")),

@@ -1,9 +1,13 @@
 """The debates API: one view per operation, each with its own small serializers."""
 
+import json
 from typing import Any
 
+from django.http import HttpResponse
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,7 +17,8 @@ from accounts.middleware import request_workspace
 from accounts.models import Team, User
 from billing.limits import MAX_QUESTION
 from consultation.api.pagination import Pagination
-from consultation.exceptions import ValidationFailed
+from consultation.api.permissions import DEBATES_READ, DEBATES_WRITE
+from consultation.exceptions import NotFound, ValidationFailed
 from debates import selectors
 from debates.models import Category, Debate, DebateStatus, LLMModel
 from debates.services.creation import SeatInput, debate_cancel, debate_create, seats_from_preset
@@ -22,6 +27,16 @@ from debates.services.creation import SeatInput, debate_cancel, debate_create, s
 def _actor(request: Request) -> tuple[User, Team]:
     # DRF hands the user it authenticated down to the HttpRequest, whose active team follows.
     return request_workspace(request._request)
+
+
+def _debate(request: Request, debate_id: str) -> Debate:
+    """A debate the caller may see. With an API key, only one of the key's team: a key acts
+    for its team alone, even where its creator could see more (request.team is the key's)."""
+    user, team = _actor(request)
+    debate = selectors.debate_get_for_user(user=user, debate_id=debate_id)
+    if request.auth is not None and debate.team_id != team.pk:
+        raise NotFound(_("Debate not found."))
+    return debate
 
 
 def _links(debate: Debate) -> dict[str, str]:
@@ -158,6 +173,8 @@ class DebateCreatedOutput(serializers.Serializer[Debate]):
 
 
 class DebateListCreateApi(APIView):
+    required_scopes = {"GET": DEBATES_READ, "POST": DEBATES_WRITE}
+
     @extend_schema(
         operation_id="debates_list",
         parameters=[OpenApiParameter("status", str, description="Filter by status")],
@@ -197,11 +214,11 @@ class DebateListCreateApi(APIView):
 
 
 class DebateDetailApi(APIView):
+    required_scopes = {"GET": DEBATES_READ}
+
     @extend_schema(operation_id="debates_retrieve", responses=DebateDetailOutput)
     def get(self, request: Request, debate_id: str) -> Response:
-        user, _team = _actor(request)
-        debate = selectors.debate_get_for_user(user=user, debate_id=debate_id)
-        return Response(DebateDetailOutput(debate).data)
+        return Response(DebateDetailOutput(_debate(request, debate_id)).data)
 
 
 class EventOutput(serializers.Serializer[Any]):
@@ -218,6 +235,8 @@ class EventsOutput(serializers.Serializer[Any]):
 
 
 class DebateEventsApi(APIView):
+    required_scopes = {"GET": DEBATES_READ}
+
     @extend_schema(
         operation_id="debates_events",
         parameters=[
@@ -227,8 +246,7 @@ class DebateEventsApi(APIView):
         responses=EventsOutput,
     )
     def get(self, request: Request, debate_id: str) -> Response:
-        user, _team = _actor(request)
-        debate = selectors.debate_get_for_user(user=user, debate_id=debate_id)
+        debate = _debate(request, debate_id)
         try:
             after = int(request.query_params.get("after", 0))
             limit = int(request.query_params.get("limit", 1000))
@@ -244,13 +262,63 @@ class DebateEventsApi(APIView):
         )
 
 
+class DebateStreamApi(APIView):
+    """The schema's description of the event stream. Under the ASGI server the path is served
+    by debates.consumers.DebateStreamConsumer (live, until the debate ends); this view only
+    answers where that server is not in front (Django's test client): the log so far, then
+    `end`."""
+
+    required_scopes = {"GET": DEBATES_READ}
+
+    @extend_schema(
+        operation_id="debates_stream",
+        summary="Follow a debate as server-sent events",
+        description=(
+            "`text/event-stream`: every event with `seq > after` (or `Last-Event-ID`), then "
+            "each new one as it happens; no gap, no duplicate. Each event is `id: <seq>`, "
+            "`event: <type>`, `data: {seq, type, at, payload}`. After the final event "
+            "(`debate.completed`, `debate.failed`, `debate.cancelled`) comes `event: end` and "
+            "the response ends; a key revoked meanwhile gets `event: error` "
+            "(`invalid_api_key`) and the same end. A comment line every few seconds keeps "
+            "proxies from closing it. Opening counts as one request against the rate limit."
+        ),
+        parameters=[
+            OpenApiParameter("after", int, description="Only events with seq greater than this"),
+            OpenApiParameter(
+                "Last-Event-ID",
+                int,
+                location=OpenApiParameter.HEADER,
+                description="Sent by a reconnecting EventSource; wins over `after`.",
+            ),
+        ],
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(
+                response=OpenApiTypes.STR, description="The event stream."
+            )
+        },
+    )
+    def get(self, request: Request, debate_id: str) -> HttpResponse:
+        debate = _debate(request, debate_id)
+        try:
+            after = int(request.query_params.get("after", 0))
+        except ValueError as exc:
+            raise ValidationFailed(fields={"after": ["Use whole numbers."]}) from exc
+        events = selectors.debate_event_messages(debate_id=debate.pk, after=max(after, 0))
+        body = "".join(
+            f"id: {e['seq']}\nevent: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events
+        )
+        body += f'event: end\ndata: {{"last_seq": {debate.last_seq}}}\n\n'
+        return HttpResponse(body, content_type="text/event-stream; charset=utf-8")
+
+
 class DebateCancelApi(APIView):
+    required_scopes = {"POST": DEBATES_WRITE}
+
     @extend_schema(
         operation_id="debates_cancel", request=None, responses={202: DebateCreatedOutput}
     )
     def post(self, request: Request, debate_id: str) -> Response:
-        user, _team = _actor(request)
-        debate = debate_cancel(debate=selectors.debate_get_for_user(user=user, debate_id=debate_id))
+        debate = debate_cancel(debate=_debate(request, debate_id))
         return Response(DebateCreatedOutput(debate).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -269,6 +337,8 @@ class ModelOutput(serializers.Serializer[Any]):
 
 
 class ModelListApi(APIView):
+    required_scopes = {"GET": DEBATES_READ}
+
     @extend_schema(operation_id="models_list", responses=ModelOutput(many=True))
     def get(self, request: Request) -> Response:
         return Response(ModelOutput(selectors.model_list_with_health(), many=True).data)

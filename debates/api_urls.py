@@ -8,6 +8,10 @@ urlpatterns = [
     path(
         "debates/<uuid:debate_id>/events/", api.DebateEventsApi.as_view(), name="api-debate-events"
     ),
+    # Served by debates.consumers.DebateStreamConsumer under the ASGI server (see the view).
+    path(
+        "debates/<uuid:debate_id>/stream/", api.DebateStreamApi.as_view(), name="api-debate-stream"
+    ),
     path(
         "debates/<uuid:debate_id>/cancel/", api.DebateCancelApi.as_view(), name="api-debate-cancel"
     ),

@@ -17,25 +17,59 @@ After the debate's final event (`debate.completed`, `debate.failed`, `debate.can
 server closes the socket with 1000: there will never be anything more. A client that connects
 to a finished debate gets what it lacks, then the same close.
 
+Who: the session (a browser), or an API key in the handshake's headers (`Authorization:
+Bearer <key>` or `X-API-Key`; never in the URL) for programs. A key needs the `debates:read`
+scope and sees only its team's debates; revoking it closes its sockets at once (the group
+`apikey.<id>`), and every resync re-checks it, so a revocation that could not reach this
+process still closes them within RESYNC_SECONDS.
+
 Refusals close right after the handshake, with a code the client can act on:
-4400 `after` is not a whole number >= 0; 4401 not signed in (and the debate is not public);
-4404 no such debate, or not one this user may see (the two look the same).
+4400 `after` is not a whole number >= 0; 4401 not signed in (and the debate is not public), or
+the API key is not valid (also when it is revoked while connected); 4403 the key lacks the
+`debates:read` scope; 4404 no such debate, or not one this user may see (the two look the same).
+
+`DebateStreamConsumer` below serves the same events as server-sent events (SSE) over plain
+HTTP, with the same guarantee, for clients that prefer `curl -N` to a WebSocket.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from typing import Any
 from urllib.parse import parse_qs
 
 import structlog
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
+from channels.generic.http import AsyncHttpConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.http.request import split_domain_port, validate_host
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from consultation.exceptions import NotAuthenticated, NotFound
+from accounts.models import User
+from accounts.selectors import active_team_for_user
+from apikeys.authentication import CHALLENGE, authenticate_key, key_from_scope
+from apikeys.models import APIKey
+from apikeys.selectors import apikey_is_live
+from apikeys.services import key_group
+from apikeys.throttling import Counted, rate_check, rate_headers
+from consultation.api.permissions import DEBATES_READ
+from consultation.exceptions import (
+    AppError,
+    InvalidAPIKey,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
+    ScopeMissing,
+    ValidationFailed,
+)
 from debates.events import group_name
 from debates.follower import followers
 from debates.models import EventType
@@ -46,6 +80,7 @@ logger = structlog.get_logger(__name__)
 CLOSE_FINISHED = 1000
 CLOSE_BAD_REQUEST = 4400
 CLOSE_NOT_AUTHENTICATED = 4401
+CLOSE_SCOPE_MISSING = 4403
 CLOSE_NOT_FOUND = 4404
 
 TERMINAL_EVENTS = frozenset(
@@ -83,6 +118,7 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.lock = asyncio.Lock()
         self.resync: asyncio.Task[None] | None = None
         self.log = logger.bind(debate_id=self.debate_id)
+        self.api_key: APIKey | None = None
         # Accept first: a refusal before the handshake reaches the browser as a bare 403,
         # without the close code that tells it not to retry.
         await self.accept()
@@ -91,10 +127,17 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if after is None:
             await self.close(code=CLOSE_BAD_REQUEST)
             return
-        user = await self.authenticate()
         try:
-            await database_sync_to_async(debate_get_for_viewer)(user=user, debate_id=self.debate_id)
-        except NotAuthenticated:
+            user = await self.authenticate()
+            debate, _takes_part = await database_sync_to_async(debate_get_for_viewer)(
+                user=user, debate_id=self.debate_id
+            )
+            if (key := self._key()) is not None and debate.team_id != key.team_id:
+                raise NotFound  # a key acts for its team only
+        except ScopeMissing:
+            await self.close(code=CLOSE_SCOPE_MISSING)
+            return
+        except (NotAuthenticated, InvalidAPIKey):
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
             return
         except NotFound:
@@ -102,6 +145,8 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             return
 
         self.last_sent = after
+        if (key := self._key()) is not None:
+            await self.channel_layer.group_add(key_group(key.pk), self.channel_name)
         await self.channel_layer.group_add(group_name(self.debate_id), self.channel_name)
         self.joined = True
         self.following = await followers().watch(self.debate_id, self.channel_layer)
@@ -112,10 +157,26 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             self.resync = asyncio.create_task(self._resync_forever())
 
     async def authenticate(self) -> AbstractBaseUser | AnonymousUser:
-        """Who is connecting. Today the session user (AuthMiddlewareStack); an API key read
-        from the handshake would be resolved here too, before the same access check."""
-        user = self.scope.get("user")
-        return user if user is not None else AnonymousUser()
+        """Who is connecting: the key of the handshake's headers if it carries one (then the
+        session is ignored), else the session user (AuthMiddlewareStack)."""
+        raw = key_from_scope(self.scope)
+        if raw is None:
+            user: AbstractBaseUser | AnonymousUser | None = self.scope.get("user")
+            return user if user is not None else AnonymousUser()
+        key_user: User
+        key_user, api_key = await database_sync_to_async(authenticate_key)(raw)
+        if not api_key.has_scope(DEBATES_READ):
+            raise ScopeMissing(required_scope=DEBATES_READ)
+        self.api_key = api_key
+        return key_user
+
+    def _key(self) -> APIKey | None:
+        return self.api_key
+
+    async def apikey_revoked(self, message: dict[str, Any]) -> None:
+        """The key this socket was opened with is revoked: close now."""
+        self.finished = True
+        await self.close(code=CLOSE_NOT_AUTHENTICATED)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """The channel is one-way; a client's message changes nothing."""
@@ -125,6 +186,10 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             self.resync.cancel()
         if self.joined:
             await self.channel_layer.group_discard(group_name(self.debate_id), self.channel_name)
+            if self.api_key is not None:
+                await self.channel_layer.group_discard(
+                    key_group(self.api_key.pk), self.channel_name
+                )
             self.joined = False
         if self.following:
             followers().unwatch(self.debate_id)
@@ -182,6 +247,9 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         while not self.finished:
             await asyncio.sleep(RESYNC_SECONDS)
             try:
+                if self.api_key is not None and not await _key_is_live(self.api_key):
+                    await self.apikey_revoked({})
+                    return
                 async with self.lock:
                     await self._catch_up()
                     await self._close_if_drained()
@@ -189,3 +257,240 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 raise
             except Exception:  # the next pass tries again
                 self.log.warning("live_resync_failed", exc_info=True)
+
+
+async def _key_is_live(api_key: APIKey) -> bool:
+    return bool(await database_sync_to_async(apikey_is_live)(key_id=api_key.pk, now=timezone.now()))
+
+
+# --- Server-sent events: GET /api/v1/debates/<id>/stream/?after=<seq> --------------------------
+
+SSE_RETRY_MS = 3000
+
+
+def _sse(event: dict[str, Any]) -> bytes:
+    """One event: `id` is its seq (so a reconnecting EventSource sends Last-Event-ID)."""
+    data = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+    return f"id: {event['seq']}\nevent: {event['type']}\ndata: {data}\n\n".encode()
+
+
+def _sse_control(name: str, data: dict[str, Any]) -> bytes:
+    """A stream event that is not a debate event (`end`, `error`): no id, so it moves no
+    client's Last-Event-ID."""
+    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+def _headers_of(scope: dict[str, Any]) -> dict[str, str]:
+    return {
+        name.decode("latin-1").lower(): value.decode("latin-1")
+        for name, value in scope.get("headers", [])
+    }
+
+
+def _count_request(
+    *, api_key: APIKey | None, user: AbstractBaseUser | AnonymousUser, ip: str
+) -> Counted:
+    """Opening a stream is one request against the caller's per-minute limit."""
+    signed_in = user if isinstance(user, User) else None
+    team = api_key.team if api_key is not None else None
+    if team is None and signed_in is not None:
+        team = active_team_for_user(user=signed_in)
+    return rate_check(api_key=api_key, user=signed_in, team=team, ip=ip)
+
+
+class MethodNotAllowed(AppError):
+    code = "method_not_allowed"  # the code the API's DRF views give too
+    status = 405
+    default_detail = _lazy("Use GET.")
+
+
+class StreamRefused(Exception):
+    def __init__(self, error: AppError, headers: dict[str, str] | None = None) -> None:
+        self.error = error
+        self.headers = headers or {}
+
+
+class DebateStreamConsumer(AsyncHttpConsumer):  # type: ignore[misc]
+    """A debate's events as `text/event-stream`, with the WebSocket's guarantee.
+
+    `after` (or a reconnecting EventSource's `Last-Event-ID`, which wins) says what the client
+    has. Then, as for the socket: join the group before reading the log, drop what was sent,
+    fill a gap from the log, look at the log every RESYNC_SECONDS (which also sends a comment
+    line, so proxies keep the connection and a dead client is noticed). Each event is
+    `id: <seq>`, `event: <type>`, `data: <the same JSON as the socket's>`. After the debate's
+    final event comes `event: end` and the response ends; a revoked key gets `event: error`
+    (`invalid_api_key`) and the same end. Refusals are the API's JSON errors (401, 403, 404,
+    400, 429 with Retry-After and the RateLimit headers).
+
+    Everything it sends is sent from a dispatched message (the request, a wake-up, a tick),
+    never from a side task, so sends never interleave and the stream can end the consumer.
+    """
+
+    async def http_request(self, message: dict[str, Any]) -> None:
+        if "body" in message:
+            self.body.append(message["body"])
+        if message.get("more_body"):
+            return
+        self.debate_id = str(self.scope["url_route"]["kwargs"]["debate_id"])
+        self.last_sent = 0
+        self.finished = False
+        self.joined = False
+        self.following = False
+        self.api_key: APIKey | None = None
+        self.ticker: asyncio.Task[None] | None = None
+        self.log = logger.bind(debate_id=self.debate_id)
+        try:
+            counted = await self._admit()
+        except StreamRefused as refused:
+            body = json.dumps(refused.error.as_dict()).encode()
+            headers = {"Content-Type": "application/json", **refused.headers}
+            await self.send_response(
+                refused.error.status,
+                body,
+                headers=[(k.encode(), v.encode()) for k, v in headers.items()],
+            )
+            raise StopConsumer() from None
+        headers = {
+            "Content-Type": "text/event-stream; charset=utf-8",
+            "Cache-Control": "no-cache, no-store",
+            "X-Accel-Buffering": "no",  # nginx: pass each event on at once
+            **rate_headers(counted),
+        }
+        await self.send_headers(
+            status=200, headers=[(k.encode(), v.encode()) for k, v in headers.items()]
+        )
+        await self.send_body(f"retry: {SSE_RETRY_MS}\n\n".encode(), more_body=True)
+        if (key := self._key()) is not None:
+            await self.channel_layer.group_add(key_group(key.pk), self.channel_name)
+        await self.channel_layer.group_add(group_name(self.debate_id), self.channel_name)
+        self.joined = True
+        self.following = await followers().watch(self.debate_id, self.channel_layer)
+        await self._catch_up()
+        await self._close_if_drained()
+        self.ticker = asyncio.create_task(self._tick_forever())
+
+    async def _admit(self) -> Counted:
+        """Who asks, for what, and whether they may: the stream's start, or StreamRefused."""
+        if self.scope.get("method") not in ("GET", "HEAD"):
+            raise StreamRefused(MethodNotAllowed())
+        headers = _headers_of(self.scope)
+        # Django's handler checks the Host for every other request; this one bypasses it.
+        host, _port = split_domain_port(headers.get("host", ""))
+        if not validate_host(host, settings.ALLOWED_HOSTS):
+            raise StreamRefused(ValidationFailed(_("Bad Host header.")))
+        after = parse_after(self.scope.get("query_string", b""))
+        last_event_id = headers.get("last-event-id", "")
+        if _DIGITS.fullmatch(last_event_id):
+            after = int(last_event_id)
+        if after is None:
+            raise StreamRefused(ValidationFailed(fields={"after": [_("Use a whole number >= 0.")]}))
+        self.last_sent = after
+        try:
+            raw = key_from_scope(self.scope)
+            if raw is not None:
+                user, api_key = await database_sync_to_async(authenticate_key)(raw)
+                if not api_key.has_scope(DEBATES_READ):
+                    raise ScopeMissing(required_scope=DEBATES_READ)
+                self.api_key = api_key
+            else:
+                user = self.scope.get("user") or AnonymousUser()
+            debate, _takes_part = await database_sync_to_async(debate_get_for_viewer)(
+                user=user, debate_id=self.debate_id
+            )
+            if (key := self._key()) is not None and debate.team_id != key.team_id:
+                raise NotFound(_("Debate not found."))
+            client = self.scope.get("client") or ("", 0)
+            counted: Counted = await database_sync_to_async(_count_request)(
+                api_key=key, user=user, ip=str(client[0])
+            )
+            return counted
+        except RateLimited as limited:
+            extra: dict[str, str] = {"Retry-After": str(limited.extra.get("retry_after", 60))}
+            if (hit := getattr(limited, "counted", None)) is not None:
+                extra.update(rate_headers(hit))
+            raise StreamRefused(limited, extra) from None
+        except InvalidAPIKey as invalid:
+            raise StreamRefused(invalid, {"WWW-Authenticate": CHALLENGE}) from None
+        except NotAuthenticated as anonymous:
+            raise StreamRefused(anonymous, {"WWW-Authenticate": CHALLENGE}) from None
+        except AppError as error:
+            raise StreamRefused(error) from None
+
+    def _key(self) -> APIKey | None:
+        return self.api_key
+
+    async def debate_event(self, message: dict[str, Any]) -> None:
+        event = message["event"]
+        seq = int(event["seq"])
+        if seq > self.last_sent + 1 and not self.finished:
+            await self._catch_up(upto=seq - 1)
+        if not self.finished and seq > self.last_sent:
+            await self._send(event)
+
+    async def apikey_revoked(self, message: dict[str, Any]) -> None:
+        await self._end(
+            "error", {"code": InvalidAPIKey.code, "detail": str(InvalidAPIKey().detail)}
+        )
+
+    async def stream_tick(self, message: dict[str, Any]) -> None:
+        """Every RESYNC_SECONDS: the key still valid? anything in the log? and a comment line."""
+        if self.finished:
+            return
+        if self.api_key is not None and not await _key_is_live(self.api_key):
+            await self.apikey_revoked({})
+            return
+        await self.send_body(b": keep-alive\n\n", more_body=True)
+        await self._catch_up()
+        await self._close_if_drained()
+
+    async def _tick_forever(self) -> None:
+        while not self.finished:
+            await asyncio.sleep(RESYNC_SECONDS)
+            await self.channel_layer.send(self.channel_name, {"type": "stream.tick"})
+
+    async def _catch_up(self, upto: int | None = None) -> None:
+        while not self.finished:
+            batch = await database_sync_to_async(debate_event_messages)(
+                debate_id=self.debate_id, after=self.last_sent, upto=upto, limit=BATCH
+            )
+            for event in batch:
+                if self.finished or int(event["seq"]) <= self.last_sent:
+                    return
+                await self._send(event)
+            if len(batch) < BATCH:
+                return
+
+    async def _send(self, event: dict[str, Any]) -> None:
+        await self.send_body(_sse(event), more_body=True)
+        self.last_sent = int(event["seq"])
+        if event["type"] in TERMINAL_EVENTS:
+            await self._end("end", {"last_seq": self.last_sent})
+
+    async def _close_if_drained(self) -> None:
+        if self.finished:
+            return
+        position = await database_sync_to_async(debate_log_position)(debate_id=self.debate_id)
+        if position is None or (position[1] and self.last_sent >= position[0]):
+            await self._end("end", {"last_seq": self.last_sent})
+
+    async def _end(self, name: str, data: dict[str, Any]) -> None:
+        """The last words, then the response ends and so does this consumer."""
+        self.finished = True
+        await self.send_body(_sse_control(name, data), more_body=False)
+        await self.disconnect()
+        raise StopConsumer()
+
+    async def disconnect(self) -> None:
+        if getattr(self, "ticker", None) is not None and self.ticker is not asyncio.current_task():
+            self.ticker.cancel()  # type: ignore[union-attr]
+            self.ticker = None
+        if getattr(self, "joined", False):
+            await self.channel_layer.group_discard(group_name(self.debate_id), self.channel_name)
+            if self.api_key is not None:
+                await self.channel_layer.group_discard(
+                    key_group(self.api_key.pk), self.channel_name
+                )
+            self.joined = False
+        if getattr(self, "following", False):
+            followers().unwatch(self.debate_id)
+            self.following = False

@@ -117,8 +117,20 @@ EVENTS: Mapping[str, EventSpec] = {
             "event_type error",
             "a Stripe webhook was refused or failed to apply",
         ),
-        _spec("apikey.created", "info", "key_prefix team_id", "an API key was issued"),
-        _spec("apikey.revoked", "info", "key_prefix team_id", "an API key was revoked"),
+        _spec(
+            "billing.checkout_started",
+            "info",
+            "team_id plan session_id",
+            "a team was sent to Stripe Checkout for a plan",
+        ),
+        _spec(
+            "billing.stripe_failed",
+            "warning",
+            "call error",
+            "a call to Stripe's API failed (the page says billing is unavailable)",
+        ),
+        _spec("apikey.created", "info", "apikey_id team_id prefix", "an API key was issued"),
+        _spec("apikey.revoked", "info", "apikey_id team_id", "an API key was revoked"),
         _spec(
             "apikey.auth_failed",
             "warning",

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.middleware import request_team
+from consultation.api.permissions import ANY_SCOPE, KeyScopes
 from consultation.exceptions import NotAuthenticated, ValidationFailed
 from debates.models import Category, SeatRole
 from debates.rubric import RUBRIC
@@ -70,7 +71,9 @@ class LeaderboardOutput(serializers.Serializer[Any]):
 
 
 class LeaderboardApi(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [AllowAny, KeyScopes]
+    # Public boards and model pages: any key may read them (the team board is its team's).
+    required_scopes = {"GET": ANY_SCOPE}
 
     @extend_schema(
         operation_id="leaderboard_retrieve",
@@ -132,7 +135,9 @@ class ModelStatsOutput(serializers.Serializer[Any]):
 
 
 class ModelStatsApi(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [AllowAny, KeyScopes]
+    # Public boards and model pages: any key may read them (the team board is its team's).
+    required_scopes = {"GET": ANY_SCOPE}
 
     @extend_schema(operation_id="models_stats_retrieve", responses=ModelStatsOutput)
     def get(self, request: Request, key: str) -> Response:

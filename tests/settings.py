@@ -10,6 +10,7 @@ import os
 os.environ["ENV_FILE"] = ""
 # The environment a test run starts from: production mode (DEBUG off) with test credentials.
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789abcdef")
+os.environ.setdefault("APIKEY_PEPPER", "test-only-apikey-pepper-not-for-production")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SITE_URL", "http://testserver")
 os.environ.setdefault("EMAIL_URL", "consolemail://")

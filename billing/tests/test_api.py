@@ -23,7 +23,7 @@ def personal_team(user: User) -> Team:
 
 def test_usage_needs_a_signed_in_user(anon_client: Client) -> None:
     response = anon_client.get(URL)
-    assert response.status_code == 403
+    assert response.status_code == 401  # no credentials: 401 with a Bearer challenge
     assert response.json()["code"] == "not_authenticated"
 
 
@@ -156,3 +156,17 @@ def test_usage_range_defaults_end_today_even_late_in_a_period(
     last = date.fromisoformat(body["range"]["to"])
     assert (last - first).days == 40
     assert len(body["by_day"]) == 41
+
+
+def test_a_key_reads_its_teams_usage_with_the_usage_scope(owner: User, team: Team) -> None:
+    from apikeys.tests.factories import make_key
+
+    put_on_plan(team, "pro")
+    usage_key = make_key(actor=owner, team=team, scopes=["usage:read"]).key
+    response = Client(headers={"Authorization": f"Bearer {usage_key}"}).get("/api/v1/usage/")
+    assert response.status_code == 200
+    assert response.json()["plan"]["slug"] == "pro"  # the key's team, not the owner's personal one
+    debates_key = make_key(actor=owner, team=team, scopes=["debates:read"]).key
+    refused = Client(headers={"Authorization": f"Bearer {debates_key}"}).get("/api/v1/usage/")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "scope_missing"

@@ -30,6 +30,7 @@ from consultation.exceptions import (
     Conflict,
     InjectionSuspected,
     InternalError,
+    InvalidAPIKey,
     NotAuthenticated,
     NotFound,
     PermissionDenied,
@@ -37,6 +38,7 @@ from consultation.exceptions import (
     ProviderUnavailable,
     QuotaExceeded,
     RateLimited,
+    ScopeMissing,
     ValidationFailed,
 )
 from ops.logging import build_logging_config
@@ -93,6 +95,8 @@ APP_ERRORS: dict[str, Callable[[], AppError]] = {
     "error": AppError,
     "validation_failed": lambda: ValidationFailed(fields={"question": ["Too short."]}),
     "not_authenticated": NotAuthenticated,
+    "invalid_api_key": InvalidAPIKey,
+    "scope_missing": lambda: ScopeMissing(required_scope="debates:write"),
     "permission_denied": PermissionDenied,
     "not_found": NotFound,
     "conflict": Conflict,

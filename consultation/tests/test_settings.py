@@ -24,6 +24,7 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "ENV_FILE": "",
         "DJANGO_SETTINGS_MODULE": "consultation.settings",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "APIKEY_PEPPER": secrets.token_urlsafe(32),
         "ALLOWED_HOSTS": "consultation.example",
         "SITE_URL": "https://consultation.example",
         "EMAIL_URL": "smtp+tls://user:pass@smtp.example:587",

@@ -63,7 +63,9 @@ def test_create_without_seats_or_preset_is_refused(owner_client: Client) -> None
 
 def test_anonymous_is_refused(anon_client: Client) -> None:
     response = anon_client.get("/api/v1/debates/")
-    assert response.status_code == 403
+    # 401 with a Bearer challenge (the API accepts keys), not a bare 403.
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
     assert response.json()["code"] == "not_authenticated"
 
 
