@@ -21,6 +21,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("billing.urls")),
     path("", include("ratings.urls")),
     path("", include("debates.urls")),
+    path("", include("evals.urls")),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -335,3 +335,27 @@ def demo_notice() -> str:
         "Demo models answered these questions offline: they guess, so these figures show the "
         "harness's mechanics only, not what any model can do."
     )
+
+
+def chart_data(report: dict[str, Any]) -> dict[str, Any]:
+    """Accuracy against cost, one point per arm, for the report's chart (json_script). When
+    every arm cost nothing (demo models are free) the x axis is tokens per question."""
+    arms = report.get("arms", [])
+    by_cost = any(arm["cost_per_question_usd"] > 0 for arm in arms)
+    return {
+        "x": "cost" if by_cost else "tokens",
+        "x_label": _("Cost per question (USD)") if by_cost else _("Tokens per question"),
+        "y_label": _("Accuracy"),
+        "points": [
+            {
+                "label": arm["label"],
+                "arm": arm["arm"],
+                "best": bool(arm.get("best")),
+                "x": arm["cost_per_question_usd"] if by_cost else arm["tokens_per_question"],
+                "y": arm["accuracy"],
+                "low": arm["ci_low"],
+                "high": arm["ci_high"],
+            }
+            for arm in arms
+        ],
+    }
