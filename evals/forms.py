@@ -71,7 +71,7 @@ class EvaluationForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("preset") == CUSTOM and not (data.get("models") or "").strip():
             self.add_error("models", _("Name at least two models."))
         try:

@@ -59,7 +59,7 @@ class Grade:
 def extract_final(text: str) -> str:
     """The model's final answer: the rest of its last `Final answer:` line, else its last
     non-empty line, without markdown emphasis or a closing full stop."""
-    found = _FINAL.findall(text or "")
+    found: list[str] = _FINAL.findall(text or "")
     if found:
         answer = found[-1]
     else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.utils.translation import gettext as _
 
@@ -33,7 +34,23 @@ def _money(value: Decimal) -> float:
     return round(float(value), 6)
 
 
-def _arm_summary(key: str, rows: Sequence[ArmResult], *, label: str) -> dict[str, Any]:
+def arm_label(arm: dict[str, Any]) -> str:
+    """An arm's name in the active language (the stored report keeps the one it was built in)."""
+    if arm["arm"] == Arm.PANEL:
+        return _("Panel")
+    if arm["arm"] == Arm.SELF_CONSISTENCY:
+        return _("%(model)s, self-consistency") % {"model": arm.get("model_name", "")}
+    return str(arm.get("model_name") or arm["label"])
+
+
+def localized(report: dict[str, Any]) -> dict[str, Any]:
+    """The report with its arms' labels in the active language, for the page and exports."""
+    return {**report, "arms": [{**arm, "label": arm_label(arm)} for arm in report.get("arms", [])]}
+
+
+def _arm_summary(
+    key: str, rows: Sequence[ArmResult], *, label: str, model_name: str = ""
+) -> dict[str, Any]:
     n = len(rows)
     correct = sum(1 for r in rows if r.correct)
     ci = bootstrap_ci([1.0 if r.correct else 0.0 for r in rows], seed=SEED)
@@ -42,6 +59,7 @@ def _arm_summary(key: str, rows: Sequence[ArmResult], *, label: str) -> dict[str
     return {
         "key": key,
         "label": label,
+        "model_name": model_name,
         "arm": rows[0].arm if rows else "",
         "model_key": rows[0].model_key if rows else "",
         "n": n,
@@ -99,7 +117,7 @@ def _comparison(
 
 
 def _debate_telemetry(
-    panel_rows: Sequence[ArmResult], questions: Sequence[Question], models: dict[int, str]
+    panel_rows: Sequence[ArmResult], questions: Sequence[Question], models: dict[UUID, str]
 ) -> tuple[dict[str, int], list[dict[str, Any]], list[dict[str, Any]]]:
     """Conformity over every debate (positions = each turn's final answer), and the seats
     whose answer the debate turned from wrong to right or right to wrong (first turn to
@@ -181,7 +199,9 @@ def report_build(*, evaluation: Evaluation, status: str | None = None) -> dict[s
     for key in members:
         arm_key = f"{Arm.MEMBER}:{key}"
         if arm_key in by_arm:
-            summary = _arm_summary(arm_key, list(by_arm[arm_key].values()), label=name(key))
+            summary = _arm_summary(
+                arm_key, list(by_arm[arm_key].values()), label=name(key), model_name=name(key)
+            )
             summary["best"] = key == best
             arms.append(summary)
     sc_key = f"{Arm.SELF_CONSISTENCY}:{best}"
@@ -191,6 +211,7 @@ def report_build(*, evaluation: Evaluation, status: str | None = None) -> dict[s
                 sc_key,
                 list(by_arm[sc_key].values()),
                 label=_("%(model)s, self-consistency") % {"model": name(best)},
+                model_name=name(best),
             )
         )
     best_key = f"{Arm.MEMBER}:{best}" if best else ""
@@ -259,7 +280,19 @@ def report_markdown(report: dict[str, Any]) -> str:
     """The report as Markdown: the same figures as the page and the JSON."""
     meta = report["evaluation"]
     labels = {arm["key"]: arm["label"] for arm in report["arms"]}
-    lines = [f"# {_('Evaluation')}: {meta['name']}", ""]
+    # Looked up once, outside the f-strings, so makemessages finds them.
+    words = {
+        "evaluation": _("Evaluation"),
+        "accuracy_by_arm": _("Accuracy by arm"),
+        "best_member": _("best member"),
+        "paired": _("Paired comparisons"),
+        "only_a": _("only A right"),
+        "only_b": _("only B right"),
+        "difference": _("difference"),
+        "conformity": _("Conformity"),
+        "reference": _("reference"),
+    }
+    lines = [f"# {words['evaluation']}: {meta['name']}", ""]
     if report.get("demo"):
         lines += [f"> {demo_notice()}", ""]
     lines += [
@@ -271,7 +304,7 @@ def report_markdown(report: dict[str, Any]) -> str:
             "rounds": meta["rounds"],
         },
         "",
-        f"## {_('Accuracy by arm')}",
+        f"## {words['accuracy_by_arm']}",
         "",
         "| {} | {} | {} | {} | {} | {} |".format(
             _("Arm"),
@@ -284,28 +317,28 @@ def report_markdown(report: dict[str, Any]) -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for arm in report["arms"]:
-        best = f" ({_('best member')})" if arm.get("best") else ""
+        best = f" ({words['best_member']})" if arm.get("best") else ""
         lines.append(
             f"| {arm['label']}{best} | {_pct(arm['accuracy'])} ({arm['correct']}/{arm['n']}) | "
             f"{_pct(arm['ci_low'])} to {_pct(arm['ci_high'])} | "
             f"${arm['cost_per_question_usd']:.6f} | {arm['tokens_per_question']:.0f} | "
             f"{arm['mean_latency_ms']} ms |"
         )
-    lines += ["", f"## {_('Paired comparisons')}", ""]
+    lines += ["", f"## {words['paired']}", ""]
     for c in report["comparisons"]:
         a, b = labels.get(c["a"], c["a"]), labels.get(c["b"], c["b"])
         t, m, d = c["table"], c["mcnemar"], c["paired_bootstrap"]
         lines.append(
-            f"- **{a}** vs **{b}** (n={c['n']}): {_('only A right')} {t['a_only']}, "
-            f"{_('only B right')} {t['b_only']}; McNemar exact p={m['exact_p']:.4f}, "
+            f"- **{a}** vs **{b}** (n={c['n']}): {words['only_a']} {t['a_only']}, "
+            f"{words['only_b']} {t['b_only']}; McNemar exact p={m['exact_p']:.4f}, "
             f"mid-p={m['mid_p']:.4f}, χ² p={m['chi2_p']:.4f}; "
-            f"{_('difference')} {d['difference']:+.3f} "
+            f"{words['difference']} {d['difference']:+.3f} "
             f"[{d['low']:+.3f}, {d['high']:+.3f}], bootstrap p={d['p_value']:.4f}"
         )
     conf = report["conformity"]
     lines += [
         "",
-        f"## {_('Conformity')}",
+        f"## {words['conformity']}",
         "",
         _(
             "%(changes)d position changes in %(comparable)d turns after the opening, "
@@ -324,7 +357,7 @@ def report_markdown(report: dict[str, Any]) -> str:
         for f in flips:
             lines.append(
                 f"- {f['question_id']}, Seat {f['seat']} ({f['model_key']}): "
-                f"{f['before']} → {f['after']} ({_('reference')} {f['reference']})"
+                f"{f['before']} → {f['after']} ({words['reference']} {f['reference']})"
             )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

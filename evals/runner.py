@@ -32,7 +32,13 @@ from django.conf import settings
 
 from billing.limits import quota_check, quota_status
 from billing.services import ModelUsage, usage_settle
-from consultation.exceptions import AppError, PlanRestriction, QuotaExceeded
+from consultation.exceptions import (
+    AppError,
+    InjectionSuspected,
+    PlanRestriction,
+    QuotaExceeded,
+    ValidationFailed,
+)
 from debates.models import Debate, DebateStatus, LLMModel
 from debates.orchestration.engine import provider_for_settings
 from debates.orchestration.gateway import CALL_ERRORS, Gateway, RetryPolicy
@@ -178,6 +184,7 @@ class EvaluationRun:
         # Per question: the debate's tokens (the self-consistency budget) and text shown.
         self.debate_tokens: dict[int, int] = {}
         self.screened: dict[int, str] = {}
+        self.refused: dict[int, str] = {}
 
     @property
     def eid(self) -> UUID:
@@ -367,6 +374,29 @@ class EvaluationRun:
         )
         usage.settle(evaluation=self.evaluation, result=result)
 
+    def _record_refusal(self, index: int, question: Question, arm: Arm, key: str) -> None:
+        arm_result_record(
+            evaluation_id=self.eid,
+            question_index=index,
+            question_id=question.id,
+            arm=arm,
+            model_key=key,
+            answer="",
+            extracted="",
+            correct=False,
+            input_tokens=0,
+            output_tokens=0,
+            cost_usd=Decimal(0),
+            latency_ms=0,
+            error_code=self.refused[index],
+        )
+
+    def _refuse(self, index: int, question: Question, code: str) -> None:
+        self.refused[index] = code
+        self._record_refusal(index, question, Arm.PANEL, "panel")
+        for key in self.members:
+            self._record_refusal(index, question, Arm.MEMBER, key)
+
     # --- the run -----------------------------------------------------------------------
 
     def run(self) -> tuple[EvaluationStatus, str, str]:
@@ -374,14 +404,23 @@ class EvaluationRun:
             if evaluation_cancel_requested(evaluation_id=self.eid):
                 return EvaluationStatus.CANCELLED, "", ""
             quota_check(quota_status(team=self.evaluation.team))
-            self._panel(index, question)
+            try:
+                self._panel(index, question)
+            except (ValidationFailed, InjectionSuspected) as exc:
+                # This question cannot be a debate (too long, refused by screening): every
+                # arm records the refusal, so the arms stay paired on the same questions.
+                self._refuse(index, question, exc.code)
+                continue
             self._members_alone(index, question)
         best = self.best_member()
         evaluation_set_best_member(evaluation_id=self.eid, model_key=best)
         for index, question in enumerate(self.questions):
             if evaluation_cancel_requested(evaluation_id=self.eid):
                 return EvaluationStatus.CANCELLED, "", ""
-            self._self_consistency(index, question, best)
+            if index in self.refused:
+                self._record_refusal(index, question, Arm.SELF_CONSISTENCY, best)
+            else:
+                self._self_consistency(index, question, best)
         return EvaluationStatus.COMPLETED, "", ""
 
 

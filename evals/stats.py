@@ -95,7 +95,7 @@ def paired_table(a: Sequence[bool], b: Sequence[bool]) -> PairedTable:
 
 
 def _binomial_pmf(k: int, n: int) -> float:
-    return math.comb(n, k) / 2**n
+    return float(math.comb(n, k) / 2**n)
 
 
 def mcnemar(b: int, c: int) -> McNemar:

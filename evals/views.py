@@ -22,7 +22,7 @@ from consultation.exceptions import ValidationFailed
 from debates.presets import PRESETS
 from evals import selectors
 from evals.forms import EvaluationForm
-from evals.report import chart_data, demo_notice, report_markdown
+from evals.report import chart_data, demo_notice, localized, report_markdown
 from evals.services import evaluation_cancel, evaluation_create, panel_from_spec
 
 
@@ -125,7 +125,7 @@ def evaluation_report(request: HttpRequest, evaluation_id: UUID) -> HttpResponse
     )
     if not evaluation.is_finished:
         return redirect("eval-detail", evaluation_id=evaluation.pk)
-    report = evaluation.report
+    report = localized(evaluation.report)
     labels = {arm["key"]: arm["label"] for arm in report.get("arms", [])}
     return render(
         request,
@@ -176,7 +176,8 @@ def evaluation_export_markdown(request: HttpRequest, evaluation_id: UUID) -> Htt
     exports_check(team=evaluation.team)
     return _attachment(
         HttpResponse(
-            report_markdown(evaluation.report), content_type="text/markdown; charset=utf-8"
+            report_markdown(localized(evaluation.report)),
+            content_type="text/markdown; charset=utf-8",
         ),
         f"evaluation-{evaluation.pk}.md",
     )

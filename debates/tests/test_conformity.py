@@ -27,12 +27,16 @@ def test_changes_and_whether_they_followed_the_majority() -> None:
     assert result.seats == ["A", "B", "C"]
     assert result.rounds == [0, 1, 2]
     a1, b1, c1 = (result.cell(s, 1) for s in "ABC")
-    assert a1 is not None and (a1.changed, a1.followed_majority) == (False, None)
+    assert a1 is not None
+    assert (a1.changed, a1.followed_majority) == (False, None)
     assert (a1.confidence_delta, a1.claims_kept) == (0.2, 1)
-    assert b1 is not None and (b1.changed, b1.followed_majority, b1.majority) == (True, False, "B")
-    assert c1 is not None and (c1.changed, c1.followed_majority) == (True, True)
+    assert b1 is not None
+    assert (b1.changed, b1.followed_majority, b1.majority) == (True, False, "B")
+    assert c1 is not None
+    assert (c1.changed, c1.followed_majority) == (True, True)
     c2 = result.cell("C", 2)
-    assert c2 is not None and (c2.previous, c2.changed, c2.followed_majority) == ("B", True, False)
+    assert c2 is not None
+    assert (c2.previous, c2.changed, c2.followed_majority) == ("B", True, False)
     assert result.cell("A", 2) is None
     assert (result.changes, result.changes_to_majority, result.comparable) == (3, 1, 4)
     assert [cell is None for cell in result.grid()[0][1]] == [False, False, True]
@@ -48,5 +52,7 @@ def test_debate_conformity_reads_the_stored_stances(owner: User) -> None:
     make_turn(debate, seat=seat_b, round=1, stance="against")
     result = debate_conformity(debate=debate)
     cell = result.cell("B", 1)
-    assert cell is not None and cell.changed and cell.followed_majority is False
+    assert cell is not None
+    assert cell.changed
+    assert cell.followed_majority is False
     assert result.changes == 1

@@ -63,7 +63,8 @@ def test_free_text_needs_a_judge() -> None:
     free = Question("f", "Why does ice float?", "It is less dense.", AnswerType.FREE)
     assert grade(free, "Final answer: density").correct is None
     (_, system), (_, user) = judge_messages(free, "density")
-    assert "VERDICT" in system and "It is less dense." in user
+    assert "VERDICT" in system
+    assert "It is less dense." in user
     assert parse_verdict("VERDICT: CORRECT") is True
     assert parse_verdict("thinking... VERDICT: **incorrect**") is False
     assert parse_verdict("no verdict") is False

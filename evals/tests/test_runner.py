@@ -11,6 +11,7 @@ from consultation.exceptions import QuotaExceeded
 from debates.services.creation import SeatInput
 from evals import runner
 from evals.datasets import load_dataset, shipped_dataset_text
+from evals.grading import AnswerType, Question
 from evals.models import Arm, ArmResult, Evaluation, EvaluationStatus
 from evals.runner import EvaluationRun, _plurality, evaluation_run
 from evals.services import evaluation_cancel, evaluation_create
@@ -23,7 +24,8 @@ SEATS = [SeatInput("demo:demo-sage", "proponent"), SeatInput("demo:demo-skeptic"
 def make_evaluation(owner: User, *, count: int = 3, **options: Any) -> Evaluation:
     questions = load_dataset(shipped_dataset_text("consultation-30"))
     # Numeric, choice and free questions: every grader, the judge included.
-    picked = [questions[0], questions[11], questions[28]][:count]
+    first = {q.type: q for q in reversed(questions)}
+    picked = [first[AnswerType.NUMERIC], first[AnswerType.CHOICE], first[AnswerType.FREE]][:count]
     return evaluation_create(
         user=owner,
         team=Team.objects.get(created_by=owner, is_personal=True),
@@ -108,3 +110,25 @@ def test_plurality_breaks_ties_by_order() -> None:
     assert _plurality(["B", "A", "A", "B", "C"]) == "B"
     assert _plurality(["", "C", "C"]) == "C"
     assert _plurality(["", ""]) == ""
+
+
+def test_a_question_that_cannot_be_a_debate_is_recorded_as_refused_on_every_arm(
+    owner: User,
+) -> None:
+    questions = load_dataset(shipped_dataset_text("consultation-30"))
+    too_long = Question(id="long", question="Why? " * 1200, answer="x", type=AnswerType.EXACT)
+    evaluation = evaluation_create(
+        user=owner,
+        team=Team.objects.get(created_by=owner, is_personal=True),
+        name="refusal",
+        questions=[too_long, questions[1]],
+        seats=SEATS,
+        rounds=1,
+        run_in_worker=False,
+    )
+    assert evaluation_run(evaluation_id=evaluation.pk) == EvaluationStatus.COMPLETED
+    refused = ArmResult.objects.filter(evaluation=evaluation, question_index=0)
+    assert refused.count() == 4
+    assert set(refused.values_list("error_code", flat=True)) == {"validation_failed"}
+    evaluation.refresh_from_db()
+    assert evaluation.done_units == evaluation.total_units

@@ -3,7 +3,7 @@ test, and a McNemar table worked by hand."""
 
 import numpy as np
 import pytest
-from scipy import stats as scipy_stats
+from scipy import stats as scipy_stats  # type: ignore[import-untyped]
 
 from evals.stats import bootstrap_ci, mcnemar, paired_bootstrap, paired_table
 

@@ -111,11 +111,11 @@ def _final_answer(
     In rebuttals it sometimes adopts the most common answer of the transcript, and the chair
     always does, so conformity and the panel's vote have something to show."""
     rng = seeded_random(f"{model}#eval", messages, temperature)
-    given = [g.strip().rstrip(".") for g in _GIVEN.findall(users)]
+    given: list[str] = [str(g).strip().rstrip(".") for g in _GIVEN.findall(users)]
     if given and (prompt.task == "synthesis" or (prompt.round > 0 and rng.random() < 0.4)):
         return max(sorted(set(given)), key=given.count)
     question = prompt.question
-    letters = _OPTION.findall(question)
+    letters: list[str] = _OPTION.findall(question)
     if letters:
         return rng.choice(letters)
     if "yes or no" in question.lower():
