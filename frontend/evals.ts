@@ -100,14 +100,9 @@ export function drawEvalChart(canvas: HTMLCanvasElement): Chart | null {
   return chart;
 }
 
-function init(): void {
+/** Draw every evaluation chart of the page (main.ts calls this where one exists). */
+export function start(): void {
   document.querySelectorAll<HTMLCanvasElement>("canvas[data-chart-source]").forEach((canvas) => {
     drawEvalChart(canvas);
   });
-}
-
-if (document.readyState === "loading") {
-  document.addEventListener("DOMContentLoaded", init);
-} else {
-  init();
 }

@@ -2,7 +2,6 @@
 // state for every htmx request that fails (an error never leaves a blank area).
 import htmx from "htmx.org";
 
-import "./evals";
 import "./forms";
 import "./live/index";
 
@@ -47,6 +46,12 @@ function requestFailedMessage(): string {
 }
 
 document.addEventListener("DOMContentLoaded", () => enableAutosubmit(document));
+
+// The evaluation report's chart: Chart.js is heavy, so its module loads only on that page (a
+// separate chunk where the bundle is split). The script is deferred: the DOM is parsed here.
+if (document.querySelector("canvas[data-chart-source]")) {
+  void import("./evals").then((evals) => evals.start());
+}
 document.addEventListener("htmx:afterSwap", (event) => {
   const target = (event as CustomEvent<{ target: Element }>).detail.target;
   enableAutosubmit(target);

@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 
 from accounts.models import User
 from debates.conformity import TurnPosition, conformity, majority
@@ -56,3 +57,16 @@ def test_debate_conformity_reads_the_stored_stances(owner: User) -> None:
     assert cell.changed
     assert cell.followed_majority is False
     assert result.changes == 1
+
+
+@pytest.mark.django_db
+def test_the_debate_page_shows_conformity(owner: User, owner_client: Client) -> None:
+    debate = make_debate(owner, rounds=1)
+    seat_a, seat_b = debate.seats.all()
+    make_turn(debate, seat=seat_a, round=0, stance="for")
+    make_turn(debate, seat=seat_b, round=0, stance="against")
+    make_turn(debate, seat=seat_a, round=1, stance="for")
+    make_turn(debate, seat=seat_b, round=1, stance="mixed")
+    body = owner_client.get(f"/debates/{debate.pk}/").content.decode()
+    assert "data-conformity" in body
+    assert "1 position change in 2 turns after the opening" in body

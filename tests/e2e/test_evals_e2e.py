@@ -33,6 +33,7 @@ def test_start_an_evaluation_watch_it_and_read_the_report_with_its_chart(
     if not REPORT_URL.search(page.url):
         expect(page.locator("#eval-done")).to_contain_text("/ 15")
         expect(page.locator(".eval-notice")).to_contain_text("mechanics only")
+        save_screenshot(page, "evaluation-progress-en-desktop")
     # Polling sends the browser on to the report once the run ends.
     expect(page).to_have_url(REPORT_URL, timeout=120_000)
     expect(page.locator("#eval-demo-notice")).to_contain_text("mechanics only")
@@ -41,7 +42,9 @@ def test_start_an_evaluation_watch_it_and_read_the_report_with_its_chart(
     chart = page.locator("#eval-chart")
     expect(chart).to_have_attribute("data-chart-ready", "true")
     box = chart.bounding_box()
-    assert box is not None and box["width"] > 200 and box["height"] > 200
+    assert box is not None
+    assert box["width"] > 200
+    assert box["height"] > 200
     # Something was drawn on the canvas, not a blank surface.
     painted = page.evaluate(
         """() => {
