@@ -129,3 +129,13 @@ def test_the_free_plan_refuses_more_questions_than_debates_left(
     assert response.status_code == 429
     assert "needs 32 debates" in response.json()["detail"]
     assert not Evaluation.objects.exists()
+
+
+def test_staff_see_evaluations_in_admin(owner_client: Client, staff: User) -> None:
+    start(owner_client)
+    evaluation = Evaluation.objects.get()
+    admin_client = Client()
+    admin_client.force_login(staff)
+    assert admin_client.get("/admin/evals/evaluation/").status_code == 200
+    page = admin_client.get(f"/admin/evals/evaluation/{evaluation.pk}/change/")
+    assert page.status_code == 200
