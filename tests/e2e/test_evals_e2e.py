@@ -34,6 +34,12 @@ def test_start_an_evaluation_watch_it_and_read_the_report_with_its_chart(
         expect(page.locator("#eval-done")).to_contain_text("/ 15")
         expect(page.locator(".eval-notice")).to_contain_text("mechanics only")
         save_screenshot(page, "evaluation-progress-en-desktop")
+        # The polled fragment moves on while the worker answers (or the run is already over).
+        page.wait_for_function(
+            """() => location.pathname.endsWith('/report/')
+                || !/^0 \\//.test(document.getElementById('eval-done')?.textContent ?? '0 /')""",
+            timeout=120_000,
+        )
     # Polling sends the browser on to the report once the run ends.
     expect(page).to_have_url(REPORT_URL, timeout=120_000)
     expect(page.locator("#eval-demo-notice")).to_contain_text("mechanics only")
