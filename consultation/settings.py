@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "apikeys",
     "ratings",
     "debates",
+    "evals",
 ]
 
 MIDDLEWARE = [
@@ -360,6 +361,10 @@ DEBATE_DEFAULT_JUDGES: list[str] = _env_list("DEBATE_DEFAULT_JUDGES", default=[]
 DEBATE_HEARTBEAT_SECONDS: float = env.float("DEBATE_HEARTBEAT_SECONDS", default=5.0)
 DEBATE_STALE_SECONDS: float = env.float("DEBATE_STALE_SECONDS", default=30.0)
 DEBATE_DELTA_INTERVAL_SECONDS: float = env.float("DEBATE_DELTA_INTERVAL_SECONDS", default=0.15)
+# Evaluations (evals/): the most self-consistency samples a question gets, and how long a run
+# waits for a debate that is queued behind the team's other debates.
+EVAL_MAX_SAMPLES: int = env.int("EVAL_MAX_SAMPLES", default=9)
+EVAL_DEBATE_WAIT_SECONDS: float = env.float("EVAL_DEBATE_WAIT_SECONDS", default=600.0)
 PROVIDER_HEALTH_WINDOW_SECONDS: int = env.int("PROVIDER_HEALTH_WINDOW_SECONDS", default=300)
 PROVIDER_HEALTH_ERROR_THRESHOLD: float = env.float("PROVIDER_HEALTH_ERROR_THRESHOLD", default=0.5)
 PROVIDER_HEALTH_MIN_CALLS: int = env.int("PROVIDER_HEALTH_MIN_CALLS", default=10)

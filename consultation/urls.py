@@ -25,6 +25,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("apikeys.urls")),
     path("", include("ratings.urls")),
     path("", include("debates.urls")),
+    path("", include("evals.urls")),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

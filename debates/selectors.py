@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Team, User
 from billing.limits import debate_limits_for_team
 from consultation.exceptions import NotAuthenticated, NotFound
+from debates.conformity import Conformity, TurnPosition, conformity
 from debates.models import (
     FINISHED_STATUSES,
     Debate,
@@ -24,6 +25,7 @@ from debates.models import (
     SeatRole,
     SeatStatus,
     Turn,
+    TurnStatus,
 )
 from ops.health import circuit_states
 from ops.models import CircuitState
@@ -309,4 +311,23 @@ def debate_queue_place(*, debate: Debate) -> QueuePlace | None:
         running=team_debates.filter(status=DebateStatus.RUNNING).count(),
         limit=limits.concurrent_debates,
         plan_name=limits.plan_name,
+    )
+
+
+def debate_conformity(*, debate: Debate) -> Conformity:
+    """Conformity telemetry of a debate's stored turns: each seat's stance per round, whether
+    it changed, and whether the change followed the previous round's majority."""
+    seats = {seat.pk: seat for seat in debate.seats.all()}
+    return conformity(
+        [
+            TurnPosition(
+                seat=chr(ord("A") + seats[turn.seat_id].position),
+                round=turn.round,
+                position=turn.stance,
+                confidence=turn.confidence,
+                key_claims=tuple(str(claim) for claim in turn.key_claims or ()),
+            )
+            for turn in debate.turns.all()
+            if turn.status == TurnStatus.COMPLETED
+        ]
     )

@@ -48,10 +48,14 @@ function requestFailedMessage(): string {
 
 document.addEventListener("DOMContentLoaded", () => enableAutosubmit(document));
 
-// Charts are heavy (Chart.js is ~150 KB): their module is a separate chunk, fetched only by
-// the pages that draw one. The bundle is an ES module, so the DOM is parsed when this runs.
+// Charts are heavy (Chart.js is ~150 KB): their modules are separate chunks, fetched only by
+// the pages that draw one (the usage page, an evaluation report). The bundle is an ES module,
+// so the DOM is parsed when this runs.
 if (document.querySelector("canvas[data-usage-chart]")) {
   void import("./usage").then((usage) => usage.start());
+}
+if (document.querySelector("canvas[data-chart-source]")) {
+  void import("./evals").then((evals) => evals.start());
 }
 document.addEventListener("htmx:afterSwap", (event) => {
   const target = (event as CustomEvent<{ target: Element }>).detail.target;

@@ -261,6 +261,7 @@ def _detail_context(
         ],
         "judgments": selectors.debate_judgments_by_seat(debate=debate),
         "scoreboard": selectors.debate_scoreboard(debate=debate),
+        "conformity": selectors.debate_conformity(debate=debate),
         "failure_text": failure_text(debate.failure_reason),
         "live_url": live_url(debate.pk),
         "public_url": request.build_absolute_uri(reverse("debate-public", args=[debate.pk])),

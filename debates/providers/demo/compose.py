@@ -56,10 +56,9 @@ def split_tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-def demo_reply(
+def _demo_text(
     model: str, messages: Sequence[Message], temperature: float, *, json_mode: bool
 ) -> str:
-    """The demo answer to a chat: markdown prose, or a JSON object when `json_mode`."""
     prompt = read_prompt(model, messages)
     rng = seeded_random(model, messages, temperature)
     writer = _Writer(prompt, _BOOKS[prompt.language], rng)
@@ -71,6 +70,61 @@ def demo_reply(
         return _dumps(synthesis) if json_mode else writer.synthesis_markdown(synthesis)
     turn = writer.turn()
     return _dumps(turn) if json_mode else str(turn["content"])
+
+
+def demo_reply(
+    model: str, messages: Sequence[Message], temperature: float, *, json_mode: bool
+) -> str:
+    """The demo answer to a chat: markdown prose, or a JSON object when `json_mode`.
+
+    An evaluation question (evals.grading asks every arm to finish with "Final answer: ...")
+    gets such a line too, so the harness runs its mechanics offline: see `_final_answer`."""
+    text = _demo_text(model, messages, temperature, json_mode=json_mode)
+    users = "\n".join(m.content for m in messages if m.role == "user")
+    if _VERDICT_ASKED in users:
+        rng = seeded_random(f"{model}#eval", messages, temperature)
+        return f"{text}\n\nVERDICT: {rng.choice(['CORRECT', 'INCORRECT'])}"
+    prompt = read_prompt(model, messages)
+    if _FINAL_ASKED not in prompt.question or prompt.task == "judge":
+        return text
+    line = f"{_FINAL_ASKED} {_final_answer(model, messages, temperature, prompt, users)}"
+    if not json_mode:
+        return f"{text}\n\n{line}"
+    payload = json.loads(text)
+    key = "recommendation" if prompt.task == "synthesis" else "content"
+    payload[key] = f"{payload[key]}\n\n{line}"
+    return _dumps(payload)
+
+
+_FINAL_ASKED = "Final answer:"
+_VERDICT_ASKED = "VERDICT: CORRECT or VERDICT: INCORRECT"
+_OPTION = re.compile(r"\(([A-J])\) ")
+_GIVEN = re.compile(r"Final answer:\s*([^\s<][^\n]*)")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _final_answer(
+    model: str, messages: Sequence[Message], temperature: float, prompt: DemoPrompt, users: str
+) -> str:
+    """A demo model's pick: it cannot know the answer, so it guesses (an option, a number
+    from the question, yes or no, a term of the question), seeded like the rest of its text.
+    In rebuttals it sometimes adopts the most common answer of the transcript, and the chair
+    always does, so conformity and the panel's vote have something to show."""
+    rng = seeded_random(f"{model}#eval", messages, temperature)
+    given: list[str] = [str(g).strip().rstrip(".") for g in _GIVEN.findall(users)]
+    if given and (prompt.task == "synthesis" or (prompt.round > 0 and rng.random() < 0.4)):
+        return max(sorted(set(given)), key=given.count)
+    question = prompt.question
+    letters: list[str] = _OPTION.findall(question)
+    if letters:
+        return rng.choice(letters)
+    if "yes or no" in question.lower():
+        return rng.choice(["yes", "no"])
+    numbers = [float(n) for n in _NUMBER.findall(question)]
+    if "number" in question.lower() and numbers:
+        a, b = rng.choice(numbers), rng.choice(numbers)
+        return f"{rng.choice([a, a + b, a * b, abs(a - b)]):g}"
+    return rng.choice(prompt.terms) if prompt.terms else "unknown"
 
 
 def _dumps(payload: dict[str, Any]) -> str:
