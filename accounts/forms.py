@@ -5,6 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import MemberRole, Profile
+from accounts.services import team_name_problem
 
 TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -20,6 +21,12 @@ class ProfileForm(forms.ModelForm[Profile]):
 
 class TeamForm(forms.Form):
     name = forms.CharField(label=_("Team name"), max_length=80)
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"]
+        if problem := team_name_problem(name):
+            raise forms.ValidationError(problem)
+        return name
 
 
 class InvitationForm(forms.Form):

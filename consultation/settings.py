@@ -279,7 +279,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["consultation.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "consultation.api.pagination.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -358,6 +358,11 @@ DJSTRIPE_USE_NATIVE_JSONFIELD = True
 # dj-stripe's schema from one migration that replaces its own (minutes on SQLite); why it is
 # safe and how to follow a dj-stripe upgrade: billing/djstripe_migrations/__init__.py.
 MIGRATION_MODULES = {"djstripe": "billing.djstripe_migrations"}
+
+# --- Teams ----------------------------------------------------------------------------------
+
+# Invitation e-mails a team may send in any hour (each goes to an address someone typed).
+INVITATIONS_PER_TEAM_PER_HOUR: int = env.int("INVITATIONS_PER_TEAM_PER_HOUR", default=20)
 
 # --- Retention -------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "consultation.views.bad_request"
 handler403 = "consultation.views.permission_denied"
 handler404 = "consultation.views.page_not_found"
 handler500 = "consultation.views.server_error"

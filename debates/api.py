@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -11,12 +12,14 @@ from rest_framework.views import APIView
 
 from accounts.middleware import request_workspace
 from accounts.models import Team, User
-from billing.limits import MAX_QUESTION
+from billing.limits import MAX_QUESTION, MAX_SEATS
 from consultation.api.pagination import Pagination
 from consultation.exceptions import ValidationFailed
 from debates import selectors
 from debates.models import Category, Debate, DebateStatus, LLMModel
 from debates.services.creation import SeatInput, debate_cancel, debate_create, seats_from_preset
+
+_STATUSES = ", ".join(DebateStatus.values)
 
 
 def _actor(request: Request) -> tuple[User, Team]:
@@ -135,7 +138,9 @@ class DebateCreateInput(serializers.Serializer[Any]):
     preset = serializers.CharField(required=False, help_text="Use a preset panel.")
     seats = SeatInputSerializer(many=True, required=False)
     rounds = serializers.IntegerField(default=2)
-    judges = serializers.ListField(child=serializers.CharField(), default=list)
+    judges = serializers.ListField(
+        child=serializers.CharField(max_length=120), default=list, max_length=MAX_SEATS
+    )
     chair = serializers.CharField(required=False)
     category = serializers.ChoiceField(choices=Category.choices, default=Category.GENERAL)
     cost_cap_usd = serializers.DecimalField(
@@ -167,6 +172,12 @@ class DebateListCreateApi(APIView):
         user, team = _actor(request)
         debates = selectors.debate_list_for_team(team=team, user=user)
         if wanted := request.query_params.get("status"):
+            # Checked against the choices, not passed to the database: PostgreSQL refuses a
+            # NUL byte in a query parameter with a 500.
+            if wanted not in DebateStatus.values:
+                raise ValidationFailed(
+                    fields={"status": [_("Use one of: %(values)s.") % {"values": _STATUSES}]}
+                )
             debates = debates.filter(status=wanted)
         paginator = Pagination()
         page = paginator.paginate_queryset(debates, request, view=self)

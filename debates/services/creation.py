@@ -47,6 +47,9 @@ from safety.injection import normalize_question, random_boundary
 
 logger = structlog.get_logger(__name__)
 
+# Every judge scores every seat: as many judges as a panel may have seats is plenty.
+MAX_JUDGES = MAX_SEATS
+
 
 @dataclass(frozen=True)
 class SeatInput:
@@ -199,6 +202,10 @@ def debate_create(
     judge_keys, chair_key = judges_and_chair(
         panel=[s.model for s in seats], judges=judges, chair=chair
     )
+    if len(judge_keys) > MAX_JUDGES:
+        # Checked before the catalog lookup: a list of 100,000 keys costs nothing here.
+        errors["judges"] = [_("At most %(max)d judges.") % {"max": MAX_JUDGES}]
+        judge_keys = []
     judge_models = _models_by_key(judge_keys, errors, "judges")
     chair_models = _models_by_key([chair_key], errors, "chair") if chair_key else {}
     if errors:
