@@ -210,8 +210,8 @@ class DebateListCreateApi(APIView):
 class DebateDetailApi(APIView):
     @extend_schema(operation_id="debates_retrieve", responses=DebateDetailOutput)
     def get(self, request: Request, debate_id: str) -> Response:
-        user, _team = _actor(request)
-        debate = selectors.debate_get_for_user(user=user, debate_id=debate_id)
+        user, team = _actor(request)
+        debate = selectors.debate_get_for_user(user=user, team=team, debate_id=debate_id)
         return Response(DebateDetailOutput(debate).data)
 
 
@@ -238,8 +238,8 @@ class DebateEventsApi(APIView):
         responses=EventsOutput,
     )
     def get(self, request: Request, debate_id: str) -> Response:
-        user, _team = _actor(request)
-        debate = selectors.debate_get_for_user(user=user, debate_id=debate_id)
+        user, team = _actor(request)
+        debate = selectors.debate_get_for_user(user=user, team=team, debate_id=debate_id)
         try:
             after = int(request.query_params.get("after", 0))
             limit = int(request.query_params.get("limit", 1000))
@@ -260,8 +260,10 @@ class DebateCancelApi(APIView):
         operation_id="debates_cancel", request=None, responses={202: DebateCreatedOutput}
     )
     def post(self, request: Request, debate_id: str) -> Response:
-        user, _team = _actor(request)
-        debate = debate_cancel(debate=selectors.debate_get_for_user(user=user, debate_id=debate_id))
+        user, team = _actor(request)
+        debate = debate_cancel(
+            debate=selectors.debate_get_for_user(user=user, team=team, debate_id=debate_id)
+        )
         return Response(DebateCreatedOutput(debate).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -147,3 +147,23 @@ def test_team_members_see_a_debate_only_once_it_is_shared(
     Debate.objects.filter(pk=debate.pk).update(shared_with_team=True)
     assert member_client.get(f"/api/v1/debates/{debate.pk}/").status_code == 200
     assert member_client.get("/api/v1/debates/").json()["count"] == 1
+
+
+@pytest.mark.parametrize("path", ["", "events/", "cancel/"])
+def test_another_teams_debate_is_not_found_in_the_active_team(
+    owner: User, owner_client: Client, team: Team, path: str
+) -> None:
+    """docs/API.md: everything a request touches belongs to the active team. The creator of
+    a debate in their personal workspace, working in another team, gets 404 on it."""
+    from accounts.services import team_switch
+
+    debate = make_debate(owner)  # the personal workspace
+    team_switch(user=owner, team=team)
+    method = owner_client.post if path == "cancel/" else owner_client.get
+    response = method(f"/api/v1/debates/{debate.pk}/{path}")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert not Debate.objects.get(pk=debate.pk).cancel_requested
+    personal = Team.objects.get(created_by=owner, is_personal=True)
+    team_switch(user=owner, team=personal)
+    assert owner_client.get(f"/api/v1/debates/{debate.pk}/").status_code == 200
