@@ -100,6 +100,7 @@ class DebateSummaryOutput(serializers.Serializer[Debate]):
 class DebateDetailOutput(DebateSummaryOutput):
     language = serializers.CharField()
     is_public = serializers.BooleanField()
+    listed_in_hall_of_fame = serializers.BooleanField()
     started_at = serializers.DateTimeField(allow_null=True)
     chair = ModelBrief(source="chair_model")
     judges = ModelBrief(source="judge_models.all", many=True)
@@ -149,7 +150,12 @@ class DebateCreateInput(serializers.Serializer[Any]):
     max_seat_fail_ratio = serializers.FloatField(required=False, allow_null=True)
     min_required_seats = serializers.IntegerField(required=False, allow_null=True)
     fail_fast = serializers.BooleanField(required=False, allow_null=True)
-    is_public = serializers.BooleanField(default=False)
+    is_public = serializers.BooleanField(
+        default=False, help_text="Open a read-only link (reachable by that link only)."
+    )
+    listed_in_hall_of_fame = serializers.BooleanField(
+        default=False, help_text="Also list it on the public hall of fame (opens the link)."
+    )
 
 
 class DebateCreatedOutput(serializers.Serializer[Debate]):

@@ -150,6 +150,7 @@ def debate_create(
     min_required_seats: int | None = None,
     fail_fast: bool | None = None,
     is_public: bool = False,
+    listed_in_hall_of_fame: bool = False,
     run_in_worker: bool = True,
 ) -> Debate:
     """Validate the panel against the catalog, screen the question (normalised, personal data
@@ -235,7 +236,9 @@ def debate_create(
         max_seat_fail_ratio=max_seat_fail_ratio,
         min_required_seats=min_required_seats,
         fail_fast=fail_fast,
-        is_public=is_public,
+        # Listing is the explicit choice to publish: it opens the link it needs.
+        is_public=is_public or listed_in_hall_of_fame,
+        listed_in_hall_of_fame=listed_in_hall_of_fame,
         uses_demo=any(m.is_demo for m in [*panel_models, *judge_list, chair_model]),
     )
     debate.judge_models.set(judge_list)
