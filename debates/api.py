@@ -156,6 +156,11 @@ class DebateCreateInput(serializers.Serializer[Any]):
     listed_in_hall_of_fame = serializers.BooleanField(
         default=False, help_text="Also list it on the public hall of fame (opens the link)."
     )
+    substitute_unavailable = serializers.BooleanField(
+        default=False,
+        help_text="When a model's circuit breaker is open, seat a healthy one of the same tier "
+        "instead of refusing the debate with provider_unavailable.",
+    )
 
 
 class DebateCreatedOutput(serializers.Serializer[Debate]):

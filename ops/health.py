@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from ops.models import CircuitBreaker, ProviderCall
+from ops.models import CircuitBreaker, CircuitState, ProviderCall
 
 
 def window_stats(*, provider: str, model: str, now: datetime | None = None) -> tuple[int, int]:
@@ -27,3 +27,13 @@ def circuit_states() -> dict[tuple[str, str], str]:
             "provider", "model", "state"
         )
     }
+
+
+def circuits_open(*, now: datetime | None = None) -> set[tuple[str, str]]:
+    """(provider, model) pairs whose breaker refuses every call right now: open, cool-down not
+    over. A half-open breaker is not here: its probe may well succeed."""
+    return set(
+        CircuitBreaker.objects.filter(
+            state=CircuitState.OPEN, open_until__gt=now or timezone.now()
+        ).values_list("provider", "model")
+    )

@@ -23,7 +23,7 @@ from accounts.middleware import request_user, request_workspace
 from accounts.models import User
 from accounts.selectors import team_list_for_user
 from billing.limits import DebateLimits, debate_limits_for_team
-from consultation.exceptions import ValidationFailed
+from consultation.exceptions import ProviderUnavailable, ValidationFailed
 from debates import selectors
 from debates.api import DebateDetailOutput
 from debates.forms import (
@@ -137,7 +137,7 @@ def debate_new(request: HttpRequest) -> HttpResponse:
                 debate = debate_create(
                     user=user, team=team, seats=seat_inputs(formset), **form.service_arguments()
                 )
-            except ValidationFailed as error:
+            except (ValidationFailed, ProviderUnavailable) as error:
                 change.errors = form.add_service_errors(error)
             else:
                 return redirect(live_url(debate.pk))
