@@ -27,6 +27,7 @@ from accounts.models import (
     Team,
     User,
 )
+from accounts.realtime import access_changed_for_users
 from consultation.exceptions import (
     Conflict,
     NotFound,
@@ -433,6 +434,8 @@ def _leave(*, membership: Membership) -> None:
         active_team=None
     )
     membership.delete()
+    # Their open sockets on the team's debates close now, not at their next reconnect.
+    access_changed_for_users(user_ids=[membership.user_id], reason="membership_removed")
 
 
 @transaction.atomic

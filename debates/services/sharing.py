@@ -7,8 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.realtime import access_changed
 from accounts.services import audit_record
 from consultation.exceptions import Conflict, PermissionDenied
+from debates.events import group_name
 from debates.models import Debate
 from ratings.services import outcomes_set_public, ratings_schedule_update
 
@@ -29,6 +31,9 @@ def debate_share(*, actor: User, debate: Debate, shared: bool) -> Debate:
             shared_with_team=shared, updated_at=timezone.now()
         )
         debate.shared_with_team = shared
+        if not shared:
+            # The team's members watching it live lose it now (accounts/realtime.py).
+            access_changed(groups=[group_name(debate.pk)], reason="unshared")
         audit_record(
             actor=actor,
             action="debate.shared" if shared else "debate.unshared",
@@ -51,6 +56,9 @@ def debate_set_public(*, actor: User, debate: Debate, public: bool) -> Debate:
         Debate.objects.filter(pk=debate.pk).update(**changes, updated_at=timezone.now())
         for name, value in changes.items():
             setattr(debate, name, value)
+        if not public:
+            # Visitors watching through the public link lose it now (accounts/realtime.py).
+            access_changed(groups=[group_name(debate.pk)], reason="public_link_closed")
         audit_record(
             actor=actor,
             action="debate.made_public" if public else "debate.made_private",
