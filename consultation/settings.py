@@ -318,6 +318,11 @@ LLM_PROVIDERS: list[str] = _env_list("LLM_PROVIDERS", default=[]) or [
 # --- Debate engine -------------------------------------------------------------------------
 
 LLM_TIMEOUT_SECONDS: float = env.float("LLM_TIMEOUT_SECONDS", default=60.0)
+# A streaming call fails (and is retried) when its first token takes longer than this, or when
+# it then goes quiet this long: a hung model is found in seconds, not after LLM_TIMEOUT_SECONDS
+# per attempt. Reasoning models that think long before answering may need more. 0: off.
+LLM_FIRST_TOKEN_TIMEOUT_SECONDS: float = env.float("LLM_FIRST_TOKEN_TIMEOUT_SECONDS", default=20.0)
+LLM_STREAM_IDLE_TIMEOUT_SECONDS: float = env.float("LLM_STREAM_IDLE_TIMEOUT_SECONDS", default=10.0)
 LLM_RETRY_ATTEMPTS: int = env.int("LLM_RETRY_ATTEMPTS", default=3)
 LLM_RETRY_BASE_DELAY_SECONDS: float = env.float("LLM_RETRY_BASE_DELAY_SECONDS", default=1.0)
 LLM_RETRY_MAX_DELAY_SECONDS: float = env.float("LLM_RETRY_MAX_DELAY_SECONDS", default=20.0)
