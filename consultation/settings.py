@@ -134,8 +134,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # PostgreSQL: a connection pool per process (psycopg_pool through Django's OPTIONS), so a
+    # process never holds more than DATABASE_POOL_MAX_SIZE connections, whatever its threads.
+    # Persistent connections (CONN_MAX_AGE) are per thread, and under ASGI every request runs
+    # in a thread of its own: 50 clients against one Daphne exhausted PostgreSQL's 100.
+    # The sizing formula is in docs/DEPLOY.md. DATABASE_POOL_MAX_SIZE=0 turns the pool off
+    # (then DATABASE_CONN_MAX_AGE applies, e.g. behind PgBouncer in transaction mode: 0).
+    DATABASE_POOL_MAX_SIZE: int = env.int("DATABASE_POOL_MAX_SIZE", default=10)
+    if DATABASE_POOL_MAX_SIZE > 0:
+        # Django refuses persistent connections with a pool: the pool keeps them instead.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
+            "max_size": DATABASE_POOL_MAX_SIZE,
+            # Seconds a request waits for a free connection before failing.
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+        }
+    else:
+        DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, channel layer and tasks: per process by default, Redis when REDIS_URL is set -----
