@@ -17,6 +17,12 @@ class ProfileForm(forms.ModelForm[Profile]):
         model = Profile
         fields = ["display_name", "handle", "bio", "avatar_url", "locale", "timezone", "is_public"]
         widgets = {"bio": forms.Textarea(attrs={"rows": 4, "maxlength": 500})}
+        help_texts = {
+            "avatar_url": _(
+                "Kept for you; public pages show your initials instead, so no visitor's "
+                "browser is sent to another site."
+            )
+        }
 
 
 class TeamForm(forms.Form):

@@ -294,3 +294,15 @@ def test_history_chart_and_interval_bars_geometry(owner: User) -> None:
     assert (bars[0].left, bars[0].width, bars[0].point) == (0.0, 50.0, 25.0)
     assert (bars[1].left, bars[1].width, bars[1].point) == (62.5, 37.5, 75.0)
     assert interval_bars([]) == []
+
+
+def test_a_public_profile_shows_initials_never_the_avatar_url(
+    owner: User, anon_client: Client
+) -> None:
+    """Viewing a profile must not make the visitor's browser fetch from another site."""
+    Profile.objects.filter(user=owner).update(
+        is_public=True, display_name="Ada Lovelace", avatar_url="https://tracker.example/a.png"
+    )
+    html = html_of(anon_client, f"/u/{owner.profile.handle}/")
+    assert "tracker.example" not in html
+    assert '<span class="avatar avatar-initials" aria-hidden="true">AL</span>' in html
