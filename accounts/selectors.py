@@ -89,7 +89,7 @@ def audit_list_for_team(*, team: Team, limit: int = 50) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(team=team).select_related("actor")[:limit]
 
 
-def session_is_signed_in(*, session_key: str | None, user_id: object) -> bool:
+def session_is_signed_in(*, session_key: str | None, user_id: int | str) -> bool:
     """Whether the session `session_key` is still signed in as `user_id`, an active user
     (false once it logged out, expired, or the account was deactivated). For connections that
     outlive the request that authenticated them: the live sockets."""

@@ -68,9 +68,9 @@ def test_listing_needs_the_public_link_and_closing_the_link_unlists(owner: User)
     debate.refresh_from_db()
     assert debate.listed_in_hall_of_fame
     debate_set_public(actor=owner, debate=debate, public=False)
-    debate.refresh_from_db()
-    assert not debate.is_public
-    assert not debate.listed_in_hall_of_fame
+    closed = Debate.objects.get(pk=debate.pk)
+    assert not closed.is_public
+    assert not closed.listed_in_hall_of_fame
     actions = list(
         AuditEntry.objects.filter(target_id=str(debate.pk))
         .order_by("created_at", "pk")
