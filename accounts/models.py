@@ -215,6 +215,14 @@ class Profile(TimeStampedModel):
     def name(self) -> str:
         return self.display_name or self.handle
 
+    @property
+    def initials(self) -> str:
+        """One or two letters for the avatar that public pages show. Never the avatar URL:
+        a browser fetching it would tell another site who looks at the page (issue 9)."""
+        words = [word for word in self.name.replace("-", " ").split() if word[:1].isalnum()]
+        letters = "".join(word[0] for word in words[:2]) or self.handle[:1] or "?"
+        return letters.upper()
+
 
 class AuditEntry(models.Model):
     """Append-only record of a state change: who did what to which thing, with what data."""

@@ -1,7 +1,10 @@
 """Reads of the accounts app. Each one authorises: someone else's team is NotFound."""
 
+from importlib import import_module
 from uuid import UUID
 
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -84,3 +87,15 @@ def profile_get_public(*, handle: str) -> Profile:
 
 def audit_list_for_team(*, team: Team, limit: int = 50) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(team=team).select_related("actor")[:limit]
+
+
+def session_is_signed_in(*, session_key: str | None, user_id: int | str) -> bool:
+    """Whether the session `session_key` is still signed in as `user_id`, an active user
+    (false once it logged out, expired, or the account was deactivated). For connections that
+    outlive the request that authenticated them: the live sockets."""
+    if not session_key:
+        return False
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+    if str(store.get(SESSION_KEY, "")) != str(user_id):
+        return False
+    return User.objects.filter(pk=user_id, is_active=True).exists()

@@ -1,6 +1,7 @@
 """Writes of the accounts app. Each is keyword-only, atomic, and audits what it changes."""
 
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,11 +28,22 @@ from accounts.models import (
     Team,
     User,
 )
-from consultation.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from accounts.realtime import access_changed_for_users
+from consultation.exceptions import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ValidationFailed,
+)
+from ops.metrics import metric_increment
 
 logger = structlog.get_logger(__name__)
 
 INVITATION_TTL = timedelta(days=7)
+INVITATION_WINDOW = timedelta(hours=1)
+# Control characters, lone surrogates, line and paragraph separators.
+_UNPRINTABLE = frozenset({"Cc", "Cs", "Zl", "Zp"})
 PROFILE_FIELDS = frozenset(
     {"display_name", "bio", "avatar_url", "locale", "timezone", "is_public", "handle"}
 )
@@ -192,11 +204,22 @@ def _require_manager(*, team: Team, user: User) -> Membership:
     return membership
 
 
+def team_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a team, or None. A team name goes into e-mail subjects and page
+    titles: a line break or another control character (a lone surrogate, NUL) would break the
+    invitation e-mail's headers, so none is accepted."""
+    if any(unicodedata.category(char) in _UNPRINTABLE for char in name):
+        return _("Use letters, digits, spaces and punctuation only: no line breaks.")
+    return None
+
+
 @transaction.atomic
 def team_create(*, actor: User, name: str) -> Team:
     name = name.strip()
     if not name:
         raise ValidationFailed(fields={"name": [_("Give the team a name.")]})
+    if problem := team_name_problem(name):
+        raise ValidationFailed(fields={"name": [problem]})
     max_length = Team._meta.get_field("name").max_length or 80
     if len(name) > max_length:
         raise ValidationFailed(
@@ -240,14 +263,56 @@ def _team_size_check(*, team: Team, count_invitations: bool) -> None:
     check(team=team, joining=1, count_invitations=count_invitations)
 
 
-@transaction.atomic
 def invitation_create(
     *, actor: User, team: Team, email: str, role: str = MemberRole.MEMBER
 ) -> Invitation:
-    """Invite someone by email; the link in the email carries the only copy of the token."""
+    """Invite someone by email; the link in the email carries the only copy of the token.
+
+    Each e-mail goes to an address the inviter typed, so a team sends at most
+    `INVITATIONS_PER_TEAM_PER_HOUR` of them in any hour; refusals are counted
+    (`invitation.refused`) after their transaction has rolled back, sent ones as
+    `invitation.created`."""
+    try:
+        invitation = _invitation_create(actor=actor, team=team, email=email, role=role)
+    except RateLimited:
+        metric_increment(name="invitation.refused", label="rate_limited")
+        logger.warning("invitation_refused", team_id=str(team.pk), reason="rate_limited")
+        raise
+    metric_increment(name="invitation.created")
+    return invitation
+
+
+def _invitations_limit(*, team: Team) -> None:
+    """Refuse a new invitation once the team sent its hourly share. The team row is locked,
+    so two managers inviting at once cannot both take the last one."""
+    Team.objects.select_for_update().filter(pk=team.pk).first()
+    limit = settings.INVITATIONS_PER_TEAM_PER_HOUR
+    now = timezone.now()
+    recent = list(
+        Invitation.objects.filter(team=team, created_at__gte=now - INVITATION_WINDOW)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)[:limit]
+    )
+    if len(recent) < limit:
+        return
+    reset_at = recent[0] + INVITATION_WINDOW
+    raise RateLimited(
+        _("This team has sent %(limit)d invitations in the last hour. Try again later.")
+        % {"limit": limit},
+        limit=limit,
+        reset_at=reset_at.isoformat(),
+        retry_after=max(1, int((reset_at - now).total_seconds()) + 1),
+    )
+
+
+@transaction.atomic
+def _invitation_create(*, actor: User, team: Team, email: str, role: str) -> Invitation:
     inviter = _require_manager(team=team, user=actor)
     if team.is_personal:
         raise PermissionDenied(_("A personal workspace cannot have other members."))
+    if problem := team_name_problem(team.name):
+        # A team named before names were checked: renaming it is the way out.
+        raise ValidationFailed(fields={"team": [problem]})
     email = email.strip().lower()
     try:
         validate_email(email)
@@ -267,6 +332,7 @@ def invitation_create(
     )
     if pending is not None and pending.is_open:
         raise Conflict(_("%(email)s already has an open invitation.") % {"email": email})
+    _invitations_limit(team=team)
     if pending is not None:
         # Expired: it makes way for the new one (one unanswered invitation per address).
         pending.revoked_at = timezone.now()
@@ -386,6 +452,8 @@ def _leave(*, membership: Membership) -> None:
         active_team=None
     )
     membership.delete()
+    # Their open sockets on the team's debates close now, not at their next reconnect.
+    access_changed_for_users(user_ids=[membership.user_id], reason="membership_removed")
 
 
 @transaction.atomic

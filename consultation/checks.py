@@ -62,6 +62,24 @@ def check_debug_hosts(app_configs: Sequence[AppConfig] | None, **kwargs: Any) ->
     ]
 
 
+@register(Tags.security)
+def check_wildcard_hosts(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Django's `check --deploy` accepts ALLOWED_HOSTS=['*']; we do not outside DEBUG: any Host
+    header would be trusted, in password-reset and invitation links among others."""
+    if settings.DEBUG or "*" not in settings.ALLOWED_HOSTS:
+        return []
+    return [
+        Error(
+            "ALLOWED_HOSTS contains '*' with DEBUG off: every Host header is accepted, so "
+            "absolute links (password resets, invitations) could point at an attacker's host.",
+            hint="Name the hosts this site answers to: ALLOWED_HOSTS=consultation.example.com.",
+            id="consultation.E008",
+        )
+    ]
+
+
 @register(Tags.caches)
 def check_redis_url(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     url = settings.REDIS_URL

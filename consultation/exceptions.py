@@ -127,3 +127,17 @@ class InternalError(AppError):
     code = "internal_error"
     status = 500
     default_detail = _("Something went wrong on our side. It has been logged.")
+
+
+class BadRequest(AppError):
+    """A request the server cannot read at all: a bad Host, a broken multipart body."""
+
+    code = "bad_request"
+    status = 400
+    default_detail = _("The request could not be understood.")
+
+
+class PayloadTooLarge(AppError):
+    code = "payload_too_large"
+    status = 413
+    default_detail = _("The request body is too large.")

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from consultation.api.errors import json_error_response
@@ -67,6 +68,25 @@ class RequestIdMiddleware:
         result = await response
         result[REQUEST_ID_HEADER] = request_id
         return result
+
+
+class PrivateCacheMiddleware:
+    """`Cache-Control: private` on every response to a signed-in user (session or, through
+    DRF, an API key): a shared cache (a proxy, a CDN) must never keep one person's dashboard,
+    debates or API answers for the next visitor. Responses that already say `no-store` or
+    `private` keep what they say; anonymous pages stay cacheable as they were."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            current = response.get("Cache-Control", "")
+            if "private" not in current and "no-store" not in current:
+                patch_cache_control(response, private=True)
+        return response
 
 
 class AppErrorMiddleware:

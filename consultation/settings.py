@@ -11,6 +11,7 @@ from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from ops.logging import build_logging_config, configure_structlog
@@ -87,6 +88,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "consultation.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -94,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "consultation.middleware.PrivateCacheMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -117,6 +120,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.workspace",
@@ -138,8 +142,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # PostgreSQL: a connection pool per process (psycopg_pool through Django's OPTIONS), so a
+    # process never holds more than DATABASE_POOL_MAX_SIZE connections, whatever its threads.
+    # Persistent connections (CONN_MAX_AGE) are per thread, and under ASGI every request runs
+    # in a thread of its own: 50 clients against one Daphne exhausted PostgreSQL's 100.
+    # The sizing formula is in docs/DEPLOY.md. DATABASE_POOL_MAX_SIZE=0 turns the pool off
+    # (then DATABASE_CONN_MAX_AGE applies, e.g. behind PgBouncer in transaction mode: 0).
+    DATABASE_POOL_MAX_SIZE: int = env.int("DATABASE_POOL_MAX_SIZE", default=10)
+    if DATABASE_POOL_MAX_SIZE > 0:
+        # Django refuses persistent connections with a pool: the pool keeps them instead.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
+            "max_size": DATABASE_POOL_MAX_SIZE,
+            # Seconds a request waits for a free connection before failing.
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+        }
+    else:
+        DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, channel layer and tasks: per process by default, Redis when REDIS_URL is set -----
@@ -212,6 +233,27 @@ SECURE_SSL_REDIRECT: bool = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS: int = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS: bool = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD: bool = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Content-Security-Policy (Django's own): scripts only from this site (the bundle) or carrying
+# the request's nonce (`{{ csp_nonce }}`), no third-party fetches at all (avatars are initials),
+# no framing. Style attributes stay allowed (the leaderboard's interval bars are positioned by
+# them); style sheets and <style> elements only from this site. Enforced in production,
+# report-only in development so a new inline script shows up in the console, not as a
+# broken page.
+_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    # 'self' covers the live debate's WebSocket (ws:/wss: to this host) in CSP Level 3.
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+SECURE_CSP: dict[str, Any] = {} if DEBUG else _CSP
+SECURE_CSP_REPORT_ONLY: dict[str, Any] = _CSP if DEBUG else {}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -294,7 +336,7 @@ REST_FRAMEWORK = {
         "consultation.api.permissions.KeyScopes",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["consultation.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "consultation.api.pagination.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "consultation.api.schema.AutoSchema",
@@ -349,6 +391,11 @@ LLM_PROVIDERS: list[str] = _env_list("LLM_PROVIDERS", default=[]) or [
 # --- Debate engine -------------------------------------------------------------------------
 
 LLM_TIMEOUT_SECONDS: float = env.float("LLM_TIMEOUT_SECONDS", default=60.0)
+# A streaming call fails (and is retried) when its first token takes longer than this, or when
+# it then goes quiet this long: a hung model is found in seconds, not after LLM_TIMEOUT_SECONDS
+# per attempt. Reasoning models that think long before answering may need more. 0: off.
+LLM_FIRST_TOKEN_TIMEOUT_SECONDS: float = env.float("LLM_FIRST_TOKEN_TIMEOUT_SECONDS", default=20.0)
+LLM_STREAM_IDLE_TIMEOUT_SECONDS: float = env.float("LLM_STREAM_IDLE_TIMEOUT_SECONDS", default=10.0)
 LLM_RETRY_ATTEMPTS: int = env.int("LLM_RETRY_ATTEMPTS", default=3)
 LLM_RETRY_BASE_DELAY_SECONDS: float = env.float("LLM_RETRY_BASE_DELAY_SECONDS", default=1.0)
 LLM_RETRY_MAX_DELAY_SECONDS: float = env.float("LLM_RETRY_MAX_DELAY_SECONDS", default=20.0)
@@ -405,6 +452,11 @@ MIGRATION_MODULES = {"djstripe": "billing.djstripe_migrations"}
 # accounts asks the product whether a team may grow (the plan's members): a dotted path, so
 # accounts, which sits below billing, never imports it. Not an environment setting.
 TEAM_SIZE_CHECK = "billing.limits.team_members_check"
+
+# --- Teams ----------------------------------------------------------------------------------
+
+# Invitation e-mails a team may send in any hour (each goes to an address someone typed).
+INVITATIONS_PER_TEAM_PER_HOUR: int = env.int("INVITATIONS_PER_TEAM_PER_HOUR", default=20)
 
 # --- Retention -------------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ if settings.PROMETHEUS_ENABLED:
     # /metrics: prometheus-client's default registry, with ops' figures (ops/prometheus.py).
     urlpatterns.append(path("metrics", views.metrics, name="prometheus-metrics"))
 
+handler400 = "consultation.views.bad_request"
 handler403 = "consultation.views.permission_denied"
 handler404 = "consultation.views.page_not_found"
 handler500 = "consultation.views.server_error"

@@ -10,6 +10,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -19,7 +20,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from consultation.api.errors import json_error_response, request_id_of
-from consultation.exceptions import InternalError, NotFound, PermissionDenied
+from consultation.exceptions import (
+    BadRequest,
+    InternalError,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+)
 
 logger = structlog.get_logger(__name__)
 
@@ -138,6 +145,16 @@ def _is_api(request: HttpRequest) -> bool:
 
 def _render_error(request: HttpRequest, status: int, context: dict[str, Any]) -> HttpResponse:
     return render(request, f"errors/{status}.html", context, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400: what Django itself refuses before any view (a Host not in ALLOWED_HOSTS, a
+    broken multipart body, a body over DATA_UPLOAD_MAX_MEMORY_SIZE). The page stands alone:
+    the request may be too broken for the base layout (no user, no usable host)."""
+    error = PayloadTooLarge() if isinstance(exception, RequestDataTooBig) else BadRequest()
+    if _is_api(request):
+        return json_error_response(error, request)
+    return render(request, "errors/400.html", {"error": error}, status=error.status)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -15,13 +15,15 @@ from rest_framework.views import APIView
 
 from accounts.middleware import request_workspace
 from accounts.models import Team, User
-from billing.limits import MAX_QUESTION
+from billing.limits import MAX_QUESTION, MAX_SEATS
 from consultation.api.pagination import Pagination
 from consultation.api.permissions import DEBATES_READ, DEBATES_WRITE
-from consultation.exceptions import NotFound, ValidationFailed
+from consultation.exceptions import ValidationFailed
 from debates import selectors
 from debates.models import Category, Debate, DebateStatus, LLMModel
 from debates.services.creation import SeatInput, debate_cancel, debate_create, seats_from_preset
+
+_STATUSES = ", ".join(DebateStatus.values)
 
 
 def _actor(request: Request) -> tuple[User, Team]:
@@ -30,13 +32,11 @@ def _actor(request: Request) -> tuple[User, Team]:
 
 
 def _debate(request: Request, debate_id: str) -> Debate:
-    """A debate the caller may see. With an API key, only one of the key's team: a key acts
-    for its team alone, even where its creator could see more (request.team is the key's)."""
+    """A debate of the active team the caller may see (docs/API.md): a debate of another team
+    is a 404, even for its creator. With an API key the active team is the key's, so a key
+    acts for its team alone."""
     user, team = _actor(request)
-    debate = selectors.debate_get_for_user(user=user, debate_id=debate_id)
-    if request.auth is not None and debate.team_id != team.pk:
-        raise NotFound(_("Debate not found."))
-    return debate
+    return selectors.debate_get_for_user(user=user, team=team, debate_id=debate_id)
 
 
 def _links(debate: Debate) -> dict[str, str]:
@@ -112,6 +112,7 @@ class DebateSummaryOutput(serializers.Serializer[Debate]):
 class DebateDetailOutput(DebateSummaryOutput):
     language = serializers.CharField()
     is_public = serializers.BooleanField()
+    listed_in_hall_of_fame = serializers.BooleanField()
     started_at = serializers.DateTimeField(allow_null=True)
     chair = ModelBrief(source="chair_model")
     judges = ModelBrief(source="judge_models.all", many=True)
@@ -150,7 +151,9 @@ class DebateCreateInput(serializers.Serializer[Any]):
     preset = serializers.CharField(required=False, help_text="Use a preset panel.")
     seats = SeatInputSerializer(many=True, required=False)
     rounds = serializers.IntegerField(default=2)
-    judges = serializers.ListField(child=serializers.CharField(), default=list)
+    judges = serializers.ListField(
+        child=serializers.CharField(max_length=120), default=list, max_length=MAX_SEATS
+    )
     chair = serializers.CharField(required=False)
     category = serializers.ChoiceField(choices=Category.choices, default=Category.GENERAL)
     cost_cap_usd = serializers.DecimalField(
@@ -159,7 +162,17 @@ class DebateCreateInput(serializers.Serializer[Any]):
     max_seat_fail_ratio = serializers.FloatField(required=False, allow_null=True)
     min_required_seats = serializers.IntegerField(required=False, allow_null=True)
     fail_fast = serializers.BooleanField(required=False, allow_null=True)
-    is_public = serializers.BooleanField(default=False)
+    is_public = serializers.BooleanField(
+        default=False, help_text="Open a read-only link (reachable by that link only)."
+    )
+    listed_in_hall_of_fame = serializers.BooleanField(
+        default=False, help_text="Also list it on the public hall of fame (opens the link)."
+    )
+    substitute_unavailable = serializers.BooleanField(
+        default=False,
+        help_text="When a model's circuit breaker is open, seat a healthy one of the same tier "
+        "instead of refusing the debate with provider_unavailable.",
+    )
 
 
 class DebateCreatedOutput(serializers.Serializer[Debate]):
@@ -184,6 +197,12 @@ class DebateListCreateApi(APIView):
         user, team = _actor(request)
         debates = selectors.debate_list_for_team(team=team, user=user)
         if wanted := request.query_params.get("status"):
+            # Checked against the choices, not passed to the database: PostgreSQL refuses a
+            # NUL byte in a query parameter with a 500.
+            if wanted not in DebateStatus.values:
+                raise ValidationFailed(
+                    fields={"status": [_("Use one of: %(values)s.") % {"values": _STATUSES}]}
+                )
             debates = debates.filter(status=wanted)
         paginator = Pagination()
         page = paginator.paginate_queryset(debates, request, view=self)

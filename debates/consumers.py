@@ -26,7 +26,15 @@ process still closes them within RESYNC_SECONDS.
 Refusals close right after the handshake, with a code the client can act on:
 4400 `after` is not a whole number >= 0; 4401 not signed in (and the debate is not public), or
 the API key is not valid (also when it is revoked while connected); 4403 the key lacks the
-`debates:read` scope; 4404 no such debate, or not one this user may see (the two look the same).
+`debates:read` scope, or access was taken away while connected; 4404 no such debate, or not
+one this user may see (the two look the same).
+
+Access is checked again whenever it may have been taken away: on an `access.changed` message
+(accounts/realtime.py: sent to the debate's group when it is unshared or its public link
+closes, and to the group `access.user.<id>` of a signed-in viewer when they leave or are
+removed from the team, or log out), on an `apikey.revoked` message for the key the socket
+came with, and every `ACCESS_RECHECK_SECONDS` in case a message was lost. A socket that lost
+access closes and receives nothing more; reconnecting goes through the connect checks again.
 
 `DebateStreamConsumer` below serves the same events as server-sent events (SSE) over plain
 HTTP, with the same guarantee, for clients that prefer `curl -N` to a WebSocket.
@@ -54,7 +62,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
-from accounts.selectors import active_team_for_user
+from accounts.realtime import user_group_name
+from accounts.selectors import active_team_for_user, session_is_signed_in
 from apikeys.authentication import CHALLENGE, authenticate_key, key_from_scope
 from apikeys.models import APIKey
 from apikeys.selectors import apikey_is_live
@@ -81,6 +90,7 @@ CLOSE_FINISHED = 1000
 CLOSE_BAD_REQUEST = 4400
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_SCOPE_MISSING = 4403
+CLOSE_ACCESS_REVOKED = 4403
 CLOSE_NOT_FOUND = 4404
 
 TERMINAL_EVENTS = frozenset(
@@ -88,6 +98,8 @@ TERMINAL_EVENTS = frozenset(
 )
 # The safety net for a lost wake-up (see the module docstring): one indexed read per socket.
 RESYNC_SECONDS = 5.0
+# The safety net for a lost access.changed message: access is checked again this often.
+ACCESS_RECHECK_SECONDS = 30.0
 # Events read from the log per query.
 BATCH = 500
 _DIGITS = re.compile(r"[0-9]{1,12}")
@@ -108,12 +120,15 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     debate_id: str
     last_sent: int
     finished: bool
+    user: AbstractBaseUser | AnonymousUser
+    session_key: str | None
 
     async def connect(self) -> None:
         self.debate_id = str(self.scope["url_route"]["kwargs"]["debate_id"])
         self.last_sent = 0
         self.finished = False
         self.joined = False
+        self.user_group: str | None = None
         self.following = False
         self.lock = asyncio.Lock()
         self.resync: asyncio.Task[None] | None = None
@@ -145,6 +160,11 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             return
 
         self.last_sent = after
+        self.user = user
+        self.session_key = self._session_key()
+        if user.is_authenticated:
+            self.user_group = user_group_name(user.pk)
+            await self.channel_layer.group_add(self.user_group, self.channel_name)
         if (key := self._key()) is not None:
             await self.channel_layer.group_add(key_group(key.pk), self.channel_name)
         await self.channel_layer.group_add(group_name(self.debate_id), self.channel_name)
@@ -178,6 +198,49 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.finished = True
         await self.close(code=CLOSE_NOT_AUTHENTICATED)
 
+    def _session_key(self) -> str | None:
+        session = self.scope.get("session")
+        return getattr(session, "session_key", None) if session is not None else None
+
+    async def still_authenticated(self) -> AbstractBaseUser | AnonymousUser:
+        """Who is connected now: the user `authenticate` found, while the session that signed
+        them in is still signed in; anonymous once it logged out or expired. (A credential
+        read from the handshake, such as an API key, is re-checked here too.)"""
+        user = self.user
+        if not user.is_authenticated:
+            return user
+        if self.api_key is not None:  # a key's socket has no session: the key is what counts
+            return user if await _key_is_live(self.api_key) else AnonymousUser()
+        signed_in = await database_sync_to_async(session_is_signed_in)(
+            session_key=self.session_key, user_id=user.pk
+        )
+        return user if signed_in else AnonymousUser()
+
+    async def has_access(self) -> bool:
+        user = await self.still_authenticated()
+        try:
+            debate, _takes_part = await database_sync_to_async(debate_get_for_viewer)(
+                user=user, debate_id=self.debate_id
+            )
+        except (NotAuthenticated, NotFound):
+            return False
+        # A key acts for its team only, now as at connect.
+        return self.api_key is None or debate.team_id == self.api_key.team_id
+
+    async def access_changed(self, message: dict[str, Any]) -> None:
+        """Someone took access away from someone (accounts/realtime.py): check again."""
+        async with self.lock:
+            if self.finished:
+                return
+            ended = message.get("ended_session")
+            if (ended and ended == self.session_key) or not await self.has_access():
+                await self._revoke(str(message.get("reason", "")))
+
+    async def _revoke(self, reason: str) -> None:
+        self.log.info("live_access_revoked", reason=reason)
+        self.finished = True  # nothing more is sent, whatever is queued
+        await self.close(code=CLOSE_ACCESS_REVOKED)
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """The channel is one-way; a client's message changes nothing."""
 
@@ -191,6 +254,9 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                     key_group(self.api_key.pk), self.channel_name
                 )
             self.joined = False
+        if self.user_group is not None:
+            await self.channel_layer.group_discard(self.user_group, self.channel_name)
+            self.user_group = None
         if self.following:
             followers().unwatch(self.debate_id)
             self.following = False
@@ -244,6 +310,8 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         await self.close(code=CLOSE_FINISHED)
 
     async def _resync_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        recheck_at = loop.time() + ACCESS_RECHECK_SECONDS
         while not self.finished:
             await asyncio.sleep(RESYNC_SECONDS)
             try:
@@ -251,6 +319,11 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                     await self.apikey_revoked({})
                     return
                 async with self.lock:
+                    if loop.time() >= recheck_at:
+                        recheck_at = loop.time() + ACCESS_RECHECK_SECONDS
+                        if not self.finished and not await self.has_access():
+                            await self._revoke("periodic_check")
+                            return
                     await self._catch_up()
                     await self._close_if_drained()
             except asyncio.CancelledError:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from billing.limits import DebateLimits
-from consultation.exceptions import ValidationFailed
+from consultation.exceptions import AppError, ValidationFailed
 from debates.models import Category, DebateStatus, LLMModel, ProviderName, SeatRole
 from debates.presets import DEFAULT_PRESET, PRESETS
 from debates.selectors import LIST_TABS
@@ -154,6 +154,14 @@ class DebateForm(forms.Form):
         ),
     )
 
+    substitute_unavailable = forms.BooleanField(
+        label=gettext_lazy("Replace failing models"),
+        required=False,
+        help_text=gettext_lazy(
+            "If a chosen model is failing right now, seat a healthy one of the same tier instead."
+        ),
+    )
+
     def __init__(
         self, *args: Any, models: Sequence[LLMModel], limits: DebateLimits, **kwargs: Any
     ) -> None:
@@ -183,9 +191,10 @@ class DebateForm(forms.Form):
             "chair": data["chair"] or None,
             "category": data["category"],
             "cost_cap_usd": data["cost_cap_usd"],
+            "substitute_unavailable": data["substitute_unavailable"],
         }
 
-    def add_service_errors(self, error: ValidationFailed) -> list[str]:
+    def add_service_errors(self, error: AppError) -> list[str]:
         """Put debate_create's field errors on their fields; return the rest (the panel's)."""
         rest: list[str] = []
         fields: dict[str, list[str]] = error.extra.get("fields") or {}

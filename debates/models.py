@@ -165,9 +165,14 @@ class Debate(TimeStampedModel):
     cost_cap_usd = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
     uses_demo = models.BooleanField(default=False)
     # Who sees it: always its creator; the team's members once shared; anyone with the link
-    # (read-only) when public.
+    # (read-only) when public. A public debate is reachable only by its unguessable link;
+    # listing it on the hall of fame (and the model and profile pages) is a choice of its own.
     shared_with_team = models.BooleanField(default=False)
     is_public = models.BooleanField(default=False)
+    listed_in_hall_of_fame = models.BooleanField(
+        default=False,
+        help_text=_("Listed on the hall of fame, model pages and the creator's profile."),
+    )
     # The outcome.
     synthesis = models.JSONField(default=dict, blank=True)
     scoreboard = models.JSONField(
@@ -217,6 +222,11 @@ class Debate(TimeStampedModel):
                 condition=models.Q(max_seat_fail_ratio__isnull=True)
                 | models.Q(max_seat_fail_ratio__gte=0, max_seat_fail_ratio__lte=1),
                 name="debates_debate_fail_ratio_range",
+            ),
+            # Only a debate with an open public link can be listed anywhere.
+            models.CheckConstraint(
+                condition=models.Q(listed_in_hall_of_fame=False) | models.Q(is_public=True),
+                name="debates_debate_listed_is_public",
             ),
         ]
 

@@ -59,8 +59,13 @@ def debate_list_for_team(*, team: Team, user: User) -> QuerySet[Debate]:
     )
 
 
-def debate_get_for_user(*, user: User, debate_id: UUID | str) -> Debate:
-    """A debate the user may see; NotFound otherwise (never a 403 that leaks existence)."""
+def debate_get_for_user(*, user: User, debate_id: UUID | str, team: Team | None = None) -> Debate:
+    """A debate the user may see; NotFound otherwise (never a 403 that leaks existence).
+
+    With `team`, only a debate of that team: the API works in the caller's active team (and a
+    team-scoped API key in its own), so another team's debate is NotFound there even for a
+    member of both. Web pages pass no team: a link into another of one's teams still opens."""
+    scope = _visible_to(user) if team is None else _visible_to(user) & Q(team=team)
     try:
         return (
             Debate.objects.select_related("team", "created_by", "chair_model")
@@ -72,7 +77,7 @@ def debate_get_for_user(*, user: User, debate_id: UUID | str) -> Debate:
                     "judgments", queryset=Judgment.objects.select_related("judge_model", "seat")
                 ),
             )
-            .get(_visible_to(user), pk=debate_id)
+            .get(scope, pk=debate_id)
         )
     except (Debate.DoesNotExist, ValueError) as exc:
         raise NotFound(_("Debate not found.")) from exc

@@ -13,6 +13,9 @@ declare global {
 }
 
 window.htmx = htmx;
+// htmx would add its indicator rules as a <style> element, which the Content-Security-Policy
+// (style-src 'self') refuses; the same rules are in static/css/app.css.
+htmx.config.includeIndicatorStyles = false;
 document.documentElement.classList.add("js");
 
 /** Forms marked data-autosubmit submit as soon as one of their selects changes. */

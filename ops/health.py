@@ -49,6 +49,16 @@ def circuit_states() -> dict[tuple[str, str], str]:
     }
 
 
+def circuits_open(*, now: datetime | None = None) -> set[tuple[str, str]]:
+    """(provider, model) pairs whose breaker refuses every call right now: open, cool-down not
+    over. A half-open breaker is not here: its probe may well succeed."""
+    return set(
+        CircuitBreaker.objects.filter(
+            state=CircuitState.OPEN, open_until__gt=now or timezone.now()
+        ).values_list("provider", "model")
+    )
+
+
 # --- Per-minute aggregates -------------------------------------------------------------------
 
 

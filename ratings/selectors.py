@@ -96,10 +96,11 @@ def model_get_by_key(*, key: str) -> LLMModel:
 
 
 def public_debates() -> QuerySet[Debate]:
-    """Public debates that reached an answer, with their seats' models."""
-    return Debate.objects.filter(is_public=True, status__in=RATED_STATUSES).prefetch_related(
-        Prefetch("seats", queryset=Seat.objects.select_related("llm_model"))
-    )
+    """Debates their creators listed (hall of fame, model pages) that reached an answer, with
+    their seats' models. A public link alone lists nothing: it is reachable by the link only."""
+    return Debate.objects.filter(
+        is_public=True, listed_in_hall_of_fame=True, status__in=RATED_STATUSES
+    ).prefetch_related(Prefetch("seats", queryset=Seat.objects.select_related("llm_model")))
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,9 @@ def profile_page_get(*, handle: str, recent: int = 20, favourites: int = 5) -> P
     """A public profile with its public debates, counts and most-seated models; NotFound for
     private profiles and unknown handles."""
     profile = profile_get_public(handle=handle)
-    public = Debate.objects.filter(created_by=profile.user, is_public=True)
+    public = Debate.objects.filter(
+        created_by=profile.user, is_public=True, listed_in_hall_of_fame=True
+    )
     seats = (
         Seat.objects.filter(debate__in=public)
         .values("llm_model")

@@ -19,3 +19,7 @@ def make_team(*, owner: User, name: str = "Team", members: dict[User, str] | Non
     for user, role in (members or {}).items():
         Membership.objects.create(team=team, user=user, role=role or MemberRole.MEMBER)
     return team
+
+
+def any_team_size(**_kwargs: Any) -> None:
+    """A TEAM_SIZE_CHECK that allows any size: for tests of other invitation rules."""

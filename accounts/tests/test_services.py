@@ -1,4 +1,5 @@
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -6,6 +7,7 @@ from django.core import mail
 from django.utils import timezone
 from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
 
+from accounts.forms import TeamForm
 from accounts.models import AuditEntry, Invitation, MemberRole, Membership, Profile, Team, User
 from accounts.services import (
     INVITATION_TTL,
@@ -23,7 +25,14 @@ from accounts.services import (
     user_setup_workspace,
 )
 from accounts.tests.factories import make_user
-from consultation.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from consultation.exceptions import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ValidationFailed,
+)
+from ops.metrics import metric_totals
 
 pytestmark = pytest.mark.django_db
 
@@ -496,3 +505,61 @@ def test_nobody_leaves_a_personal_team(owner: User) -> None:
 
     with pytest.raises(PermissionDenied):
         membership_remove(actor=owner, membership=Membership.objects.get(team=personal))
+
+
+# --- Invitation limits and team names (issue 9) ------------------------------------------------
+
+
+def test_invitation_create_is_limited_per_team_per_hour(
+    owner: User, team: Team, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.INVITATIONS_PER_TEAM_PER_HOUR = 3
+    # The plan's member limit (billing) is not what this tests: a team without one.
+    settings.TEAM_SIZE_CHECK = "accounts.tests.factories.any_team_size"
+    with django_capture_on_commit_callbacks(execute=True):
+        for number in range(3):
+            invitation_create(actor=owner, team=team, email=f"guest{number}@example.com")
+    with pytest.raises(RateLimited) as refused:
+        invitation_create(actor=owner, team=team, email="one-too-many@example.com")
+    assert refused.value.extra["limit"] == 3
+    assert 1 <= refused.value.extra["retry_after"] <= 3601
+    assert len(mail.outbox) == 3
+    assert not Invitation.objects.filter(email="one-too-many@example.com").exists()
+    since = timezone.now() - timedelta(minutes=5)
+    assert metric_totals(name="invitation.refused", since=since) == {"rate_limited": 1}
+    assert metric_totals(name="invitation.created", since=since) == {"": 3}
+    # An hour later the team may invite again.
+    with time_machine.travel(timezone.now() + timedelta(hours=1, minutes=1)):
+        invitation_create(actor=owner, team=team, email="later@example.com")
+
+
+def test_invitation_limit_counts_each_team_apart(owner: User, team: Team, settings: Any) -> None:
+    settings.INVITATIONS_PER_TEAM_PER_HOUR = 1
+    other = team_create(actor=owner, name="Other team")
+    invitation_create(actor=owner, team=team, email="a@example.com")
+    invitation_create(actor=owner, team=other, email="a@example.com")
+
+
+@pytest.mark.parametrize("name", ["Evil\r\nBcc: x@example.com", "Tab\there", "Nul\x00", "A\u2028B"])
+def test_team_create_refuses_control_characters(owner: User, name: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        team_create(actor=owner, name=name)
+    assert "name" in refused.value.extra["fields"]
+
+
+def test_invitation_to_a_team_with_a_line_break_in_its_name_is_refused(
+    owner: User, team: Team
+) -> None:
+    # A team named before names were checked: nothing is saved and no mail goes out.
+    Team.objects.filter(pk=team.pk).update(name="Evil\r\nBcc: x@example.com")
+    team.refresh_from_db()
+    with pytest.raises(ValidationFailed):
+        invitation_create(actor=owner, team=team, email="guest@example.com")
+    assert not Invitation.objects.exists()
+    assert not mail.outbox
+
+
+def test_team_form_refuses_control_characters() -> None:
+    form = TeamForm({"name": "Evil\r\nBcc: x@example.com"})
+    assert not form.is_valid()
+    assert "name" in form.errors

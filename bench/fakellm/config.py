@@ -5,8 +5,19 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-Fault = Literal["rate_limit", "error", "timeout", "malformed", "truncate", "auth"]
-FAULTS: tuple[Fault, ...] = ("rate_limit", "error", "timeout", "malformed", "truncate", "auth")
+Fault = Literal[
+    "rate_limit", "error", "timeout", "stall_start", "stall", "malformed", "truncate", "auth"
+]
+FAULTS: tuple[Fault, ...] = (
+    "rate_limit",
+    "error",
+    "timeout",
+    "stall_start",
+    "stall",
+    "malformed",
+    "truncate",
+    "auth",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +70,9 @@ _FAULT_COUNTER: dict[Fault, str] = {
     "rate_limit": "rate_limited",
     "error": "server_errors",
     "timeout": "timeouts",
+    # A stream that opens and then goes silent is a hang too (before any text, or half-way).
+    "stall_start": "timeouts",
+    "stall": "timeouts",
     "malformed": "malformed",
     "truncate": "truncated",
     "auth": "auth_failures",

@@ -182,22 +182,26 @@ class FakeLLM:
         if fault in ("auth", "rate_limit", "error"):
             await self._fail(writer, protocol, fault)
             return True
-        if fault == "timeout":
-            # Say nothing until the client gives up; then drop the connection. stop() ends
-            # the wait early so a test run never waits for hang_s.
-            if self._closing is not None:
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(self._closing.wait(), self.config.hang_s)
+        if fault == "timeout" or (fault in ("stall_start", "stall") and not chat.stream):
+            # Say nothing until the client gives up; then drop the connection.
+            await self._hang()
             return False
         ans = protocols.answer(chat)
         ident = f"chatcmpl-fake{number:06d}" if protocol == "openai" else f"msg_fake{number:06d}"
         if chat.stream:
-            await self._stream(writer, chat, ans, ident, number, fault)
+            if not await self._stream(writer, chat, ans, ident, number, fault):
+                return False
         else:
             await self._whole(writer, chat, ans, ident, number, fault)
         if fault is None:
             self._count("completed")
         return True
+
+    async def _hang(self) -> None:
+        """Wait `hang_s`; stop() ends the wait early so a test run never waits for it."""
+        if self._closing is not None:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), self.config.hang_s)
 
     async def _fail(
         self, writer: asyncio.StreamWriter, protocol: protocols.Protocol, fault: Fault
@@ -247,7 +251,8 @@ class FakeLLM:
         ident: str,
         number: int,
         fault: Fault | None,
-    ) -> None:
+    ) -> bool:
+        """Stream the answer; False when the stream was left hanging (drop the connection)."""
         self._count("streamed")
         events = (
             protocols.openai_stream(chat, ans, ident, _created(number))
@@ -265,12 +270,19 @@ class FakeLLM:
         out = ChunkedWriter(writer)
         headers = {"content-type": "text/event-stream", "cache-control": "no-cache"}
         await out.start(200, {**headers, **_id_header(chat.protocol, ident)})
+        # stall_start: the stream opens (status, headers, the opening event) and then says
+        # nothing; stall: it goes silent half-way through the text. Neither ever ends cleanly.
+        stall_at = {"stall_start": 1, "stall": max(2, len(events) // 2)}.get(fault or "")
         pause = 1 / self.config.tokens_per_second if self.config.tokens_per_second > 0 else 0.0
-        for event in events:
+        for index, event in enumerate(events):
+            if index == stall_at:
+                await self._hang()
+                return False
             await out.write(event)
             if pause:
                 await asyncio.sleep(pause)
         await out.end()
+        return True
 
 
 def _authorized(request: Request, key: str) -> bool:

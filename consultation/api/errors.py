@@ -10,6 +10,7 @@ from typing import Any
 
 import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
@@ -18,7 +19,13 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import set_rollback
 
-from consultation.exceptions import AppError, InternalError, RateLimited
+from consultation.exceptions import (
+    AppError,
+    BadRequest,
+    InternalError,
+    PayloadTooLarge,
+    RateLimited,
+)
 
 logger = structlog.get_logger(__name__)
 
@@ -63,6 +70,12 @@ def request_id_of(request: HttpRequest | None) -> str:
 
 def error_body(exc: Exception, request: HttpRequest | None) -> tuple[dict[str, Any], int]:
     """The JSON body and status of any exception, for DRF and plain Django views alike."""
+    # Django refuses these while reading the request (a body over DATA_UPLOAD_MAX_MEMORY_SIZE,
+    # a bad Host, too many fields): the client's fault, never a 500.
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        exc = BadRequest()
     if isinstance(exc, AppError):
         return exc.as_dict(), exc.status
     if isinstance(exc, Http404):

@@ -88,6 +88,18 @@ def test_check_debug_hosts_allows_public_hosts_without_debug() -> None:
     run_check_command()
 
 
+# --- E008: a wildcard host outside DEBUG ---------------------------------------------------
+
+
+@pytest.mark.parametrize("hosts", [["*"], ["consultation.example", "*"]])
+def test_check_wildcard_hosts_fails_outside_debug(hosts: list[str]) -> None:
+    with (
+        override_settings(DEBUG=False, ALLOWED_HOSTS=hosts),
+        pytest.raises(SystemCheckError, match=r"consultation\.E008"),
+    ):
+        run_check_command()
+
+
 # --- E004: REDIS_URL ------------------------------------------------------------------------
 
 

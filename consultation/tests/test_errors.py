@@ -27,12 +27,14 @@ from rest_framework.views import APIView
 from consultation import exceptions
 from consultation.exceptions import (
     AppError,
+    BadRequest,
     Conflict,
     InjectionSuspected,
     InternalError,
     InvalidAPIKey,
     NotAuthenticated,
     NotFound,
+    PayloadTooLarge,
     PermissionDenied,
     PlanRestriction,
     ProviderUnavailable,
@@ -110,6 +112,8 @@ APP_ERRORS: dict[str, Callable[[], AppError]] = {
     "provider_unavailable": lambda: ProviderUnavailable(provider="openai"),
     "injection_suspected": InjectionSuspected,
     "internal_error": InternalError,
+    "bad_request": BadRequest,
+    "payload_too_large": PayloadTooLarge,
 }
 
 
@@ -334,6 +338,8 @@ def test_api_throttled_without_wait_has_no_retry_after(anon_client: Client) -> N
         ("provider_unavailable", 503, {"provider": "openai"}),
         ("injection_suspected", 400, {}),
         ("internal_error", 500, {}),
+        ("bad_request", 400, {}),
+        ("payload_too_large", 413, {}),
     ],
 )
 def test_api_app_error_renders_code_detail_and_extra(

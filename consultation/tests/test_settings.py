@@ -115,3 +115,26 @@ def test_settings_env_file_naming_a_missing_file_fails_clearly(tmp_path: Path) -
     result = run(["-c", "import django; django.setup()"], env)
     assert result.returncode != 0
     assert f"ENV_FILE names {tmp_path / 'missing.env'}, which is not a file" in result.stderr
+
+
+SHOW_CSP = (
+    "import django; django.setup(); from django.conf import settings; "
+    "print(bool(settings.SECURE_CSP), bool(settings.SECURE_CSP_REPORT_ONLY))"
+)
+
+
+@pytest.mark.process
+def test_settings_csp_is_enforced_in_production_and_reported_in_development(
+    tmp_path: Path,
+) -> None:
+    production = run(["-c", SHOW_CSP], production_env(tmp_path))
+    assert production.stdout.strip() == "True False", production.stderr
+    development = run(["-c", SHOW_CSP], development_env(tmp_path))
+    assert development.stdout.strip() == "False True", development.stderr
+
+
+@pytest.mark.process
+def test_settings_wildcard_hosts_fail_the_deploy_check(tmp_path: Path) -> None:
+    result = run(["manage.py", "check", "--deploy"], production_env(tmp_path, ALLOWED_HOSTS="*"))
+    assert result.returncode != 0
+    assert "consultation.E008" in result.stdout + result.stderr

@@ -8,10 +8,10 @@ production renders.
 from django.urls import URLPattern, URLResolver, path
 
 from consultation.tests import test_errors as views
-from consultation.urls import handler403, handler404, handler500
+from consultation.urls import handler400, handler403, handler404, handler500
 from consultation.urls import urlpatterns as project_urlpatterns
 
-__all__ = ["handler403", "handler404", "handler500", "urlpatterns"]
+__all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]
 
 # Before the project's routes: its `^api/` catch-all would swallow these.
 urlpatterns: list[URLPattern | URLResolver] = [

@@ -33,6 +33,7 @@ from debates.orchestration.stages import (
 from debates.orchestration.state import DebateState, debate_load_state
 from debates.providers.base import Provider
 from debates.providers.registry import build_provider
+from debates.providers.streaming import StreamTimeouts
 
 logger = structlog.get_logger(__name__)
 
@@ -88,6 +89,10 @@ class DebatePipeline:
                 max_delay_s=settings.LLM_RETRY_MAX_DELAY_SECONDS,
             ),
             sleep=sleep,
+            stream_timeouts=StreamTimeouts(
+                first_event_s=settings.LLM_FIRST_TOKEN_TIMEOUT_SECONDS,
+                idle_s=settings.LLM_STREAM_IDLE_TIMEOUT_SECONDS,
+            ),
         )
         self.stages = stages
         self.heartbeat_s = heartbeat_s or settings.DEBATE_HEARTBEAT_SECONDS

@@ -27,6 +27,7 @@ from debates.providers.base import (
     TextDelta,
 )
 from debates.providers.retry import call_with_retry
+from debates.providers.streaming import StreamTimeouts, watched_stream
 from ops.breaker import (
     CircuitOpenError,
     Permit,
@@ -57,10 +58,16 @@ class RetryPolicy:
 
 class Gateway:
     def __init__(
-        self, *, providers: ProviderFactory, retry: RetryPolicy, sleep: Sleep = asyncio.sleep
+        self,
+        *,
+        providers: ProviderFactory,
+        retry: RetryPolicy,
+        sleep: Sleep = asyncio.sleep,
+        stream_timeouts: StreamTimeouts | None = None,
     ) -> None:
         self._providers = providers
         self._retry = retry
+        self._stream_timeouts = stream_timeouts or StreamTimeouts()
         self._sleep = sleep
         self._used: dict[str, Provider] = {}
         # Successful calls (permit, latency, finished at, time to first token) and retries
@@ -230,7 +237,9 @@ class Gateway:
         on_restart: Callable[[], Awaitable[None]],
     ) -> Completion:
         """Stream a call. A retry after text already flowed first tells listeners to start the
-        turn's text over (on_restart), so nobody sees half an answer glued to a new one."""
+        turn's text over (on_restart), so nobody sees half an answer glued to a new one. A
+        stream silent for longer than the first-token or idle limit (StreamTimeouts) fails
+        that attempt with provider_timeout."""
         flowed = False
 
         async def consume(provider: Provider, first_token: Callable[[], None]) -> Completion:
@@ -238,7 +247,13 @@ class Gateway:
             if flowed:
                 await on_restart()
                 flowed = False
-            async for event in provider.stream(request):
+            events = watched_stream(
+                provider.stream(request),
+                timeouts=self._stream_timeouts,
+                provider=model.provider,
+                model=model.model_id,
+            )
+            async for event in events:
                 if isinstance(event, TextDelta):
                     first_token()
                     flowed = True

@@ -26,7 +26,7 @@ from billing.limits import (
     debate_shape_check,
 )
 from billing.services import quota_refusal_record, quota_reserve
-from consultation.exceptions import Conflict, QuotaExceeded, ValidationFailed
+from consultation.exceptions import Conflict, ProviderUnavailable, QuotaExceeded, ValidationFailed
 from debates.models import (
     Category,
     Debate,
@@ -50,9 +50,13 @@ from debates.services.screening import (
     question_screen,
     redactions_record,
 )
+from ops.health import circuits_open
 from safety.injection import normalize_question, random_boundary
 
 logger = structlog.get_logger(__name__)
+
+# Every judge scores every seat: as many judges as a panel may have seats is plenty.
+MAX_JUDGES = MAX_SEATS
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,76 @@ def _models_by_key(
     return models
 
 
+def _substitute(
+    model: LLMModel, *, blocked: set[tuple[str, str]], taken: set[str]
+) -> LLMModel | None:
+    """A healthy stand-in for `model`: an available model of the same tier whose breaker is
+    closed, from the same provider if one is, preferring one not on the panel yet. Demo models
+    stand in only for demo models."""
+    candidates = [
+        other
+        for other in LLMModel.objects.filter(enabled=True, tier=model.tier).order_by("key")
+        if other.key != model.key
+        and model_is_available(other)
+        and other.is_demo == model.is_demo
+        and (other.provider, other.model_id) not in blocked
+    ]
+    candidates.sort(key=lambda other: (other.provider != model.provider, other.key in taken))
+    return candidates[0] if candidates else None
+
+
+def _route_around_open_circuits(
+    *,
+    panel: list[LLMModel],
+    chair: LLMModel,
+    min_required_seats: int | None,
+    substitute: bool,
+    chair_chosen: bool,
+) -> tuple[list[LLMModel], LLMModel]:
+    """Refuse a debate that could not run: fewer seats with a closed breaker than it needs, or
+    a chair whose breaker is open (it would fail later with `all_seats_failed` or without an
+    answer). With `substitute`, each model whose breaker is open is first replaced by a healthy
+    one of the same tier (`_substitute`); the seats keep their roles. A chair picked by default
+    (not asked for) is always replaced so."""
+    blocked = circuits_open()
+    if not blocked:
+        return panel, chair
+
+    def is_open(model: LLMModel) -> bool:
+        return (model.provider, model.model_id) in blocked
+
+    if substitute:
+        taken = {model.key for model in panel}
+        replaced = []
+        for model in panel:
+            stand_in = _substitute(model, blocked=blocked, taken=taken) if is_open(model) else None
+            if stand_in is not None:
+                taken.add(stand_in.key)
+                logger.info("seat_model_substituted", model=model.key, substitute=stand_in.key)
+            replaced.append(stand_in or model)
+        panel = replaced
+    if is_open(chair) and (substitute or not chair_chosen):
+        chair = _substitute(chair, blocked=blocked, taken={m.key for m in panel}) or chair
+    needed = min(
+        len(panel),
+        min_required_seats
+        if min_required_seats is not None
+        else settings.DEBATE_MIN_REQUIRED_SEATS,
+    )
+    unavailable = [model for model in [*panel, chair] if is_open(model)]
+    if sum(not is_open(model) for model in panel) < needed or is_open(chair):
+        keys = sorted({model.key for model in unavailable})
+        raise ProviderUnavailable(
+            _(
+                "These models are failing right now, so this debate could not run: %(models)s. "
+                "Choose other models, try again in a minute, or ask for healthy substitutes."
+            )
+            % {"models": ", ".join(keys)},
+            models=keys,
+        )
+    return panel, chair
+
+
 def _counting_refusals[**P, R](create: Callable[P, R]) -> Callable[P, R]:
     """Count and log a question refused as an injection attempt, or a debate refused by the
     team's quota, after its transaction has rolled back (so the count is all that remains)."""
@@ -134,12 +208,16 @@ def debate_create(
     min_required_seats: int | None = None,
     fail_fast: bool | None = None,
     is_public: bool = False,
+    listed_in_hall_of_fame: bool = False,
+    substitute_unavailable: bool = False,
     run_in_worker: bool = True,
 ) -> Debate:
     """Validate the panel against the catalog, screen the question (normalised, personal data
     replaced, checked for injection: debates.services.screening), save the debate queued, and
     have a worker run it once this transaction commits (unless the caller runs it itself, like
-    the `debate` command). Bad input changes nothing."""
+    the `debate` command). Bad input changes nothing. A panel whose models' circuit breakers
+    are open is refused with `provider_unavailable`, or, with `substitute_unavailable`, gets
+    healthy models of the same tier in their place."""
     errors: dict[str, list[str]] = {}
     # NFKC, invisible characters stripped, white space tidied: before the length check.
     question = normalize_question(question)
@@ -187,15 +265,25 @@ def debate_create(
     judge_keys, chair_key = judges_and_chair(
         panel=[s.model for s in seats], judges=judges, chair=chair, tiers=limits.allowed_tiers
     )
+    if len(judge_keys) > MAX_JUDGES:
+        # Checked before the catalog lookup: a list of 100,000 keys costs nothing here.
+        errors["judges"] = [_("At most %(max)d judges.") % {"max": MAX_JUDGES}]
+        judge_keys = []
     judge_models = _models_by_key(judge_keys, errors, "judges")
     chair_models = _models_by_key([chair_key], errors, "chair") if chair_key else {}
     if errors:
         raise ValidationFailed(fields=errors)
 
-    chair_model = chair_models[chair_key]
+    # Seats whose breaker is open: refused (503 provider_unavailable), or replaced when asked.
+    panel_models, chair_model = _route_around_open_circuits(
+        panel=[seat_models[s.model] for s in seats],
+        chair=chair_models[chair_key],
+        min_required_seats=min_required_seats,
+        substitute=substitute_unavailable,
+        chair_chosen=chair is not None,
+    )
     # With no judges configured the chair judges too: a debate is always scored.
     judge_list = [judge_models[key] for key in judge_keys] or [chair_model]
-    panel_models = [seat_models[s.model] for s in seats]
     every_model = [*panel_models, *judge_list, chair_model]
     # The plan: its shape limits (403 plan_restriction), then this month's quota, reserved
     # under a lock on the team's account so racing requests cannot over-admit (429).
@@ -244,7 +332,9 @@ def debate_create(
         max_seat_fail_ratio=max_seat_fail_ratio,
         min_required_seats=min_required_seats,
         fail_fast=fail_fast,
-        is_public=is_public,
+        # Listing is the explicit choice to publish: it opens the link it needs.
+        is_public=is_public or listed_in_hall_of_fame,
+        listed_in_hall_of_fame=listed_in_hall_of_fame,
         uses_demo=any(model.is_demo for model in every_model),
     )
     debate.judge_models.set(judge_list)
@@ -252,7 +342,7 @@ def debate_create(
         Seat(
             debate=debate,
             position=position,
-            llm_model=seat_models[seat.model],
+            llm_model=panel_models[position],
             role=seat.role,
             instruction=screened.instructions[position],
             temperature=seat.temperature,

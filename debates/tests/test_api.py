@@ -1,9 +1,11 @@
 """The debates API: shapes, access, validation errors, events paging, cancel, catalog."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import Team, User
 from debates.models import Debate, DebateStatus
@@ -149,3 +151,110 @@ def test_team_members_see_a_debate_only_once_it_is_shared(
     Debate.objects.filter(pk=debate.pk).update(shared_with_team=True)
     assert member_client.get(f"/api/v1/debates/{debate.pk}/").status_code == 200
     assert member_client.get("/api/v1/debates/").json()["count"] == 1
+
+
+@pytest.mark.parametrize("path", ["", "events/", "cancel/"])
+def test_another_teams_debate_is_not_found_in_the_active_team(
+    owner: User, owner_client: Client, team: Team, path: str
+) -> None:
+    """docs/API.md: everything a request touches belongs to the active team. The creator of
+    a debate in their personal workspace, working in another team, gets 404 on it."""
+    from accounts.services import team_switch
+
+    debate = make_debate(owner)  # the personal workspace
+    team_switch(user=owner, team=team)
+    method = owner_client.post if path == "cancel/" else owner_client.get
+    response = method(f"/api/v1/debates/{debate.pk}/{path}")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert not Debate.objects.get(pk=debate.pk).cancel_requested
+    personal = Team.objects.get(created_by=owner, is_personal=True)
+    team_switch(user=owner, team=personal)
+    assert owner_client.get(f"/api/v1/debates/{debate.pk}/").status_code == 200
+
+
+# --- Open circuit breakers at creation (issue 9, item 5) ---------------------------------------
+
+
+def open_circuit(*keys: str) -> None:
+    for key in keys:
+        provider, model = key.split(":", 1)
+        CircuitBreaker.objects.create(
+            provider=provider,
+            model=model,
+            state=CircuitState.OPEN,
+            open_until=timezone.now() + timedelta(seconds=60),
+        )
+
+
+def test_a_panel_whose_circuits_are_open_is_refused_naming_the_models(
+    owner_client: Client,
+) -> None:
+    open_circuit("demo:demo-sage", "demo:demo-skeptic")
+    response = owner_client.post(
+        "/api/v1/debates/", {"question": QUESTION, "seats": PANEL}, "application/json"
+    )
+    assert response.status_code == 503
+    body = response.json()
+    assert body["code"] == "provider_unavailable"
+    assert body["models"] == ["demo:demo-sage", "demo:demo-skeptic"]
+    assert "demo:demo-sage" in body["detail"]
+    assert not Debate.objects.exists()
+
+
+def test_open_circuits_are_substituted_when_asked(owner_client: Client) -> None:
+    open_circuit("demo:demo-sage", "demo:demo-skeptic")
+    body = {"question": QUESTION, "seats": PANEL, "substitute_unavailable": True}
+    response = owner_client.post("/api/v1/debates/", body, "application/json")
+    assert response.status_code == 202, response.json()
+    debate = Debate.objects.get(pk=response.json()["id"])
+    seated = [seat.llm_model.key for seat in debate.seats.order_by("position")]
+    assert "demo:demo-sage" not in seated
+    assert "demo:demo-skeptic" not in seated
+    assert len(set(seated)) == 2  # two distinct healthy stand-ins, same tier
+    assert [seat.role for seat in debate.seats.order_by("position")] == ["proponent", "skeptic"]
+    assert debate.chair_model.key not in {"demo:demo-sage", "demo:demo-skeptic"}
+
+
+def test_an_expired_cool_down_or_a_tolerable_open_seat_is_accepted(
+    owner_client: Client,
+) -> None:
+    CircuitBreaker.objects.create(
+        provider="demo",
+        model="demo-sage",
+        state=CircuitState.OPEN,
+        open_until=timezone.now() - timedelta(seconds=1),
+    )
+    body = {"question": QUESTION, "seats": PANEL}
+    assert owner_client.post("/api/v1/debates/", body, "application/json").status_code == 202
+    open_circuit("demo:demo-pragmatist")
+    three = {
+        "question": QUESTION,
+        "seats": [*PANEL, {"model": "demo:demo-pragmatist", "role": "pragmatist"}],
+        "chair": "demo:demo-scout",
+    }
+    assert owner_client.post("/api/v1/debates/", three, "application/json").status_code == 202
+
+
+def test_the_web_form_shows_the_refusal_on_the_form(owner_client: Client) -> None:
+    open_circuit("demo:demo-sage", "demo:demo-skeptic")
+    data = {
+        "question": QUESTION,
+        "rounds": "1",
+        "category": "general",
+        "seats-TOTAL_FORMS": "2",
+        "seats-INITIAL_FORMS": "0",
+        "seats-0-model": "demo:demo-sage",
+        "seats-0-role": "proponent",
+        "seats-0-temperature": "0.7",
+        "seats-1-model": "demo:demo-skeptic",
+        "seats-1-role": "skeptic",
+        "seats-1-temperature": "0.7",
+    }
+    response = owner_client.post("/debates/new/", data)
+    assert response.status_code == 200
+    assert "These models are failing right now" in response.content.decode()
+    assert not Debate.objects.exists()
+    response = owner_client.post("/debates/new/", {**data, "substitute_unavailable": "on"})
+    assert response.status_code == 302
+    assert Debate.objects.count() == 1

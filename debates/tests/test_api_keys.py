@@ -63,7 +63,9 @@ def test_a_key_sees_only_its_teams_debates(owner: User, team: Team) -> None:
         response = client.get(f"/api/v1/debates/{elsewhere.pk}/{path}")
         assert response.status_code == 404
     assert client.post(f"/api/v1/debates/{elsewhere.pk}/cancel/").status_code == 404
-    # Signed in, the creator still sees it (the browser's active team is theirs to pick).
+    # Signed in, the API answers for the active team too (docs/API.md): the creator's active
+    # team is `team` (made last), so their personal debate is not found there either.
     session = Client()
     session.force_login(owner)
-    assert session.get(f"/api/v1/debates/{elsewhere.pk}/").status_code == 200
+    assert session.get(f"/api/v1/debates/{elsewhere.pk}/").status_code == 404
+    assert session.get(f"/api/v1/debates/{here.pk}/").status_code == 200

@@ -11,6 +11,7 @@ and short.
 """
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -285,6 +286,50 @@ def test_seats_whose_every_attempt_hangs_fail_with_provider_timeout(
     assert [t.round for t in completed_turns(debate, HEALTHY[0])] == [0, 1]
     (judged,) = Judgment.objects.filter(debate=debate, status=JudgmentStatus.COMPLETED)
     assert judged.seat.label == "Seat A"
+
+
+# --- Streams that open, then go silent (issue 9, item 7) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "setting"),
+    [
+        ("stall_start", "LLM_FIRST_TOKEN_TIMEOUT_SECONDS"),
+        ("stall", "LLM_STREAM_IDLE_TIMEOUT_SECONDS"),
+    ],
+)
+def test_a_silent_stream_is_cut_in_seconds_not_at_the_call_timeout(
+    owner: User,
+    server: FakeLLMServer,
+    settings: Any,
+    start_target: Callable[..., FakeLLMServer],
+    target_model: str,
+    fault: Any,
+    setting: str,
+) -> None:
+    """The server answers 200 and opens the stream, then sends nothing (before any text, or
+    half-way). The call's own timeout (5 s here, 60 s by default, per attempt) would hold the
+    seat that long; the first-token and idle limits cut it at 0.3 s and the retry succeeds."""
+    settings.LLM_TIMEOUT_SECONDS = 5.0
+    settings.LLM_FIRST_TOKEN_TIMEOUT_SECONDS = 5.0
+    settings.LLM_STREAM_IDLE_TIMEOUT_SECONDS = 5.0
+    setattr(settings, setting, 0.3)
+    target = start_target()
+    target.inject(fault)
+    debate = make_debate(owner, [HEALTHY[0], target_model], **LENIENT)
+    started = time.monotonic()
+
+    assert run(debate, Wiring(server, target), Sleeps()) == DebateStatus.COMPLETED
+
+    elapsed = time.monotonic() - started
+    assert elapsed < 3.0, f"the silent stream held the seat {elapsed:.1f} s"
+    assert target.counters.timeouts == 1
+    assert calls_of(target_model)[0] == (False, "provider_timeout")
+    seat = Seat.objects.get(debate=debate, llm_model__key=target_model)
+    opening = Turn.objects.get(seat=seat, round=0)
+    assert opening.status == TurnStatus.COMPLETED
+    assert_structured(opening)
+    assert_contiguous(debate)
 
 
 # --- Malformed and truncated bodies --------------------------------------------------------

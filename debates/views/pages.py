@@ -30,7 +30,12 @@ from billing.limits import (
     quota_status,
 )
 from billing.selectors import usage_summary_for_team
-from consultation.exceptions import PlanRestriction, QuotaExceeded, ValidationFailed
+from consultation.exceptions import (
+    PlanRestriction,
+    ProviderUnavailable,
+    QuotaExceeded,
+    ValidationFailed,
+)
 from debates import selectors
 from debates.api import DebateDetailOutput
 from debates.forms import (
@@ -56,7 +61,7 @@ from debates.services.exports import (
     redaction_summary,
     round_title,
 )
-from debates.services.sharing import debate_set_public, debate_share
+from debates.services.sharing import debate_set_listed, debate_set_public, debate_share
 
 PAGE_SIZE = 20
 
@@ -147,7 +152,7 @@ def debate_new(request: HttpRequest) -> HttpResponse:
                 debate = debate_create(
                     user=user, team=team, seats=seat_inputs(formset), **form.service_arguments()
                 )
-            except ValidationFailed as error:
+            except (ValidationFailed, ProviderUnavailable) as error:
                 change.errors = form.add_service_errors(error)
             except (QuotaExceeded, PlanRestriction) as error:
                 limit_error = error
@@ -348,6 +353,22 @@ def debate_public_toggle(request: HttpRequest, debate_id: UUID) -> HttpResponse:
     return redirect("debate-detail", debate_id=debate.pk)
 
 
+@login_required
+@require_POST
+def debate_listed_toggle(request: HttpRequest, debate_id: UUID) -> HttpResponse:
+    user = request_user(request)
+    debate = selectors.debate_get_for_user(user=user, debate_id=debate_id)
+    listed = request.POST.get("listed") == "1"
+    debate_set_listed(actor=user, debate=debate, listed=listed)
+    messages.success(
+        request,
+        _("The debate is listed on the hall of fame.")
+        if listed
+        else _("The debate is no longer listed on the hall of fame."),
+    )
+    return redirect("debate-detail", debate_id=debate.pk)
+
+
 urlpatterns: list[URLPattern] = [
     path("dashboard/", dashboard, name="dashboard"),
     path("debates/", debate_list, name="debate-list"),
@@ -360,5 +381,6 @@ urlpatterns: list[URLPattern] = [
     path("debates/<uuid:debate_id>/export.json", debate_export_json, name="debate-export-json"),
     path("debates/<uuid:debate_id>/share/", debate_share_toggle, name="debate-share"),
     path("debates/<uuid:debate_id>/public/", debate_public_toggle, name="debate-public-toggle"),
+    path("debates/<uuid:debate_id>/listed/", debate_listed_toggle, name="debate-listed-toggle"),
     path("d/<uuid:debate_id>/", debate_public, name="debate-public"),
 ]

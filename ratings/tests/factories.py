@@ -37,11 +37,14 @@ def judged_debate(
     totals: Mapping[str, Sequence[float | None]] | None = None,
     category: str = "general",
     is_public: bool = False,
+    listed: bool | None = None,
     status: str = DebateStatus.COMPLETED,
     question: str = "Should a 20-person startup adopt a four-day week?",
 ) -> Debate:
     """A finalized debate: `totals` maps a judge's key to its total for each seat in order
-    (None: not scored). By default the scout judges and the first seat wins 8 to 6."""
+    (None: not scored). By default the scout judges and the first seat wins 8 to 6. `listed`
+    (on the hall of fame) defaults to `is_public`: most tests want a debate the public pages
+    show; a public link alone is `is_public=True, listed=False`."""
     models = {m.key: m for m in LLMModel.objects.all()}
     debate = Debate.objects.create(
         team=team or personal_team(user),
@@ -52,6 +55,7 @@ def judged_debate(
         started_at=timezone.now(),
         chair_model=models[SCOUT],
         is_public=is_public,
+        listed_in_hall_of_fame=is_public if listed is None else listed,
         uses_demo=True,
     )
     seat_rows = [

@@ -195,11 +195,30 @@ def test_public_profile_lists_public_debates_counts_and_favourite_models(
     assert boards["close"].question in html
     assert boards["private"].question not in html
     assert boards["other"].question not in html
-    assert "<dd>2</dd>" in html  # two public debates
+    assert "<dd>2</dd>" in html  # two listed debates
     assert "Favourite models" in html
     assert f'href="/models/{SAGE}/"' in html
     html = html_of(turkish(anon_client), f"/u/{handle}/")
     assert "Favori modeller" in html
+
+
+def test_a_link_only_debate_is_on_no_public_page_but_opens_by_its_link(
+    owner: User, anon_client: Client
+) -> None:
+    """A public link is reachable by the link only: no hall of fame, model page or profile
+    lists it, even with the creator's profile public, until the creator lists it."""
+    Profile.objects.filter(user=owner).update(is_public=True)
+    link_only = judged_debate(
+        user=owner, is_public=True, listed=False, question="Should we tell the board early?"
+    )
+    ratings_refit_all()
+    pages = ("/hall-of-fame/", "/hall-of-fame/?order=recent", f"/models/{SAGE}/")
+    for url in (*pages, f"/u/{owner.profile.handle}/"):
+        assert link_only.question not in html_of(anon_client, url)
+    assert link_only.question in html_of(anon_client, f"/d/{link_only.pk}/")
+    Debate.objects.filter(pk=link_only.pk).update(listed_in_hall_of_fame=True)
+    for url in pages:
+        assert link_only.question in html_of(anon_client, url)
 
 
 def test_a_private_profile_is_not_found(owner: User, anon_client: Client) -> None:
@@ -275,3 +294,15 @@ def test_history_chart_and_interval_bars_geometry(owner: User) -> None:
     assert (bars[0].left, bars[0].width, bars[0].point) == (0.0, 50.0, 25.0)
     assert (bars[1].left, bars[1].width, bars[1].point) == (62.5, 37.5, 75.0)
     assert interval_bars([]) == []
+
+
+def test_a_public_profile_shows_initials_never_the_avatar_url(
+    owner: User, anon_client: Client
+) -> None:
+    """Viewing a profile must not make the visitor's browser fetch from another site."""
+    Profile.objects.filter(user=owner).update(
+        is_public=True, display_name="Ada Lovelace", avatar_url="https://tracker.example/a.png"
+    )
+    html = html_of(anon_client, f"/u/{owner.profile.handle}/")
+    assert "tracker.example" not in html
+    assert '<span class="avatar avatar-initials" aria-hidden="true">AL</span>' in html

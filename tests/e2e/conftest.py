@@ -202,6 +202,11 @@ def _open_page(
     e2e_server.assert_running()
     if page_errors:
         pytest.fail("uncaught JavaScript errors:\n" + "\n".join(page_errors))
+    # The server enforces its Content-Security-Policy (DEBUG off): anything it blocked (an
+    # inline script or handler, a <style> element, a third-party fetch) is a bug on any page.
+    blocked = [line for line in console if "Content Security Policy" in line]
+    if blocked:
+        pytest.fail("the Content-Security-Policy blocked something:\n" + "\n".join(blocked))
 
 
 @pytest.fixture

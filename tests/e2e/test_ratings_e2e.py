@@ -39,7 +39,7 @@ ratings_refit_all()
 # Published one by one, each followed by its update: the model pages get a history.
 for question in args["questions"][:3]:
     debate = Debate.objects.get(question=question)
-    Debate.objects.filter(pk=debate.pk).update(is_public=True)
+    Debate.objects.filter(pk=debate.pk).update(is_public=True, listed_in_hall_of_fame=True)
     outcomes_set_public(debate_id=debate.pk, is_public=True)
     ratings_update_for_debate(debate_id=debate.pk)
 print(json.dumps(list(ModelRating.objects.filter(board="public", category="", role="")

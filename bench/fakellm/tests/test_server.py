@@ -228,3 +228,23 @@ def test_cli_arguments_become_the_config() -> None:
     assert config.rate_limit_every == 4
     assert config.tokens_per_second == 50.0
     assert config.host == "127.0.0.1"
+
+
+@pytest.mark.parametrize(("fault", "text_sent"), [("stall_start", False), ("stall", True)])
+def test_a_stalled_stream_opens_then_goes_silent(fault: str, text_sent: bool) -> None:
+    with (
+        FakeLLMServer(FakeLLMConfig(hang_s=5.0)) as server,
+        httpx2.Client(base_url=server.base_url, timeout=httpx2.Timeout(5, read=0.3)) as client,
+    ):
+        server.inject(fault)  # type: ignore[arg-type]
+        received: list[str] = []
+        with client.stream("POST", "/v1/chat/completions", json=openai_body(stream=True)) as r:
+            assert r.status_code == 200
+            with pytest.raises(httpx2.ReadTimeout):
+                received.extend(r.iter_lines())
+        assert received, "the stream opened"
+        assert "data: [DONE]" not in received
+        assert any('"content": "' in line and '"content": ""' not in line for line in received) is (
+            text_sent
+        )
+        assert server.counters.timeouts == 1
