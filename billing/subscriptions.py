@@ -88,8 +88,10 @@ def _team_for(*, team_id: str, customer_id: str) -> Team | None:
 
 def _locked_account(team: Team) -> BillingAccount:
     billing_account_ensure(team=team)
+    # Lock the account row only: PostgreSQL refuses FOR UPDATE on the nullable side of the
+    # outer joins that select_related makes for the optional plans.
     return (
-        BillingAccount.objects.select_for_update()
+        BillingAccount.objects.select_for_update(of=("self",))
         .select_related("plan", "scheduled_plan")
         .get(team=team)
     )
