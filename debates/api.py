@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,6 +16,7 @@ from consultation.api.pagination import Pagination
 from consultation.exceptions import ValidationFailed
 from debates import selectors
 from debates.models import Category, Debate, DebateStatus, LLMModel
+from debates.services import exports
 from debates.services.creation import SeatInput, debate_cancel, debate_create, seats_from_preset
 
 
@@ -94,6 +95,13 @@ class DebateSummaryOutput(serializers.Serializer[Debate]):
         return _links(debate)
 
 
+class RankingOutput(serializers.Serializer[Any]):
+    method = serializers.CharField(help_text="borda_condorcet")
+    basis = serializers.CharField(help_text="The scoreboard field the rank is computed from.")
+    explanation = serializers.CharField()
+    methodology_url = serializers.CharField()
+
+
 class DebateDetailOutput(DebateSummaryOutput):
     language = serializers.CharField()
     is_public = serializers.BooleanField()
@@ -104,11 +112,23 @@ class DebateDetailOutput(DebateSummaryOutput):
     turns = TurnOutput(source="turns.all", many=True)
     judgments = JudgmentOutput(source="judgments.all", many=True)
     synthesis = serializers.JSONField()
-    scoreboard = serializers.JSONField()
+    scoreboard = serializers.JSONField(
+        help_text="One row per seat, in rank order; `rank` comes from `borda`, not `mean`."
+    )
+    ranking = serializers.SerializerMethodField()
     usage = serializers.SerializerMethodField()
     failure = serializers.SerializerMethodField()
     budget_reason = serializers.CharField()
     last_seq = serializers.IntegerField()
+
+    @extend_schema_field(RankingOutput)
+    def get_ranking(self, debate: Debate) -> dict[str, str]:
+        return {
+            "method": "borda_condorcet",
+            "basis": "borda",
+            "explanation": exports.ranking_note(),
+            "methodology_url": exports.methodology_url(),
+        }
 
     def get_usage(self, debate: Debate) -> dict[str, Any]:
         return {
@@ -160,13 +180,21 @@ class DebateCreatedOutput(serializers.Serializer[Debate]):
 class DebateListCreateApi(APIView):
     @extend_schema(
         operation_id="debates_list",
-        parameters=[OpenApiParameter("status", str, description="Filter by status")],
+        parameters=[
+            OpenApiParameter(
+                "status", str, enum=DebateStatus.values, description="Filter by status"
+            )
+        ],
         responses=DebateSummaryOutput(many=True),
     )
     def get(self, request: Request) -> Response:
         user, team = _actor(request)
         debates = selectors.debate_list_for_team(team=team, user=user)
         if wanted := request.query_params.get("status"):
+            if wanted not in DebateStatus.values:
+                raise ValidationFailed(
+                    fields={"status": [f"Use one of: {', '.join(DebateStatus.values)}."]}
+                )
             debates = debates.filter(status=wanted)
         paginator = Pagination()
         page = paginator.paginate_queryset(debates, request, view=self)

@@ -256,6 +256,8 @@ class ScoreRow:
     mean: float | None
     judgments: int
     failed: bool
+    # Mean Borda points over the judges that scored the seat: what `rank` is computed from.
+    borda: float | None = None
 
     @property
     def role_label(self) -> str:
@@ -266,7 +268,7 @@ def debate_scoreboard(*, debate: Debate) -> list[ScoreRow]:
     """The finished debate's scoreboard (stored on the debate), typed for templates."""
     rows = []
     for row in debate.scoreboard or []:
-        mean = row.get("mean")
+        mean, borda = row.get("mean"), row.get("borda")
         rows.append(
             ScoreRow(
                 rank=row.get("rank"),
@@ -277,6 +279,7 @@ def debate_scoreboard(*, debate: Debate) -> list[ScoreRow]:
                 mean=float(mean) if isinstance(mean, int | float) else None,
                 judgments=int(row.get("judgments") or 0),
                 failed=row.get("status") == SeatStatus.FAILED,
+                borda=float(borda) if isinstance(borda, int | float) else None,
             )
         )
     return rows

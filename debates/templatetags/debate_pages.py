@@ -6,6 +6,7 @@ from django import template
 from django.utils.safestring import SafeString
 
 from debates.rendering import render_markdown
+from debates.services import exports
 from debates.services.exports import percent_text
 from safety.pii import PlaceholderMap, restore
 
@@ -50,3 +51,14 @@ def seat_letter(position: int | str) -> str:
     if isinstance(position, str):
         return position.rsplit(" ", 1)[-1]
     return chr(ord("A") + position)
+
+
+@register.simple_tag
+def ranking_note() -> str:
+    """The scoreboard's method in one line (debates.services.exports.ranking_note)."""
+    return exports.ranking_note()
+
+
+@register.simple_tag
+def methodology_url() -> str:
+    return exports.methodology_url()

@@ -576,7 +576,7 @@ def test_markdown_export(finished: Debate, owner_client: Client) -> None:
         "## Final answer",
         "### Recommendation",
         "## Scoreboard",
-        "| Rank | Seat | Role | Model | Mean score |",
+        "| Rank | Seat | Role | Model | Borda points | Mean score |",
         "## Transcript",
         "### Opening",
         "### Rebuttal 1",

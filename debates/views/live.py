@@ -24,6 +24,7 @@ from debates import selectors
 from debates.models import Debate, DebateStatus, SeatRole, Stage, Stance, TurnStatus
 from debates.rendering import render_markdown
 from debates.services.creation import debate_cancel
+from debates.services.exports import seat_text
 
 
 def rendered_html(
@@ -53,7 +54,7 @@ def _seats(debate: Debate) -> list[dict[str, Any]]:
     return [
         {
             "id": seat.pk,
-            "label": seat.label,
+            "label": seat_text(seat.position),
             "position": seat.position,
             "role": seat.role,
             "roleLabel": str(SeatRole(seat.role).label)

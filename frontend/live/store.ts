@@ -95,6 +95,8 @@ export interface ScoreRow {
   judgments: number;
   status: string;
   rank: number | null;
+  /** Mean Borda points over the judges that scored the seat: what `rank` is computed from. */
+  borda: number | null;
 }
 
 export interface Rendered {
@@ -243,6 +245,7 @@ function scoreboardFrom(value: unknown): ScoreRow[] {
       judgments: num(row.judgments) ?? 0,
       status: str(row.status),
       rank: num(row.rank),
+      borda: num(row.borda),
     }));
 }
 

@@ -63,8 +63,17 @@ export function stageStep(stage: string | null, round: number | null): string | 
   return stage;
 }
 
+/** Numbers as the page's language writes them ("7.6", Turkish "7,6"). */
+export function formatNumber(value: number, minDigits = 0, maxDigits = minDigits): string {
+  const lang = document.documentElement.lang || undefined;
+  return new Intl.NumberFormat(lang, {
+    minimumFractionDigits: minDigits,
+    maximumFractionDigits: maxDigits,
+  }).format(value);
+}
+
 function percent(value: number | null): string {
-  return value === null ? "" : String(Math.round(value * 100));
+  return value === null ? "" : formatNumber(Math.round(value * 100));
 }
 
 interface TurnNode {
@@ -376,7 +385,7 @@ export class DebateView {
         row.dataset.judgment = judgment.key;
         const score =
           judgment.status === "completed" && judgment.total !== null
-            ? `${judgment.total.toFixed(1)} / 10`
+            ? `${formatNumber(judgment.total, 1, 1)} / 10`
             : t(this.strings, "judgeFailed", { reason: judgment.errorCode || "error" });
         row.append(
           el("td", "judgment-seat", labels.get(judgment.seat) ?? judgment.label),
@@ -479,17 +488,20 @@ export class DebateView {
         const tr = el("tr");
         const who = el("td", "who");
         who.append(
-          el("strong", "", row.label),
+          el("strong", "", seat?.label ?? row.label),
           el(
             "span",
             "muted",
             [seat?.roleLabel ?? row.role, row.modelName || row.model].filter(Boolean).join(" · "),
           ),
         );
+        const basis = el("td", "rank-basis");
+        basis.append(el("strong", "", row.borda === null ? "–" : formatNumber(row.borda, 2, 2)));
         tr.append(
-          el("td", "rank", row.rank === null ? "–" : `#${row.rank}`),
+          el("td", "rank", row.rank === null ? "–" : `#${formatNumber(row.rank)}`),
           who,
-          el("td", "score", row.mean === null ? t(this.strings, "unranked") : row.mean.toFixed(1)),
+          basis,
+          el("td", "score", row.mean === null ? t(this.strings, "unranked") : formatNumber(row.mean, 1, 1)),
         );
         return tr;
       }),
