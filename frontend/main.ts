@@ -2,6 +2,7 @@
 // state for every htmx request that fails (an error never leaves a blank area).
 import htmx from "htmx.org";
 
+import "./copy";
 import "./forms";
 import "./live/index";
 

@@ -126,6 +126,18 @@ def live_strings() -> dict[str, str]:
         "play": _("Play"),
         "pause": _("Pause"),
         "emptyLog": _("This debate has no events yet."),
+        "elapsed": _("Elapsed {time}"),
+        "replayTime": _("{time} of {total}"),
+        "announceStarted": _("Your debate has started."),
+        "announce_completed": _("Your debate has finished: the answer is ready."),
+        "announce_completed_budget": _("Your debate stopped at its cost cap: the answer is ready."),
+        "announce_failed": _("Your debate could not finish."),
+        "announce_cancelled": _("Your debate was cancelled."),
+        "notifyOn": _("Notifications are on: you will hear when it starts and when it finishes."),
+        "notifyBlocked": _("Notifications are blocked for this site; the page itself will tell you."),
+        "copy": _("Copy"),
+        "copyAnswer": _("Copy the answer"),
+        "copied": _("Copied"),
     }
 
 

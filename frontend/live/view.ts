@@ -17,6 +17,7 @@ import {
   type Turn,
   turnsByRound,
 } from "./store";
+import { renderMarkdown } from "./markdown";
 
 export type Strings = Record<string, string>;
 
@@ -72,6 +73,15 @@ export function formatNumber(value: number, minDigits = 0, maxDigits = minDigits
   }).format(value);
 }
 
+/** A duration as a clock: 75 000 ms -> "1:15", an hour and more -> "1:02:05". */
+export function clock(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, "0");
+  return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${seconds}` : `${minutes}:${seconds}`;
+}
+
 function percent(value: number | null): string {
   return value === null ? "" : formatNumber(Math.round(value * 100));
 }
@@ -114,7 +124,12 @@ export class DebateView {
     this.unsubscribe = this.store.subscribe((state) => this.render(state));
     if (this.options.live) {
       // The countdown and the short "Reconnected" notice depend on the clock as well.
-      this.ticker = window.setInterval(() => this.renderBanner(this.store.getState()), 500);
+      // So does the elapsed time while the debate runs.
+      this.ticker = window.setInterval(() => {
+        const state = this.store.getState();
+        this.renderBanner(state);
+        this.renderElapsed(state);
+      }, 500);
     }
   }
 
@@ -154,6 +169,22 @@ export class DebateView {
     }
     this.renderBanner(state);
     this.renderQueue(state);
+    this.renderElapsed(state);
+  }
+
+  /** How long the debate has run: live, up to now (or its end); in a replay, up to the
+   * position (the replay's own clock shows it too). */
+  renderElapsed(state: LiveState): void {
+    const node = this.find("[data-live=elapsed]");
+    if (!node) return;
+    let text = "";
+    if (state.startedAt !== null) {
+      const now = (this.options.now ?? Date.now)();
+      const end = this.options.live ? (state.endedAt ?? now) : (state.lastAt ?? state.startedAt);
+      text = t(this.strings, "elapsed", { time: clock(end - state.startedAt) });
+    }
+    if (node.textContent !== text) node.textContent = text;
+    node.hidden = text === "";
   }
 
   private renderHead(state: LiveState): void {
@@ -344,11 +375,17 @@ export class DebateView {
       let stream = node.body.querySelector<HTMLElement>(":scope > .live-turn-stream");
       if (!stream || previous?.status !== turn.status) {
         node.body.replaceChildren();
-        stream = el("p", "live-turn-stream");
+        stream = el("div", "live-turn-stream");
         node.body.append(stream);
       }
-      stream.classList.toggle("is-thinking", preview === "" && turn.status === "streaming");
-      stream.textContent = preview || (turn.status === "streaming" ? t(this.strings, "thinking") : "");
+      const thinking = preview === "" && turn.status === "streaming";
+      stream.classList.toggle("is-thinking", thinking);
+      if (preview) {
+        // Markdown as it streams, sanitised (./markdown.ts): the same HTML it ends up as.
+        stream.innerHTML = renderMarkdown(preview);
+      } else {
+        stream.textContent = thinking ? t(this.strings, "thinking") : "";
+      }
       return;
     }
     if (turn.status === "failed") {
@@ -362,13 +399,19 @@ export class DebateView {
         previous.content === turn.content) {
       return;
     }
-    if (turn.html !== null) {
-      const prose = el("div", "prose");
-      prose.innerHTML = turn.html; // rendered and sanitised by the server (nh3 allow-list)
-      node.body.replaceChildren(prose);
-    } else {
-      node.body.replaceChildren(el("p", "live-turn-plain", turn.content));
-    }
+    const prose = el("div", "prose");
+    // The server's HTML embedded with the page, or rendered here with the same rules.
+    prose.innerHTML = turn.html ?? renderMarkdown(turn.content);
+    node.body.replaceChildren(prose, this.copyButton(turn.content));
+  }
+
+  /** "Copy": the text as the model wrote it (Markdown), handled by ../copy.ts. */
+  private copyButton(text: string, key = "copy"): HTMLButtonElement {
+    const button = el("button", "copy-button secondary small", t(this.strings, key));
+    button.type = "button";
+    button.dataset.copyText = text;
+    button.dataset.copiedLabel = t(this.strings, "copied");
+    return button;
   }
 
   private renderJudgments(state: LiveState): void {
@@ -409,7 +452,9 @@ export class DebateView {
       section.hidden = !streaming;
       section.classList.toggle("is-speaking", streaming);
       section.setAttribute("aria-busy", String(streaming));
-      const stream = el("p", "live-turn-stream", preview || t(this.strings, "thinking"));
+      const stream = el("div", "live-turn-stream");
+      if (preview) stream.innerHTML = renderMarkdown(preview);
+      else stream.textContent = t(this.strings, "thinking");
       stream.classList.toggle("is-thinking", preview === "");
       body.replaceChildren(stream);
       return;
@@ -421,13 +466,9 @@ export class DebateView {
     const block = (title: string, text: string, sanitised: string | undefined): HTMLElement => {
       const part = el("section", "answer-part");
       part.append(el("h3", "", title));
-      if (sanitised !== undefined) {
-        const prose = el("div", "prose");
-        prose.innerHTML = sanitised; // rendered and sanitised by the server (nh3 allow-list)
-        part.append(prose);
-      } else {
-        part.append(el("p", "live-turn-plain", text));
-      }
+      const prose = el("div", "prose");
+      prose.innerHTML = sanitised ?? renderMarkdown(text); // sanitised, here or by the server
+      part.append(prose);
       return part;
     };
     const parts: HTMLElement[] = [];
@@ -440,9 +481,7 @@ export class DebateView {
       const list = el("ul", "disagreements");
       synthesis.disagreements.forEach((item, index) => {
         const li = el("li");
-        const sanitised = html?.disagreements[index];
-        if (sanitised !== undefined) li.innerHTML = sanitised; // sanitised by the server
-        else li.textContent = item;
+        li.innerHTML = html?.disagreements[index] ?? renderMarkdown(item); // sanitised
         list.append(li);
       });
       part.append(list);
@@ -471,6 +510,14 @@ export class DebateView {
         ),
       );
     }
+    const answerText = [
+      synthesis.consensus && `## ${t(this.strings, "consensus")}\n\n${synthesis.consensus}`,
+      synthesis.disagreements.length &&
+        `## ${t(this.strings, "disagreements")}\n\n` +
+          synthesis.disagreements.map((item) => `- ${item}`).join("\n"),
+      `## ${t(this.strings, "recommendation")}\n\n${synthesis.recommendation}`,
+    ].filter(Boolean).join("\n\n");
+    meta.append(this.copyButton(answerText, "copyAnswer"));
     parts.push(meta);
     body.replaceChildren(...parts);
   }
