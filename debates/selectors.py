@@ -267,7 +267,10 @@ class ScoreRow:
 
 
 def debate_scoreboard(*, debate: Debate) -> list[ScoreRow]:
-    """The finished debate's scoreboard (stored on the debate), typed for templates."""
+    """The finished debate's scoreboard (stored on the debate), typed for templates; empty
+    when no seat was scored (e.g. cancelled before it started): no table of dashes."""
+    if not any(isinstance(row.get("mean"), int | float) for row in debate.scoreboard or []):
+        return []
     rows = []
     for row in debate.scoreboard or []:
         mean, borda = row.get("mean"), row.get("borda")

@@ -146,8 +146,8 @@ def _answer(debate: Debate) -> list[str]:
 
 
 def _scoreboard(debate: Debate) -> list[str]:
-    if not debate.scoreboard:
-        return []
+    if not any(isinstance(row.get("mean"), int | float) for row in debate.scoreboard or []):
+        return []  # nobody was scored: no table of dashes
     columns = [_("Rank"), _("Seat"), _("Role"), _("Model"), _("Borda points"), _("Mean score")]
     lines = [
         _heading(2, _("Scoreboard")),

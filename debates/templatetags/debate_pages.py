@@ -62,3 +62,24 @@ def ranking_note() -> str:
 @register.simple_tag
 def methodology_url() -> str:
     return exports.methodology_url()
+
+
+# A question longer than this (or of several lines) gets a title-sized summary as its heading
+# and the whole text in a collapsible block below it.
+TITLE_CHARS = 140
+
+
+@register.filter
+def question_title(text: str | None) -> str:
+    """The first line of a question, cut at a word near TITLE_CHARS ("…" when cut)."""
+    first = (text or "").strip().split("\n", 1)[0].strip()
+    if len(first) <= TITLE_CHARS:
+        return first if first == (text or "").strip() else f"{first.rstrip('…')}…"
+    cut = first[:TITLE_CHARS].rsplit(" ", 1)[0] or first[:TITLE_CHARS]
+    return f"{cut.rstrip(',;:.')}…"
+
+
+@register.filter
+def question_is_long(text: str | None) -> bool:
+    stripped = (text or "").strip()
+    return len(stripped) > TITLE_CHARS or "\n" in stripped

@@ -121,6 +121,8 @@ def live_strings() -> dict[str, str]:
         "unranked": _("not scored"),
         "failed": _("The debate failed: {reason}"),
         "cancelled": _("The debate was cancelled."),
+        "cancelledBeforeStart": _("The debate was cancelled before it started: no model was called."),
+        "seatSilent": _("Did not speak"),
         "budget": _("Stopped early to stay within the cost cap: {reason}"),
         "position": _("Event {position} of {total}"),
         "play": _("Play"),

@@ -206,7 +206,9 @@ export class DebateView {
     }
     const finished = isFinished(state);
     this.root.querySelectorAll<HTMLElement>("[data-when-finished]").forEach((node) => {
-      node.hidden = !finished;
+      // data-needs-start: nothing to show (a replay) for a debate that never started.
+      const needsStart = node.dataset.needsStart !== undefined;
+      node.hidden = !finished || (needsStart && state.startedAt === null);
     });
     this.root.querySelectorAll<HTMLElement>("[data-while-running]").forEach((node) => {
       node.hidden = finished;
@@ -246,7 +248,9 @@ export class DebateView {
           ? "seatSpeaking"
           : spoke.has(seat.id)
             ? "seatDone"
-            : "seatWaiting";
+            : isFinished(state)
+              ? "seatSilent"
+              : "seatWaiting";
       node.classList.toggle("is-speaking", speaking.has(seat.id));
       node.classList.toggle("is-failed", failed);
       node.classList.toggle("is-done", !failed && !speaking.has(seat.id) && spoke.has(seat.id));
@@ -525,7 +529,8 @@ export class DebateView {
   private renderScoreboard(state: LiveState): void {
     const section = this.find("[data-live=scoreboard]");
     if (!section) return;
-    section.hidden = state.scoreboard.length === 0;
+    // Nobody scored (e.g. cancelled before it started): no table of "not scored" rows.
+    section.hidden = !state.scoreboard.some((row) => row.mean !== null);
     const body = section.querySelector("tbody");
     if (!body) return;
     const seats = new Map(state.seats.map((seat) => [seat.id, seat]));
@@ -565,7 +570,7 @@ export class DebateView {
       text = t(this.strings, "failed", { reason: reason || "error" });
       tone = "error";
     } else if (state.status === "cancelled") {
-      text = t(this.strings, "cancelled");
+      text = t(this.strings, state.startedAt === null ? "cancelledBeforeStart" : "cancelled");
     } else if (state.status === "completed_budget") {
       text = t(this.strings, "budget", { reason: state.budgetReason });
       tone = "warning";

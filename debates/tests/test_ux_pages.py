@@ -1,0 +1,63 @@
+"""Pages a new user trips over (issue 8): a debate cancelled before it started, a very long
+question, and the API's status filter."""
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from debates.models import Debate
+from debates.services.creation import debate_cancel
+from debates.tests.factories import make_debate
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_debate_cancelled_before_it_started_says_so_plainly(
+    owner: User, owner_client: Client
+) -> None:
+    debate = debate_cancel(debate=make_debate(owner))
+    assert debate.status == "cancelled" and debate.started_at is None
+    html = owner_client.get(f"/debates/{debate.pk}/").content.decode()
+    assert "cancelled before it started" in html
+    assert "The debate was cancelled. <code" not in html and ">cancelled</code>" not in html
+    assert f"/debates/{debate.pk}/replay/" not in html  # nothing to replay
+    assert "not scored" not in html and 'class="table scoreboard"' not in html
+    assert "No seat spoke in this debate." in html
+    live = owner_client.get(f"/debates/{debate.pk}/live/").content.decode()
+    # The Replay link stays hidden, also for the script (data-needs-start).
+    replay = live[live.index(f'href="/debates/{debate.pk}/replay/"') :].split(">", 1)[0]
+    assert "data-needs-start" in replay and "hidden" in replay
+    text = owner_client.get(f"/debates/{debate.pk}/export.md").content.decode()
+    assert "## Scoreboard" not in text
+
+
+def test_a_long_question_gets_a_title_and_a_collapsible_full_text(
+    owner: User, owner_client: Client
+) -> None:
+    question = "Should we move our whole platform to a new cloud provider? " + "Context. " * 500
+    debate = make_debate(owner, question=question.strip())
+    for url in (f"/debates/{debate.pk}/", f"/debates/{debate.pk}/live/"):
+        html = owner_client.get(url).content.decode()
+        heading = html[html.index("<h1") : html.index("</h1>")]
+        assert len(heading) < 250, heading
+        assert heading.rstrip().endswith("…")
+        assert '<details class="full-question">' in html
+        assert html.count("Context.") >= 500  # the whole question is on the page, folded
+
+
+def test_a_short_question_is_its_own_heading(owner: User, owner_client: Client) -> None:
+    debate = make_debate(owner, question="Should we adopt a four-day week?")
+    html = owner_client.get(f"/debates/{debate.pk}/").content.decode()
+    assert '<h1 class="debate-question">Should we adopt a four-day week?</h1>' in html
+    assert "full-question" not in html
+
+
+def test_an_unknown_status_filter_is_a_validation_error(owner: User, owner_client: Client) -> None:
+    make_debate(owner)
+    response = owner_client.get("/api/v1/debates/?status=bogus")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "validation_failed"
+    assert "status" in body["fields"]
+    assert owner_client.get("/api/v1/debates/?status=queued").json()["count"] == 1
+    assert Debate.objects.count() == 1
