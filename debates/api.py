@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.middleware import request_workspace
 from accounts.models import Team, User
-from billing.limits import MAX_QUESTION
+from billing.limits import MAX_QUESTION, MIN_QUESTION
 from consultation.api.pagination import Pagination
 from consultation.exceptions import ValidationFailed
 from debates import selectors
@@ -151,7 +151,11 @@ class SeatInputSerializer(serializers.Serializer[Any]):
 
 
 class DebateCreateInput(serializers.Serializer[Any]):
-    question = serializers.CharField(max_length=MAX_QUESTION, trim_whitespace=True)
+    # The length is checked by debate_create (after normalising), so the API's message is the
+    # one docs/API.md shows: "The question must be 10 to 5000 characters long."
+    question = serializers.CharField(
+        trim_whitespace=True, help_text=f"{MIN_QUESTION} to {MAX_QUESTION} characters."
+    )
     preset = serializers.CharField(required=False, help_text="Use a preset panel.")
     seats = SeatInputSerializer(many=True, required=False)
     rounds = serializers.IntegerField(default=2)

@@ -4,6 +4,7 @@ import htmx from "htmx.org";
 
 import "./copy";
 import "./forms";
+import "./nav";
 import "./live/index";
 
 declare global {

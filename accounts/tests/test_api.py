@@ -34,8 +34,9 @@ def test_me_returns_profile_active_team_and_teams(
 def test_me_anonymous_is_refused_with_json_code(anon_client: Client) -> None:
     response = anon_client.get(reverse("api-me"))
 
-    # Session authentication has no WWW-Authenticate challenge, so DRF answers 403, not 401.
-    assert response.status_code == 403
+    # No credentials: 401 with a challenge, as every endpoint answers (docs/API.md).
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     assert response["Content-Type"] == "application/json"
     body = response.json()
     assert body["code"] == "not_authenticated"

@@ -63,7 +63,7 @@ def test_create_without_seats_or_preset_is_refused(owner_client: Client) -> None
 
 def test_anonymous_is_refused(anon_client: Client) -> None:
     response = anon_client.get("/api/v1/debates/")
-    assert response.status_code == 403
+    assert response.status_code == 401  # one rule for every endpoint (docs/API.md)
     assert response.json()["code"] == "not_authenticated"
 
 

@@ -1,7 +1,10 @@
 """Pages a new user trips over (issue 8): a debate cancelled before it started, a very long
 question, and the API's status filter."""
 
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from accounts.models import User
@@ -61,3 +64,36 @@ def test_an_unknown_status_filter_is_a_validation_error(owner: User, owner_clien
     assert "status" in body["fields"]
     assert owner_client.get("/api/v1/debates/?status=queued").json()["count"] == 1
     assert Debate.objects.count() == 1
+
+
+def test_a_too_long_question_gets_the_message_docs_api_shows(owner_client: Client) -> None:
+    body = {"question": "Why? " * 1200, "preset": "balanced-trio"}
+    response = owner_client.post("/api/v1/debates/", body, content_type="application/json")
+    assert response.status_code == 400
+    message = response.json()["fields"]["question"][0]
+    assert message == "The question must be 10 to 5000 characters long."
+    docs = (Path(settings.BASE_DIR) / "docs" / "API.md").read_text()
+    assert message in docs
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/debates/", "/api/v1/leaderboard/?board=team", "/api/v1/me/"]
+)
+def test_anonymous_requests_get_one_answer_everywhere(anon_client: Client, path: str) -> None:
+    response = anon_client.get(path)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_the_api_docs_are_served_from_the_sidecar_package(anon_client: Client) -> None:
+    response = anon_client.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui" in html
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower()
+    assert "<script>" not in html  # its set-up script is a file of its own (CSP)
+    script = anon_client.get("/api/docs/?script=")
+    assert script.status_code == 200
+    assert "/api/v1/schema/" in script.content.decode()
