@@ -8,6 +8,8 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -187,7 +189,28 @@ def debate_search(
     if status:
         debates = debates.filter(status=status)
     if query:
-        debates = debates.filter(question__icontains=query)
+        debates = debate_text_search(debates, query)
+    return debates
+
+
+# At most this many words of a search count (a pasted paragraph is not a query).
+MAX_SEARCH_WORDS = 12
+
+
+def debate_text_search(debates: QuerySet[Debate], query: str) -> QuerySet[Debate]:
+    """Debates whose question holds every word of `query`, in any order and case: PostgreSQL's
+    full-text search (websearch syntax: "quoted phrases", -excluded words; the `simple`
+    configuration, so English and Turkish words match as written); on SQLite every word must
+    appear in the question, case-insensitive (so "ZEBRA general" finds "General zebra care")."""
+    words = query.split()[:MAX_SEARCH_WORDS]
+    if not words:
+        return debates
+    if connection.vendor == "postgresql":
+        return debates.annotate(search=SearchVector("question", config="simple")).filter(
+            search=SearchQuery(" ".join(words), config="simple", search_type="websearch")
+        )
+    for word in words:
+        debates = debates.filter(question__icontains=word)
     return debates
 
 

@@ -4,6 +4,7 @@ import htmx from "htmx.org";
 
 import "./copy";
 import "./forms";
+import "./history";
 import "./nav";
 import "./live/index";
 
@@ -49,9 +50,11 @@ function requestFailedMessage(): string {
 
 document.addEventListener("DOMContentLoaded", () => enableAutosubmit(document));
 document.addEventListener("htmx:afterSwap", (event) => {
-  const target = (event as CustomEvent<{ target: Element }>).detail.target;
-  enableAutosubmit(target);
+  // A history restore swaps without a target: the whole page then.
+  const target = (event as CustomEvent<{ target?: Element }>).detail?.target;
+  enableAutosubmit(target?.isConnected ? target : document);
 });
+document.addEventListener("htmx:historyRestore", () => enableAutosubmit(document));
 /** The sentence and link of a plan limit (quota, plan restriction, rate limit), when the
  * failed response is one: the server answers htmx requests with the error's JSON. */
 export function limitOf(body: string): { detail: string; upgradeUrl: string } | null {

@@ -97,3 +97,38 @@ def test_the_api_docs_are_served_from_the_sidecar_package(anon_client: Client) -
     script = anon_client.get("/api/docs/?script=")
     assert script.status_code == 200
     assert "/api/v1/schema/" in script.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("ZEBRA general", True),  # every word, any order, any case
+        ("general zebra", True),
+        ("zebra", True),
+        ("zebra giraffe", False),  # a word that is not there
+        ("", True),
+    ],
+)
+def test_search_matches_every_word_of_the_query(
+    owner: User, owner_client: Client, query: str, found: bool
+) -> None:
+    make_debate(owner, question="Is general zebra care worth a dedicated keeper at our zoo?")
+    make_debate(owner, question="Should we adopt a four-day week?")
+    html = owner_client.get("/debates/", {"q": query}).content.decode()
+    assert ("zebra care" in html) is found
+    if query:
+        assert "four-day week" not in html
+
+
+@pytest.mark.services
+def test_search_uses_postgres_full_text_search(owner: User) -> None:
+    from django.db import connection
+
+    from debates.selectors import debate_text_search
+
+    assert connection.vendor == "postgresql"
+    make_debate(owner, question="Is general zebra care worth a dedicated keeper at our zoo?")
+    sql = str(debate_text_search(Debate.objects.all(), "ZEBRA general").query)
+    assert "to_tsvector" in sql and "websearch_to_tsquery" in sql
+    assert debate_text_search(Debate.objects.all(), "ZEBRA general").count() == 1
+    assert debate_text_search(Debate.objects.all(), "zebra -care").count() == 0
