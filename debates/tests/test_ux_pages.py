@@ -132,3 +132,22 @@ def test_search_uses_postgres_full_text_search(owner: User) -> None:
     assert "to_tsvector" in sql and "websearch_to_tsquery" in sql
     assert debate_text_search(Debate.objects.all(), "ZEBRA general").count() == 1
     assert debate_text_search(Debate.objects.all(), "zebra -care").count() == 0
+
+
+def test_a_seat_error_letters_the_seat_as_its_card_does(owner_client: Client) -> None:
+    from django.utils import translation
+
+    body = {
+        "question": "Should we adopt a four-day week?",
+        "seats": [
+            {"model": "demo:demo-sage", "role": "proponent"},
+            {"model": "demo:demo-skeptic", "role": "custom"},
+        ],
+    }
+    response = owner_client.post("/api/v1/debates/", body, content_type="application/json")
+    assert response.json()["fields"]["seats"] == ["Seat B: a custom role needs an instruction."]
+    with translation.override("tr"):
+        response = owner_client.post(
+            "/api/v1/debates/", body, content_type="application/json", headers={"accept-language": "tr"}
+        )
+    assert response.json()["fields"]["seats"][0].startswith("Koltuk B:")
