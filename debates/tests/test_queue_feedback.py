@@ -39,7 +39,8 @@ def test_the_estimate_learns_from_the_teams_finished_debates(owner: User) -> Non
     )
     first, second = make_debate(owner, rounds=1), make_debate(owner, rounds=1)
     place = debate_queue_place(debate=second)
-    assert place is not None and place.position == 2
+    assert place is not None
+    assert place.position == 2
     # Median 3 min: the running one ends in ~2 min, then `first` takes 3: ~5 min.
     assert 295 <= place.wait_seconds <= 305
     assert place.wait_minutes == 5

@@ -19,17 +19,21 @@ def test_a_debate_cancelled_before_it_started_says_so_plainly(
     owner: User, owner_client: Client
 ) -> None:
     debate = debate_cancel(debate=make_debate(owner))
-    assert debate.status == "cancelled" and debate.started_at is None
+    assert debate.status == "cancelled"
+    assert debate.started_at is None
     html = owner_client.get(f"/debates/{debate.pk}/").content.decode()
     assert "cancelled before it started" in html
-    assert "The debate was cancelled. <code" not in html and ">cancelled</code>" not in html
+    assert "The debate was cancelled. <code" not in html
+    assert ">cancelled</code>" not in html
     assert f"/debates/{debate.pk}/replay/" not in html  # nothing to replay
-    assert "not scored" not in html and 'class="table scoreboard"' not in html
+    assert "not scored" not in html
+    assert 'class="table scoreboard"' not in html
     assert "No seat spoke in this debate." in html
     live = owner_client.get(f"/debates/{debate.pk}/live/").content.decode()
     # The Replay link stays hidden, also for the script (data-needs-start).
     replay = live[live.index(f'href="/debates/{debate.pk}/replay/"') :].split(">", 1)[0]
-    assert "data-needs-start" in replay and "hidden" in replay
+    assert "data-needs-start" in replay
+    assert "hidden" in replay
     text = owner_client.get(f"/debates/{debate.pk}/export.md").content.decode()
     assert "## Scoreboard" not in text
 
@@ -129,7 +133,8 @@ def test_search_uses_postgres_full_text_search(owner: User) -> None:
     assert connection.vendor == "postgresql"
     make_debate(owner, question="Is general zebra care worth a dedicated keeper at our zoo?")
     sql = str(debate_text_search(Debate.objects.all(), "ZEBRA general").query)
-    assert "to_tsvector" in sql and "websearch_to_tsquery" in sql
+    assert "to_tsvector" in sql
+    assert "websearch_to_tsquery" in sql
     assert debate_text_search(Debate.objects.all(), "ZEBRA general").count() == 1
     assert debate_text_search(Debate.objects.all(), "zebra -care").count() == 0
 
@@ -148,6 +153,9 @@ def test_a_seat_error_letters_the_seat_as_its_card_does(owner_client: Client) ->
     assert response.json()["fields"]["seats"] == ["Seat B: a custom role needs an instruction."]
     with translation.override("tr"):
         response = owner_client.post(
-            "/api/v1/debates/", body, content_type="application/json", headers={"accept-language": "tr"}
+            "/api/v1/debates/",
+            body,
+            content_type="application/json",
+            headers={"accept-language": "tr"},
         )
     assert response.json()["fields"]["seats"][0].startswith("Koltuk B:")
