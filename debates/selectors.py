@@ -352,14 +352,14 @@ def queue_wait_seconds(*, running_elapsed: Sequence[float], ahead: int, limit: i
     return min(slots)
 
 
-def _typical_debate_seconds(*, team_id: object) -> float:
+def _typical_debate_seconds(*, team_id: UUID) -> float:
     """The median duration of the team's last finished debates (started to finished)."""
     recent = (
         Debate.objects.filter(team_id=team_id, started_at__isnull=False, finished_at__isnull=False)
         .order_by("-finished_at")
         .values_list("started_at", "finished_at")[:_RECENT_FOR_ESTIMATE]
     )
-    durations = sorted((end - start).total_seconds() for start, end in recent)
+    durations = sorted((end - start).total_seconds() for start, end in recent if start and end)
     if not durations:
         return DEFAULT_DEBATE_SECONDS
     return durations[len(durations) // 2]

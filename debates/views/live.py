@@ -129,6 +129,7 @@ def live_strings() -> dict[str, str]:
         "pause": _("Pause"),
         "emptyLog": _("This debate has no events yet."),
         "elapsed": _("Elapsed {time}"),
+        "took": _("Took {time}"),
         "replayTime": _("{time} of {total}"),
         "announceStarted": _("Your debate has started."),
         "announce_completed": _("Your debate has finished: the answer is ready."),

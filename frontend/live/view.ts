@@ -181,7 +181,8 @@ export class DebateView {
     if (state.startedAt !== null) {
       const now = (this.options.now ?? Date.now)();
       const end = this.options.live ? (state.endedAt ?? now) : (state.lastAt ?? state.startedAt);
-      text = t(this.strings, "elapsed", { time: clock(end - state.startedAt) });
+      const done = this.options.live && state.endedAt !== null;
+      text = t(this.strings, done ? "took" : "elapsed", { time: clock(end - state.startedAt) });
     }
     if (node.textContent !== text) node.textContent = text;
     node.hidden = text === "";
