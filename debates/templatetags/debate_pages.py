@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import template
+from django.utils.formats import number_format
 from django.utils.safestring import SafeString
 
 from debates.rendering import render_markdown
@@ -83,3 +84,11 @@ def question_title(text: str | None) -> str:
 def question_is_long(text: str | None) -> bool:
     stripped = (text or "").strip()
     return len(stripped) > TITLE_CHARS or "\n" in stripped
+
+
+@register.filter
+def grouped(value: int | None) -> str:
+    """12345 -> "12,345" in English, "12.345" in Turkish (as the export writes it)."""
+    if value is None:
+        return ""
+    return number_format(value, use_l10n=True, force_grouping=True)

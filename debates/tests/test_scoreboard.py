@@ -92,3 +92,13 @@ def test_the_api_names_the_basis_of_the_rank(ranked: Debate, owner_client: Clien
     assert body["ranking"]["method"] == "borda_condorcet"
     assert body["ranking"]["methodology_url"] == "/leaderboard/methodology/#debate-result"
     assert "Borda" in body["ranking"]["explanation"]
+
+
+def test_the_page_writes_numbers_as_the_language_does(ranked: Debate, owner_client: Client) -> None:
+    Debate.objects.filter(pk=ranked.pk).update(input_tokens=12345)
+    owner_client.cookies["consultation_language"] = "tr"
+    html = owner_client.get(f"/debates/{ranked.pk}/").content.decode()
+    assert "12.345" in html  # grouped as Turkish writes it, as the export does
+    assert "6,6" in html
+    assert "1,75" in html
+    assert "Koltuk C" in html

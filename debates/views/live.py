@@ -1,8 +1,11 @@
 """The live debate and its replay. Both pages embed the event log so far and render from the
 same front-end store (frontend/live/); the live page then follows new events over the
-WebSocket (debates/consumers.py). Model text reaches the page in two forms only: plain text
-while it streams (set as text, never as markup) and, once a turn or the chair's answer is
-complete, HTML rendered and sanitised here (debates/rendering.py).
+WebSocket (debates/consumers.py). Model text is Markdown, always shown sanitised: the page
+embeds the HTML rendered here (debates/rendering.py: markdown-it-py, then the nh3 allow-list)
+for what is complete when it loads, and the browser renders the rest itself, as it streams
+and when it completes, with the same rules (frontend/live/markdown.ts: markdown-it, then
+DOMPurify with the same allow-list), so nothing jumps and no request goes back for HTML.
+`/rendered/` stays for other clients.
 
 A public debate can be watched and replayed by anyone, read-only; cancelling takes part in it.
 """
