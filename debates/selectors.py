@@ -340,13 +340,14 @@ DEFAULT_DEBATE_SECONDS = 40
 _RECENT_FOR_ESTIMATE = 20
 
 
-def queue_wait_seconds(*, running_elapsed: Sequence[float], ahead: int, limit: int,
-                       typical: float) -> float:
+def queue_wait_seconds(
+    *, running_elapsed: Sequence[float], ahead: int, limit: int, typical: float
+) -> float:
     """When the next debate in line after `ahead` others starts: `limit` slots, each busy for
     the rest of a running debate (typical minus elapsed) and then for each debate ahead."""
     slots = sorted(max(0.0, typical - elapsed) for elapsed in running_elapsed)[: max(1, limit)]
     slots += [0.0] * (max(1, limit) - len(slots))
-    for _ in range(ahead):
+    for _debate in range(ahead):
         slots.sort()
         slots[0] += typical
     return min(slots)

@@ -5,7 +5,6 @@ serializer, rendered by the view.)"""
 from collections.abc import Iterable
 
 from django.conf import settings
-
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -182,7 +181,8 @@ def _transcript(debate: Debate) -> list[str]:
             current = turn.round
             lines += [f"### {round_title(turn.round)}", ""]
         seat = seats[turn.seat_id]
-        heading = f"#### {seat_text(seat.position)} · {role_label(seat.role)} · {seat.llm_model.display_name}"
+        who = f"{seat_text(seat.position)} · {role_label(seat.role)}"
+        heading = f"#### {who} · {seat.llm_model.display_name}"
         if stance := stance_label(turn.stance):
             heading += " · " + _("Stance") + f": {stance}"
         lines += [heading, ""]
@@ -213,8 +213,14 @@ def _usage(debate: Debate) -> list[str]:
     return [
         _heading(2, _("Usage")),
         "",
-        _item(_("Input tokens"), number_format(debate.input_tokens, use_l10n=True, force_grouping=True)),
-        _item(_("Output tokens"), number_format(debate.output_tokens, use_l10n=True, force_grouping=True)),
+        _item(
+            _("Input tokens"),
+            number_format(debate.input_tokens, use_l10n=True, force_grouping=True),
+        ),
+        _item(
+            _("Output tokens"),
+            number_format(debate.output_tokens, use_l10n=True, force_grouping=True),
+        ),
         _item(_("Cost"), f"${debate.cost_usd:.4f}"),
     ]
 

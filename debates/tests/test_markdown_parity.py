@@ -30,5 +30,5 @@ def test_the_browser_uses_the_same_markdown_options_and_link_rules() -> None:
     schemes = re.search(r"const ALLOWED_URI = /\^\(\?:\(\?:(.*?)\):", SOURCE)
     assert schemes, "ALLOWED_URI"
     assert schemes.group(1) == "https?|mailto"
-    assert rendering.ALLOWED_URL_SCHEMES == {"http", "https", "mailto"}
+    assert {"http", "https", "mailto"} == rendering.ALLOWED_URL_SCHEMES
     assert '"nofollow noopener noreferrer"' in SOURCE

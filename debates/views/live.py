@@ -124,7 +124,9 @@ def live_strings() -> dict[str, str]:
         "unranked": _("not scored"),
         "failed": _("The debate failed: {reason}"),
         "cancelled": _("The debate was cancelled."),
-        "cancelledBeforeStart": _("The debate was cancelled before it started: no model was called."),
+        "cancelledBeforeStart": _(
+            "The debate was cancelled before it started: no model was called."
+        ),
         "seatSilent": _("Did not speak"),
         "budget": _("Stopped early to stay within the cost cap: {reason}"),
         "position": _("Event {position} of {total}"),
@@ -140,7 +142,9 @@ def live_strings() -> dict[str, str]:
         "announce_failed": _("Your debate could not finish."),
         "announce_cancelled": _("Your debate was cancelled."),
         "notifyOn": _("Notifications are on: you will hear when it starts and when it finishes."),
-        "notifyBlocked": _("Notifications are blocked for this site; the page itself will tell you."),
+        "notifyBlocked": _(
+            "Notifications are blocked for this site; the page itself will tell you."
+        ),
         "copy": _("Copy"),
         "copyAnswer": _("Copy the answer"),
         "copied": _("Copied"),
