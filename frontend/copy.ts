@@ -1,5 +1,5 @@
 // Copy buttons: `<button data-copy-text="…">` copies that text, `data-copy-from="#id"` the
-// text of that element. One delegated listener (no inline handlers); the label says
+// text content of that element (e.g. a hidden block holding the Markdown). One delegated listener (no inline handlers); the label says
 // "Copied" (data-copied-label, translated by the server) for two seconds.
 
 async function copyText(text: string): Promise<boolean> {
@@ -17,7 +17,8 @@ document.addEventListener("click", (event) => {
   if (!button) return;
   let text = button.dataset.copyText ?? "";
   if (button.dataset.copyFrom) {
-    text = document.querySelector<HTMLElement>(button.dataset.copyFrom)?.innerText ?? "";
+    // textContent: the source as written (Markdown), also from a hidden element.
+    text = document.querySelector<HTMLElement>(button.dataset.copyFrom)?.textContent ?? "";
   }
   void copyText(text.trim()).then((ok) => {
     if (!ok) return;

@@ -159,3 +159,26 @@ def test_a_seat_error_letters_the_seat_as_its_card_does(owner_client: Client) ->
             headers={"accept-language": "tr"},
         )
     assert response.json()["fields"]["seats"][0].startswith("Koltuk B:")
+
+
+def test_the_debate_page_has_copy_buttons_for_the_answer_and_each_turn(
+    owner: User, owner_client: Client
+) -> None:
+    from debates.tests.factories import make_turn
+
+    debate = make_debate(owner, status="completed")
+    make_turn(debate, content="A **considered** answer.")
+    Debate.objects.filter(pk=debate.pk).update(
+        synthesis={
+            "consensus": "We agree.",
+            "recommendation": "Do it.",
+            "disagreements": [],
+            "chair": "demo:demo-scout",
+            "chair_name": "Demo Scout",
+            "confidence": 0.7,
+        }
+    )
+    html = owner_client.get(f"/debates/{debate.pk}/").content.decode()
+    assert 'data-copy-text="A **considered** answer."' in html
+    assert 'data-copy-from="#answer-text"' in html
+    assert "## Recommendation" in html
