@@ -36,7 +36,7 @@ def ranked(owner: User) -> Debate:
     return debate
 
 
-def _rows(html: str) -> list[str]:
+def _rows(html: str) -> list[list[str]]:
     table = html[html.index('class="table scoreboard"') :]
     table = table[: table.index("</table>")]
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)[1:]

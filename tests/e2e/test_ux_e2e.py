@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.e2e.helpers import E2EUser, log_in, save_screenshot
 from tests.e2e.server import ROOT, E2EServer
@@ -393,7 +393,9 @@ def test_accessibility_has_no_serious_or_critical_violations(
     try:
         anonymous = context.new_page()
         for phone in (False, True):
-            viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 800}
+            viewport: ViewportSize = (
+                {"width": 390, "height": 844} if phone else {"width": 1280, "height": 800}
+            )
             anonymous.set_viewport_size(viewport)
             problems: list[str] = []
             signed_in = False
