@@ -92,7 +92,20 @@ class Team(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name to show: a personal workspace still called by its default name reads in
+        the visitor's language ("Kişisel"), whatever language it was created in."""
+        if self.is_personal and self.name in PERSONAL_NAMES:
+            return str(_("Personal"))
         return self.name
+
+
+# The default names a personal workspace was given (accounts.services.user_setup_workspace),
+# in every language it may have been created in.
+PERSONAL_NAMES = frozenset({"Personal", "Kişisel"})
 
 
 class MemberRole(models.TextChoices):

@@ -3,6 +3,7 @@
 import asyncio
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -15,7 +16,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.tasks import task_backends
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
@@ -37,6 +38,16 @@ READINESS_TIMEOUT_SECONDS = 2.0
 @require_safe
 def landing(request: HttpRequest) -> HttpResponse:
     return render(request, "landing.html")
+
+
+_FAVICON = Path(__file__).resolve().parent.parent / "static" / "img" / "favicon.ico"
+
+
+@require_safe
+@cache_control(public=True, max_age=86400)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, where browsers look for it (base.html links it too)."""
+    return HttpResponse(_FAVICON.read_bytes(), content_type="image/x-icon")
 
 
 @never_cache

@@ -7,7 +7,12 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,12 +20,13 @@ from rest_framework.views import APIView
 
 from accounts.middleware import request_workspace
 from accounts.models import Team, User
-from billing.limits import MAX_QUESTION, MAX_SEATS
+from billing.limits import MAX_QUESTION, MAX_SEATS, MIN_QUESTION
 from consultation.api.pagination import Pagination
 from consultation.api.permissions import DEBATES_READ, DEBATES_WRITE
 from consultation.exceptions import ValidationFailed
 from debates import selectors
 from debates.models import Category, Debate, DebateStatus, LLMModel
+from debates.services import exports
 from debates.services.creation import SeatInput, debate_cancel, debate_create, seats_from_preset
 
 _STATUSES = ", ".join(DebateStatus.values)
@@ -109,6 +115,13 @@ class DebateSummaryOutput(serializers.Serializer[Debate]):
         return _links(debate)
 
 
+class RankingOutput(serializers.Serializer[Any]):
+    method = serializers.CharField(help_text="borda_condorcet")
+    basis = serializers.CharField(help_text="The scoreboard field the rank is computed from.")
+    explanation = serializers.CharField()
+    methodology_url = serializers.CharField()
+
+
 class DebateDetailOutput(DebateSummaryOutput):
     language = serializers.CharField()
     is_public = serializers.BooleanField()
@@ -120,11 +133,23 @@ class DebateDetailOutput(DebateSummaryOutput):
     turns = TurnOutput(source="turns.all", many=True)
     judgments = JudgmentOutput(source="judgments.all", many=True)
     synthesis = serializers.JSONField()
-    scoreboard = serializers.JSONField()
+    scoreboard = serializers.JSONField(
+        help_text="One row per seat, in rank order; `rank` comes from `borda`, not `mean`."
+    )
+    ranking = serializers.SerializerMethodField()
     usage = serializers.SerializerMethodField()
     failure = serializers.SerializerMethodField()
     budget_reason = serializers.CharField()
     last_seq = serializers.IntegerField()
+
+    @extend_schema_field(RankingOutput)
+    def get_ranking(self, debate: Debate) -> dict[str, str]:
+        return {
+            "method": "borda_condorcet",
+            "basis": "borda",
+            "explanation": exports.ranking_note(),
+            "methodology_url": exports.methodology_url(),
+        }
 
     def get_usage(self, debate: Debate) -> dict[str, Any]:
         return {
@@ -147,7 +172,11 @@ class SeatInputSerializer(serializers.Serializer[Any]):
 
 
 class DebateCreateInput(serializers.Serializer[Any]):
-    question = serializers.CharField(max_length=MAX_QUESTION, trim_whitespace=True)
+    # The length is checked by debate_create (after normalising), so the API's message is the
+    # one docs/API.md shows: "The question must be 10 to 5000 characters long."
+    question = serializers.CharField(
+        trim_whitespace=True, help_text=f"{MIN_QUESTION} to {MAX_QUESTION} characters."
+    )
     preset = serializers.CharField(required=False, help_text="Use a preset panel.")
     seats = SeatInputSerializer(many=True, required=False)
     rounds = serializers.IntegerField(default=2)
@@ -190,7 +219,11 @@ class DebateListCreateApi(APIView):
 
     @extend_schema(
         operation_id="debates_list",
-        parameters=[OpenApiParameter("status", str, description="Filter by status")],
+        parameters=[
+            OpenApiParameter(
+                "status", str, enum=DebateStatus.values, description="Filter by status"
+            )
+        ],
         responses=DebateSummaryOutput(many=True),
     )
     def get(self, request: Request) -> Response:

@@ -1,5 +1,6 @@
 """Reads of the debates app. Access checks live here: someone else's debate is NotFound."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -7,7 +8,10 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
@@ -192,7 +196,28 @@ def debate_search(
     if status:
         debates = debates.filter(status=status)
     if query:
-        debates = debates.filter(question__icontains=query)
+        debates = debate_text_search(debates, query)
+    return debates
+
+
+# At most this many words of a search count (a pasted paragraph is not a query).
+MAX_SEARCH_WORDS = 12
+
+
+def debate_text_search(debates: QuerySet[Debate], query: str) -> QuerySet[Debate]:
+    """Debates whose question holds every word of `query`, in any order and case: PostgreSQL's
+    full-text search (websearch syntax: "quoted phrases", -excluded words; the `simple`
+    configuration, so English and Turkish words match as written); on SQLite every word must
+    appear in the question, case-insensitive (so "ZEBRA general" finds "General zebra care")."""
+    words = query.split()[:MAX_SEARCH_WORDS]
+    if not words:
+        return debates
+    if connection.vendor == "postgresql":
+        return debates.annotate(search=SearchVector("question", config="simple")).filter(
+            search=SearchQuery(" ".join(words), config="simple", search_type="websearch")
+        )
+    for word in words:
+        debates = debates.filter(question__icontains=word)
     return debates
 
 
@@ -263,6 +288,8 @@ class ScoreRow:
     mean: float | None
     judgments: int
     failed: bool
+    # Mean Borda points over the judges that scored the seat: what `rank` is computed from.
+    borda: float | None = None
 
     @property
     def role_label(self) -> str:
@@ -270,10 +297,13 @@ class ScoreRow:
 
 
 def debate_scoreboard(*, debate: Debate) -> list[ScoreRow]:
-    """The finished debate's scoreboard (stored on the debate), typed for templates."""
+    """The finished debate's scoreboard (stored on the debate), typed for templates; empty
+    when no seat was scored (e.g. cancelled before it started): no table of dashes."""
+    if not any(isinstance(row.get("mean"), int | float) for row in debate.scoreboard or []):
+        return []
     rows = []
     for row in debate.scoreboard or []:
-        mean = row.get("mean")
+        mean, borda = row.get("mean"), row.get("borda")
         rows.append(
             ScoreRow(
                 rank=row.get("rank"),
@@ -284,6 +314,7 @@ def debate_scoreboard(*, debate: Debate) -> list[ScoreRow]:
                 mean=float(mean) if isinstance(mean, int | float) else None,
                 judgments=int(row.get("judgments") or 0),
                 failed=row.get("status") == SeatStatus.FAILED,
+                borda=float(borda) if isinstance(borda, int | float) else None,
             )
         )
     return rows
@@ -298,10 +329,48 @@ class QueuePlace:
     running: int
     limit: int
     plan_name: str
+    # About how long until it starts (seconds), from how long the team's debates take.
+    wait_seconds: int = 0
 
     @property
     def waiting_for_slot(self) -> bool:
         return self.running >= self.limit
+
+    @property
+    def wait_minutes(self) -> int:
+        return max(1, -(-self.wait_seconds // 60))
+
+
+# A debate of the offline demo panel, paced (measured: ~40 s): the estimate when a team has
+# no finished debate to learn from yet.
+DEFAULT_DEBATE_SECONDS = 40
+_RECENT_FOR_ESTIMATE = 20
+
+
+def queue_wait_seconds(
+    *, running_elapsed: Sequence[float], ahead: int, limit: int, typical: float
+) -> float:
+    """When the next debate in line after `ahead` others starts: `limit` slots, each busy for
+    the rest of a running debate (typical minus elapsed) and then for each debate ahead."""
+    slots = sorted(max(0.0, typical - elapsed) for elapsed in running_elapsed)[: max(1, limit)]
+    slots += [0.0] * (max(1, limit) - len(slots))
+    for _debate in range(ahead):
+        slots.sort()
+        slots[0] += typical
+    return min(slots)
+
+
+def _typical_debate_seconds(*, team_id: UUID) -> float:
+    """The median duration of the team's last finished debates (started to finished)."""
+    recent = (
+        Debate.objects.filter(team_id=team_id, started_at__isnull=False, finished_at__isnull=False)
+        .order_by("-finished_at")
+        .values_list("started_at", "finished_at")[:_RECENT_FOR_ESTIMATE]
+    )
+    durations = sorted((end - start).total_seconds() for start, end in recent if start and end)
+    if not durations:
+        return DEFAULT_DEBATE_SECONDS
+    return durations[len(durations) // 2]
 
 
 def debate_queue_place(*, debate: Debate) -> QueuePlace | None:
@@ -309,13 +378,29 @@ def debate_queue_place(*, debate: Debate) -> QueuePlace | None:
     if debate.status != DebateStatus.QUEUED:
         return None
     team_debates = Debate.objects.filter(team_id=debate.team_id)
-    ahead = team_debates.filter(status=DebateStatus.QUEUED, created_at__lt=debate.created_at)
+    ahead = team_debates.filter(
+        status=DebateStatus.QUEUED, created_at__lt=debate.created_at
+    ).count()
     limits = debate_limits_for_team(team=debate.team)
+    now = timezone.now()
+    running_elapsed = [
+        (now - started).total_seconds() if started else 0.0
+        for started in team_debates.filter(status=DebateStatus.RUNNING).values_list(
+            "started_at", flat=True
+        )
+    ]
+    wait = queue_wait_seconds(
+        running_elapsed=running_elapsed,
+        ahead=ahead,
+        limit=limits.concurrent_debates,
+        typical=_typical_debate_seconds(team_id=debate.team_id),
+    )
     return QueuePlace(
-        position=ahead.count() + 1,
-        running=team_debates.filter(status=DebateStatus.RUNNING).count(),
+        position=ahead + 1,
+        running=len(running_elapsed),
         limit=limits.concurrent_debates,
         plan_name=limits.plan_name,
+        wait_seconds=round(wait),
     )
 
 

@@ -309,7 +309,7 @@ def report_markdown(report: dict[str, Any]) -> str:
         "| {} | {} | {} | {} | {} | {} |".format(
             _("Arm"),
             _("Accuracy"),
-            _("95% interval"),
+            _("95%% interval") % {},
             _("Cost per question"),
             _("Tokens per question"),
             _("Mean latency"),

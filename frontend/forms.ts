@@ -83,12 +83,13 @@ interface HtmxDetail {
   isError?: boolean;
 }
 
-function regionOf(detail: HtmxDetail): HTMLElement | null {
-  const from = detail.target && detail.target.isConnected ? detail.target : detail.elt;
-  return from.isConnected ? from.closest<HTMLElement>("[data-async-region]") : null;
+function regionOf(detail: HtmxDetail | undefined): HTMLElement | null {
+  // History restores and some errors come without an element.
+  const from = detail?.target?.isConnected ? detail.target : detail?.elt;
+  return from?.isConnected ? from.closest<HTMLElement>("[data-async-region]") : null;
 }
 
-function showRegionError(detail: HtmxDetail, failed: boolean): void {
+function showRegionError(detail: HtmxDetail | undefined, failed: boolean): void {
   const region = regionOf(detail);
   const message = region?.querySelector<HTMLElement>(".async-error");
   if (!region || !message) return;
@@ -100,14 +101,14 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   // Our 400 answers in a data-swap-errors region are fragments meant to be shown (an error
   // state), not failures to report.
   const detail = (event as CustomEvent<HtmxDetail>).detail;
-  if (detail.xhr?.status === 400 && detail.target?.closest("[data-swap-errors]")) {
+  if (detail?.xhr?.status === 400 && detail.target?.closest("[data-swap-errors]")) {
     detail.shouldSwap = true;
     detail.isError = false;
   }
 });
 document.addEventListener("htmx:afterRequest", (event) => {
   const detail = (event as CustomEvent<HtmxDetail>).detail;
-  showRegionError(detail, detail.successful === false);
+  showRegionError(detail, detail?.successful === false);
 });
 document.addEventListener("htmx:sendError", (event) => {
   showRegionError((event as CustomEvent<HtmxDetail>).detail, true);
@@ -115,9 +116,14 @@ document.addEventListener("htmx:sendError", (event) => {
 
 document.addEventListener("DOMContentLoaded", () => enhance(document));
 document.addEventListener("htmx:afterSwap", (event) => {
-  const target = (event as CustomEvent<{ target: Element }>).detail.target;
-  // An outerHTML swap replaces the target: enhance the whole page then (binding is idempotent).
-  enhance(target.isConnected ? target : document);
+  const target = (event as CustomEvent<{ target?: Element }>).detail?.target;
+  // An outerHTML swap replaces the target, and a history restore has none: enhance the whole
+  // page then (binding is idempotent).
+  enhance(target?.isConnected ? target : document);
+});
+document.addEventListener("htmx:historyRestore", () => {
+  enhance(document);
+  resetBusyButtons();
 });
 window.addEventListener("pageshow", resetBusyButtons);
 

@@ -3,7 +3,10 @@
 import htmx from "htmx.org";
 
 import "./apikeys";
+import "./copy";
 import "./forms";
+import "./history";
+import "./nav";
 import "./live/index";
 
 declare global {
@@ -61,9 +64,11 @@ if (document.querySelector("canvas[data-chart-source]")) {
   void import("./evals").then((evals) => evals.start());
 }
 document.addEventListener("htmx:afterSwap", (event) => {
-  const target = (event as CustomEvent<{ target: Element }>).detail.target;
-  enableAutosubmit(target);
+  // A history restore swaps without a target: the whole page then.
+  const target = (event as CustomEvent<{ target?: Element }>).detail?.target;
+  enableAutosubmit(target?.isConnected ? target : document);
 });
+document.addEventListener("htmx:historyRestore", () => enableAutosubmit(document));
 /** The sentence and link of a plan limit (quota, plan restriction, rate limit), when the
  * failed response is one: the server answers htmx requests with the error's JSON. */
 export function limitOf(body: string): { detail: string; upgradeUrl: string } | null {

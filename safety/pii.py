@@ -209,7 +209,9 @@ def _consume_alnum(text: str, start: int, count: int) -> int | None:
 
 # --- Payment cards --------------------------------------------------------------------------
 
-CARD_RE = re.compile(r"(?<![\d.,-])\d(?:[ -]?\d){12,18}(?![\d]|[.,]\d)")
+# Not glued to a word either side: digits inside a token (an address, an id) are not a card,
+# and matching them would make a later pass see a different token.
+CARD_RE = re.compile(r"(?<![\w.,-])\d(?:[ -]?\d){12,18}(?!\w|[.,]\d)")
 # Issuer prefixes: Visa, Mastercard, Amex, Diners, Discover, JCB, UnionPay, Maestro, Troy.
 CARD_PREFIX_RE = re.compile(
     r"4|5[1-5]|2[2-7]|3[47]|3[068]|35|6011|64[4-9]|65|62|5[06-9]|6[37]|9792"

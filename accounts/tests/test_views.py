@@ -284,7 +284,7 @@ def test_team_detail_renders_for_owner(
     content = response.content.decode()
     assert reverse("team-invite", args=[team.pk]) in content
     assert "pending@example.com" in content
-    assert "invitation.created" in content
+    assert "invited pending@example.com as member." in content  # a sentence, not a code
 
 
 def test_personal_team_detail_renders(owner_client: Client, owner: User) -> None:

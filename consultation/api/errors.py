@@ -23,11 +23,15 @@ from consultation.exceptions import (
     AppError,
     BadRequest,
     InternalError,
+    NotAuthenticated,
     PayloadTooLarge,
     RateLimited,
 )
 
 logger = structlog.get_logger(__name__)
+
+# The challenge of a 401: an API key as a bearer token (or the session of the web app).
+API_CHALLENGE = 'Bearer realm="api"'
 
 # DRF exception class -> our stable code. Checked in order, so subclasses come first.
 _DRF_CODES: tuple[tuple[type[drf.APIException], str], ...] = (
@@ -119,10 +123,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     body, status = error_body(exc, request)
     # Like DRF's own handler: an error inside ATOMIC_REQUESTS must not commit half a write.
     set_rollback()
+    # One rule (docs/API.md): no or bad credentials is 401 with a challenge, whatever
+    # authentication classes the view has; 403 is for a caller who is known but not allowed.
+    # (DRF would answer 403 for a view whose classes send no challenge, e.g. session only.)
+    challenge = None
+    unknown_caller = drf.NotAuthenticated | drf.AuthenticationFailed | NotAuthenticated
+    if isinstance(exc, unknown_caller) or status == 401:  # e.g. invalid_api_key
+        status = 401
+        challenge = getattr(exc, "auth_header", None) or API_CHALLENGE
     response = Response(body, status=status, headers=_headers(body))
-    # APIView.handle_exception sets auth_header (401) or downgrades the status to 403.
-    if auth_header := getattr(exc, "auth_header", None):
-        response["WWW-Authenticate"] = auth_header
+    if challenge:
+        response["WWW-Authenticate"] = challenge
     return response
 
 

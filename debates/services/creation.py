@@ -237,21 +237,23 @@ def debate_create(
     if category not in Category.values:
         errors["category"] = [_("Unknown category.")]
     for index, seat in enumerate(seats):
+        letter = chr(ord("A") + index)  # as the seat cards letter them ("Seat B", "Koltuk B")
         if seat.role not in SeatRole.values:
             errors.setdefault("seats", []).append(
-                _("Seat %(n)d: unknown role %(role)s.") % {"n": index + 1, "role": seat.role}
+                _("Seat %(letter)s: unknown role %(role)s.") % {"letter": letter, "role": seat.role}
             )
         if seat.role == SeatRole.CUSTOM and not seat.instruction.strip():
             errors.setdefault("seats", []).append(
-                _("Seat %(n)d: a custom role needs an instruction.") % {"n": index + 1}
+                _("Seat %(letter)s: a custom role needs an instruction.") % {"letter": letter}
             )
         if not 0.0 <= seat.temperature <= 2.0:
             errors.setdefault("seats", []).append(
-                _("Seat %(n)d: temperature must be between 0 and 2.") % {"n": index + 1}
+                _("Seat %(letter)s: temperature must be between 0 and 2.") % {"letter": letter}
             )
         if len(seat.instruction) > 1000:
             errors.setdefault("seats", []).append(
-                _("Seat %(n)d: the instruction is longer than 1000 characters.") % {"n": index + 1}
+                _("Seat %(letter)s: the instruction is longer than 1000 characters.")
+                % {"letter": letter}
             )
     if cost_cap_usd is not None and cost_cap_usd <= 0:
         errors["cost_cap_usd"] = [_("The cost cap must be positive.")]

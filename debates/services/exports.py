@@ -4,6 +4,9 @@ serializer, rendered by the view.)"""
 
 from collections.abc import Iterable
 
+from django.conf import settings
+from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
@@ -43,6 +46,31 @@ def redaction_summary(redactions: dict[str, int]) -> str:
 def percent_text(value: float) -> str:
     """0.72 -> "72%" (or "%72": where the sign goes is the language's choice)."""
     return _("%(percent)s%%") % {"percent": round(value * 100)}
+
+
+def number_text(value: float, digits: int = 1) -> str:
+    """7.6 -> "7.6" in English, "7,6" in Turkish: numbers as the active language writes them."""
+    return number_format(round(value, digits), digits, use_l10n=True)
+
+
+def seat_text(seat: int | str) -> str:
+    """A seat as readers see it, by position (0) or protocol label ("Seat A"): "Koltuk A" in
+    Turkish. The models always see the untranslated "Seat A" (Seat.label)."""
+    letter = seat.rsplit(" ", 1)[-1] if isinstance(seat, str) else chr(ord("A") + seat)
+    return _("Seat %(letter)s") % {"letter": letter}
+
+
+def methodology_url() -> str:
+    """Where the ranking of one debate is explained in full."""
+    return reverse("leaderboard-methodology") + "#debate-result"
+
+
+def ranking_note() -> str:
+    """The scoreboard's method in one line (page, live view, export and API say the same)."""
+    return _(
+        "Ranked by Borda points, not by mean score: each judge ranks the seats it scored "
+        "(never its own model's seat), and a seat's points are averaged over those judges."
+    )
 
 
 def round_title(number: int) -> str:
@@ -117,26 +145,28 @@ def _answer(debate: Debate) -> list[str]:
 
 
 def _scoreboard(debate: Debate) -> list[str]:
-    if not debate.scoreboard:
-        return []
+    if not any(isinstance(row.get("mean"), int | float) for row in debate.scoreboard or []):
+        return []  # nobody was scored: no table of dashes
+    columns = [_("Rank"), _("Seat"), _("Role"), _("Model"), _("Borda points"), _("Mean score")]
     lines = [
         _heading(2, _("Scoreboard")),
         "",
-        "| " + " | ".join([_("Rank"), _("Seat"), _("Role"), _("Model"), _("Mean score")]) + " |",
-        "|---|---|---|---|---|",
+        "| " + " | ".join(columns) + " |",
+        "|---|---|---|---|---|---|",
     ]
     for row in debate.scoreboard:
-        mean = row.get("mean")
+        mean, borda = row.get("mean"), row.get("borda")
         lines.append(
-            "| {} | {} | {} | {} | {} |".format(
+            "| {} | {} | {} | {} | {} | {} |".format(
                 row.get("rank") or "-",
-                _cell(row.get("label", "")),
+                _cell(seat_text(str(row.get("label", "")))),
                 _cell(role_label(str(row.get("role", "")))),
                 _cell(row.get("model_name") or row.get("model", "")),
-                f"{mean:.1f}" if isinstance(mean, int | float) else "-",
+                number_text(borda, 2) if isinstance(borda, int | float) else "-",
+                number_text(mean) if isinstance(mean, int | float) else "-",
             )
         )
-    return [*lines, ""]
+    return [*lines, "", f"*{ranking_note()}* <{settings.SITE_URL}{methodology_url()}>", ""]
 
 
 def _transcript(debate: Debate) -> list[str]:
@@ -151,7 +181,8 @@ def _transcript(debate: Debate) -> list[str]:
             current = turn.round
             lines += [f"### {round_title(turn.round)}", ""]
         seat = seats[turn.seat_id]
-        heading = f"#### {seat.label} · {role_label(seat.role)} · {seat.llm_model.display_name}"
+        who = f"{seat_text(seat.position)} · {role_label(seat.role)}"
+        heading = f"#### {who} · {seat.llm_model.display_name}"
         if stance := stance_label(turn.stance):
             heading += " · " + _("Stance") + f": {stance}"
         lines += [heading, ""]
@@ -171,8 +202,8 @@ def _judgments(debate: Debate) -> list[str]:
     for judgment in judgments:
         if judgment.seat_id != current:
             current = judgment.seat_id
-            lines += [f"### {judgment.seat.label}", ""]
-        total = f"{judgment.total:.1f}" if judgment.total is not None else "-"
+            lines += [f"### {seat_text(judgment.seat.position)}", ""]
+        total = number_text(judgment.total) if judgment.total is not None else "-"
         rationale = judgment.rationale.strip() or _("(no rationale)")
         lines.append(f"- **{judgment.judge_model.display_name}** ({total}): {_cell(rationale)}")
     return [*lines, ""]
@@ -182,8 +213,14 @@ def _usage(debate: Debate) -> list[str]:
     return [
         _heading(2, _("Usage")),
         "",
-        _item(_("Input tokens"), debate.input_tokens),
-        _item(_("Output tokens"), debate.output_tokens),
+        _item(
+            _("Input tokens"),
+            number_format(debate.input_tokens, use_l10n=True, force_grouping=True),
+        ),
+        _item(
+            _("Output tokens"),
+            number_format(debate.output_tokens, use_l10n=True, force_grouping=True),
+        ),
         _item(_("Cost"), f"${debate.cost_usd:.4f}"),
     ]
 

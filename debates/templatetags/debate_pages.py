@@ -3,9 +3,11 @@
 from decimal import Decimal
 
 from django import template
+from django.utils.formats import number_format
 from django.utils.safestring import SafeString
 
 from debates.rendering import render_markdown
+from debates.services import exports
 from debates.services.exports import percent_text
 from safety.pii import PlaceholderMap, restore
 
@@ -50,3 +52,43 @@ def seat_letter(position: int | str) -> str:
     if isinstance(position, str):
         return position.rsplit(" ", 1)[-1]
     return chr(ord("A") + position)
+
+
+@register.simple_tag
+def ranking_note() -> str:
+    """The scoreboard's method in one line (debates.services.exports.ranking_note)."""
+    return exports.ranking_note()
+
+
+@register.simple_tag
+def methodology_url() -> str:
+    return exports.methodology_url()
+
+
+# A question longer than this (or of several lines) gets a title-sized summary as its heading
+# and the whole text in a collapsible block below it.
+TITLE_CHARS = 140
+
+
+@register.filter
+def question_title(text: str | None) -> str:
+    """The first line of a question, cut at a word near TITLE_CHARS ("…" when cut)."""
+    first = (text or "").strip().split("\n", 1)[0].strip()
+    if len(first) <= TITLE_CHARS:
+        return first if first == (text or "").strip() else f"{first.rstrip('…')}…"
+    cut = first[:TITLE_CHARS].rsplit(" ", 1)[0] or first[:TITLE_CHARS]
+    return f"{cut.rstrip(',;:.')}…"
+
+
+@register.filter
+def question_is_long(text: str | None) -> bool:
+    stripped = (text or "").strip()
+    return len(stripped) > TITLE_CHARS or "\n" in stripped
+
+
+@register.filter
+def grouped(value: int | None) -> str:
+    """12345 -> "12,345" in English, "12.345" in Turkish (as the export writes it)."""
+    if value is None:
+        return ""
+    return number_format(value, use_l10n=True, force_grouping=True)

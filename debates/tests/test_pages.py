@@ -275,7 +275,7 @@ def test_new_debate_custom_role_without_instruction_is_a_panel_error(
 ) -> None:
     response = owner_client.post("/debates/new/", new_debate_data(**{"seats-1-role": "custom"}))
     assert not Debate.objects.exists()
-    assert "Seat 2: a custom role needs an instruction." in html(response)
+    assert "Seat B: a custom role needs an instruction." in html(response)  # lettered as the cards
 
 
 def test_new_debate_unavailable_model_is_a_seat_error(owner_client: Client) -> None:
@@ -576,7 +576,7 @@ def test_markdown_export(finished: Debate, owner_client: Client) -> None:
         "## Final answer",
         "### Recommendation",
         "## Scoreboard",
-        "| Rank | Seat | Role | Model | Mean score |",
+        "| Rank | Seat | Role | Model | Borda points | Mean score |",
         "## Transcript",
         "### Opening",
         "### Rebuttal 1",

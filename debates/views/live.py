@@ -1,8 +1,11 @@
 """The live debate and its replay. Both pages embed the event log so far and render from the
 same front-end store (frontend/live/); the live page then follows new events over the
-WebSocket (debates/consumers.py). Model text reaches the page in two forms only: plain text
-while it streams (set as text, never as markup) and, once a turn or the chair's answer is
-complete, HTML rendered and sanitised here (debates/rendering.py).
+WebSocket (debates/consumers.py). Model text is Markdown, always shown sanitised: the page
+embeds the HTML rendered here (debates/rendering.py: markdown-it-py, then the nh3 allow-list)
+for what is complete when it loads, and the browser renders the rest itself, as it streams
+and when it completes, with the same rules (frontend/live/markdown.ts: markdown-it, then
+DOMPurify with the same allow-list), so nothing jumps and no request goes back for HTML.
+`/rendered/` stays for other clients.
 
 A public debate can be watched and replayed by anyone, read-only; cancelling takes part in it.
 """
@@ -24,6 +27,7 @@ from debates import selectors
 from debates.models import Debate, DebateStatus, SeatRole, Stage, Stance, TurnStatus
 from debates.rendering import render_markdown
 from debates.services.creation import debate_cancel
+from debates.services.exports import seat_text
 
 
 def rendered_html(
@@ -53,7 +57,7 @@ def _seats(debate: Debate) -> list[dict[str, Any]]:
     return [
         {
             "id": seat.pk,
-            "label": seat.label,
+            "label": seat_text(seat.position),
             "position": seat.position,
             "role": seat.role,
             "roleLabel": str(SeatRole(seat.role).label)
@@ -120,11 +124,30 @@ def live_strings() -> dict[str, str]:
         "unranked": _("not scored"),
         "failed": _("The debate failed: {reason}"),
         "cancelled": _("The debate was cancelled."),
+        "cancelledBeforeStart": _(
+            "The debate was cancelled before it started: no model was called."
+        ),
+        "seatSilent": _("Did not speak"),
         "budget": _("Stopped early to stay within the cost cap: {reason}"),
         "position": _("Event {position} of {total}"),
         "play": _("Play"),
         "pause": _("Pause"),
         "emptyLog": _("This debate has no events yet."),
+        "elapsed": _("Elapsed {time}"),
+        "took": _("Took {time}"),
+        "replayTime": _("{time} of {total}"),
+        "announceStarted": _("Your debate has started."),
+        "announce_completed": _("Your debate has finished: the answer is ready."),
+        "announce_completed_budget": _("Your debate stopped at its cost cap: the answer is ready."),
+        "announce_failed": _("Your debate could not finish."),
+        "announce_cancelled": _("Your debate was cancelled."),
+        "notifyOn": _("Notifications are on: you will hear when it starts and when it finishes."),
+        "notifyBlocked": _(
+            "Notifications are blocked for this site; the page itself will tell you."
+        ),
+        "copy": _("Copy"),
+        "copyAnswer": _("Copy the answer"),
+        "copied": _("Copied"),
     }
 
 

@@ -244,7 +244,7 @@ def debate_list(request: HttpRequest) -> HttpResponse:
         {"filters": form, "page": page, "tab": form.data.get("tab") or "mine"},
         status=200 if page is not None else 400,
     )
-    patch_vary_headers(response, ["HX-Request"])
+    patch_vary_headers(response, ["HX-Request", "HX-History-Restore-Request"])
     return response
 
 

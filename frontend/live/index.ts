@@ -1,6 +1,7 @@
 // Live debate and replay pages: read what the server embedded (json_script), build the store,
 // render from it, and either follow the debate live or drive the replay.
-import { LiveClient, RenderedLoader } from "./client";
+import { LiveClient } from "./client";
+import { Announcer } from "./announce";
 import { ReplayController } from "./replay";
 import {
   createLiveStore,
@@ -48,7 +49,8 @@ function start(root: HTMLElement): void {
 
   receiveAll(store, events);
   new DebateView(root, store, strings, { live: true }).mount();
-  new RenderedLoader(store, config.renderedUrl).start();
+  new Announcer(root, store, strings).mount();
+  // Completed turns are rendered in the browser (./markdown.ts): no /rendered/ round-trip.
   const client = new LiveClient(store, { socketPath: config.socketPath });
   client.start();
   window.addEventListener("online", () => client.retryNow());

@@ -7,7 +7,7 @@
  * keys jump to a round (0 = opening), Home/End go to the start/end.
  */
 import { type DebateEvent, type LiveStore, seek, setReplay } from "./store";
-import { format, type Strings } from "./view";
+import { clock, format, type Strings } from "./view";
 
 export const SPEEDS = [0.5, 1, 2, 4] as const;
 // Real gaps between events, bounded: long model pauses shrink, bursts stay visible.
@@ -26,6 +26,15 @@ export function gapBefore(events: readonly DebateEvent[], index: number, speed: 
     if (Number.isFinite(measured)) gap = Math.min(MAX_GAP_MS, Math.max(MIN_GAP_MS, measured));
   }
   return gap / (speed > 0 ? speed : 1);
+}
+
+/** Milliseconds from the first event to the last one applied at `position`. */
+export function debateTime(events: readonly DebateEvent[], position: number): number {
+  const first = events[0];
+  const last = events[Math.min(position, events.length) - 1];
+  if (!first || !last) return 0;
+  const ms = Date.parse(last.at) - Date.parse(first.at);
+  return Number.isFinite(ms) ? ms : 0;
 }
 
 /** The position after the next (or previous) turn's end; stays put when there is none. */
@@ -215,6 +224,14 @@ export class ReplayController {
     }
     const where = this.control("position");
     if (where && where.textContent !== label) where.textContent = label;
+    // The position as time into the debate: "1:23 of 4:56".
+    const time = format(this.strings.replayTime ?? "{time} / {total}", {
+      time: clock(debateTime(this.events, position)),
+      total: clock(debateTime(this.events, total)),
+    });
+    const clockNode = this.control("time");
+    if (clockNode && clockNode.textContent !== time) clockNode.textContent = time;
+    if (slider) slider.setAttribute("aria-valuetext", `${time} (${label})`);
     const toggle = this.control<HTMLButtonElement>("toggle");
     if (toggle) {
       const text = playing ? (this.strings.pause ?? "Pause") : (this.strings.play ?? "Play");

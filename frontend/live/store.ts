@@ -95,6 +95,8 @@ export interface ScoreRow {
   judgments: number;
   status: string;
   rank: number | null;
+  /** Mean Borda points over the judges that scored the seat: what `rank` is computed from. */
+  borda: number | null;
 }
 
 export interface Rendered {
@@ -133,6 +135,10 @@ export interface LiveState {
   /** When the socket came back after an interruption (epoch ms), for a short notice. */
   reconnectedAt: number | null;
   lastSeq: number;
+  /** When the debate started and ended, and the time of the last event applied (epoch ms). */
+  startedAt: number | null;
+  endedAt: number | null;
+  lastAt: number | null;
   rendered: Rendered;
   replay: ReplayState;
 }
@@ -176,6 +182,9 @@ export function initialState(config: LiveConfig, rendered?: Rendered): LiveState
     retryAt: null,
     reconnectedAt: null,
     lastSeq: 0,
+    startedAt: null,
+    endedAt: null,
+    lastAt: null,
     rendered: rendered ?? { turns: {}, synthesis: null },
     replay: { position: 0, playing: false, speed: 1 },
   };
@@ -243,6 +252,7 @@ function scoreboardFrom(value: unknown): ScoreRow[] {
       judgments: num(row.judgments) ?? 0,
       status: str(row.status),
       rank: num(row.rank),
+      borda: num(row.borda),
     }));
 }
 
@@ -301,10 +311,16 @@ function asStatus(value: unknown, fallback: DebateStatus): DebateStatus {
  */
 export function applyEvent(state: LiveState, event: DebateEvent): LiveState {
   if (!event || typeof event.seq !== "number" || event.seq <= state.lastSeq) return state;
-  const next: LiveState = { ...state, lastSeq: event.seq };
+  const at = Date.parse(event.at);
+  const next: LiveState = {
+    ...state,
+    lastSeq: event.seq,
+    lastAt: Number.isFinite(at) ? at : state.lastAt,
+  };
   switch (event.type) {
     case "debate.started":
       next.status = "running";
+      next.startedAt = next.lastAt;
       break;
     case "stage.started": {
       const p = payloadOf(event, "stage.started");
@@ -422,6 +438,7 @@ export function applyEvent(state: LiveState, event: DebateEvent): LiveState {
       next.synthesis = state.synthesis ?? synthesisFrom(p.synthesis);
       next.budgetReason = str(p.budget_reason);
       next.turns = stopStreaming(state.turns);
+      next.endedAt = next.lastAt;
       if (next.status === "failed") next.failure = { reason: str(p.reason), detail: str(p.detail) };
       break;
     }

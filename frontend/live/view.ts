@@ -17,6 +17,7 @@ import {
   type Turn,
   turnsByRound,
 } from "./store";
+import { renderMarkdown } from "./markdown";
 
 export type Strings = Record<string, string>;
 
@@ -63,8 +64,26 @@ export function stageStep(stage: string | null, round: number | null): string | 
   return stage;
 }
 
+/** Numbers as the page's language writes them ("7.6", Turkish "7,6"). */
+export function formatNumber(value: number, minDigits = 0, maxDigits = minDigits): string {
+  const lang = document.documentElement.lang || undefined;
+  return new Intl.NumberFormat(lang, {
+    minimumFractionDigits: minDigits,
+    maximumFractionDigits: maxDigits,
+  }).format(value);
+}
+
+/** A duration as a clock: 75 000 ms -> "1:15", an hour and more -> "1:02:05". */
+export function clock(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, "0");
+  return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${seconds}` : `${minutes}:${seconds}`;
+}
+
 function percent(value: number | null): string {
-  return value === null ? "" : String(Math.round(value * 100));
+  return value === null ? "" : formatNumber(Math.round(value * 100));
 }
 
 interface TurnNode {
@@ -105,7 +124,12 @@ export class DebateView {
     this.unsubscribe = this.store.subscribe((state) => this.render(state));
     if (this.options.live) {
       // The countdown and the short "Reconnected" notice depend on the clock as well.
-      this.ticker = window.setInterval(() => this.renderBanner(this.store.getState()), 500);
+      // So does the elapsed time while the debate runs.
+      this.ticker = window.setInterval(() => {
+        const state = this.store.getState();
+        this.renderBanner(state);
+        this.renderElapsed(state);
+      }, 500);
     }
   }
 
@@ -145,6 +169,23 @@ export class DebateView {
     }
     this.renderBanner(state);
     this.renderQueue(state);
+    this.renderElapsed(state);
+  }
+
+  /** How long the debate has run: live, up to now (or its end); in a replay, up to the
+   * position (the replay's own clock shows it too). */
+  renderElapsed(state: LiveState): void {
+    const node = this.find("[data-live=elapsed]");
+    if (!node) return;
+    let text = "";
+    if (state.startedAt !== null) {
+      const now = (this.options.now ?? Date.now)();
+      const end = this.options.live ? (state.endedAt ?? now) : (state.lastAt ?? state.startedAt);
+      const done = this.options.live && state.endedAt !== null;
+      text = t(this.strings, done ? "took" : "elapsed", { time: clock(end - state.startedAt) });
+    }
+    if (node.textContent !== text) node.textContent = text;
+    node.hidden = text === "";
   }
 
   private renderHead(state: LiveState): void {
@@ -166,7 +207,9 @@ export class DebateView {
     }
     const finished = isFinished(state);
     this.root.querySelectorAll<HTMLElement>("[data-when-finished]").forEach((node) => {
-      node.hidden = !finished;
+      // data-needs-start: nothing to show (a replay) for a debate that never started.
+      const needsStart = node.dataset.needsStart !== undefined;
+      node.hidden = !finished || (needsStart && state.startedAt === null);
     });
     this.root.querySelectorAll<HTMLElement>("[data-while-running]").forEach((node) => {
       node.hidden = finished;
@@ -206,7 +249,9 @@ export class DebateView {
           ? "seatSpeaking"
           : spoke.has(seat.id)
             ? "seatDone"
-            : "seatWaiting";
+            : isFinished(state)
+              ? "seatSilent"
+              : "seatWaiting";
       node.classList.toggle("is-speaking", speaking.has(seat.id));
       node.classList.toggle("is-failed", failed);
       node.classList.toggle("is-done", !failed && !speaking.has(seat.id) && spoke.has(seat.id));
@@ -335,11 +380,17 @@ export class DebateView {
       let stream = node.body.querySelector<HTMLElement>(":scope > .live-turn-stream");
       if (!stream || previous?.status !== turn.status) {
         node.body.replaceChildren();
-        stream = el("p", "live-turn-stream");
+        stream = el("div", "live-turn-stream");
         node.body.append(stream);
       }
-      stream.classList.toggle("is-thinking", preview === "" && turn.status === "streaming");
-      stream.textContent = preview || (turn.status === "streaming" ? t(this.strings, "thinking") : "");
+      const thinking = preview === "" && turn.status === "streaming";
+      stream.classList.toggle("is-thinking", thinking);
+      if (preview) {
+        // Markdown as it streams, sanitised (./markdown.ts): the same HTML it ends up as.
+        stream.innerHTML = renderMarkdown(preview);
+      } else {
+        stream.textContent = thinking ? t(this.strings, "thinking") : "";
+      }
       return;
     }
     if (turn.status === "failed") {
@@ -353,13 +404,19 @@ export class DebateView {
         previous.content === turn.content) {
       return;
     }
-    if (turn.html !== null) {
-      const prose = el("div", "prose");
-      prose.innerHTML = turn.html; // rendered and sanitised by the server (nh3 allow-list)
-      node.body.replaceChildren(prose);
-    } else {
-      node.body.replaceChildren(el("p", "live-turn-plain", turn.content));
-    }
+    const prose = el("div", "prose");
+    // The server's HTML embedded with the page, or rendered here with the same rules.
+    prose.innerHTML = turn.html ?? renderMarkdown(turn.content);
+    node.body.replaceChildren(prose, this.copyButton(turn.content));
+  }
+
+  /** "Copy": the text as the model wrote it (Markdown), handled by ../copy.ts. */
+  private copyButton(text: string, key = "copy"): HTMLButtonElement {
+    const button = el("button", "copy-button secondary small", t(this.strings, key));
+    button.type = "button";
+    button.dataset.copyText = text;
+    button.dataset.copiedLabel = t(this.strings, "copied");
+    return button;
   }
 
   private renderJudgments(state: LiveState): void {
@@ -376,7 +433,7 @@ export class DebateView {
         row.dataset.judgment = judgment.key;
         const score =
           judgment.status === "completed" && judgment.total !== null
-            ? `${judgment.total.toFixed(1)} / 10`
+            ? `${formatNumber(judgment.total, 1, 1)} / 10`
             : t(this.strings, "judgeFailed", { reason: judgment.errorCode || "error" });
         row.append(
           el("td", "judgment-seat", labels.get(judgment.seat) ?? judgment.label),
@@ -400,7 +457,9 @@ export class DebateView {
       section.hidden = !streaming;
       section.classList.toggle("is-speaking", streaming);
       section.setAttribute("aria-busy", String(streaming));
-      const stream = el("p", "live-turn-stream", preview || t(this.strings, "thinking"));
+      const stream = el("div", "live-turn-stream");
+      if (preview) stream.innerHTML = renderMarkdown(preview);
+      else stream.textContent = t(this.strings, "thinking");
       stream.classList.toggle("is-thinking", preview === "");
       body.replaceChildren(stream);
       return;
@@ -412,13 +471,9 @@ export class DebateView {
     const block = (title: string, text: string, sanitised: string | undefined): HTMLElement => {
       const part = el("section", "answer-part");
       part.append(el("h3", "", title));
-      if (sanitised !== undefined) {
-        const prose = el("div", "prose");
-        prose.innerHTML = sanitised; // rendered and sanitised by the server (nh3 allow-list)
-        part.append(prose);
-      } else {
-        part.append(el("p", "live-turn-plain", text));
-      }
+      const prose = el("div", "prose");
+      prose.innerHTML = sanitised ?? renderMarkdown(text); // sanitised, here or by the server
+      part.append(prose);
       return part;
     };
     const parts: HTMLElement[] = [];
@@ -431,9 +486,7 @@ export class DebateView {
       const list = el("ul", "disagreements");
       synthesis.disagreements.forEach((item, index) => {
         const li = el("li");
-        const sanitised = html?.disagreements[index];
-        if (sanitised !== undefined) li.innerHTML = sanitised; // sanitised by the server
-        else li.textContent = item;
+        li.innerHTML = html?.disagreements[index] ?? renderMarkdown(item); // sanitised
         list.append(li);
       });
       part.append(list);
@@ -462,6 +515,14 @@ export class DebateView {
         ),
       );
     }
+    const answerText = [
+      synthesis.consensus && `## ${t(this.strings, "consensus")}\n\n${synthesis.consensus}`,
+      synthesis.disagreements.length &&
+        `## ${t(this.strings, "disagreements")}\n\n` +
+          synthesis.disagreements.map((item) => `- ${item}`).join("\n"),
+      `## ${t(this.strings, "recommendation")}\n\n${synthesis.recommendation}`,
+    ].filter(Boolean).join("\n\n");
+    meta.append(this.copyButton(answerText, "copyAnswer"));
     parts.push(meta);
     body.replaceChildren(...parts);
   }
@@ -469,7 +530,8 @@ export class DebateView {
   private renderScoreboard(state: LiveState): void {
     const section = this.find("[data-live=scoreboard]");
     if (!section) return;
-    section.hidden = state.scoreboard.length === 0;
+    // Nobody scored (e.g. cancelled before it started): no table of "not scored" rows.
+    section.hidden = !state.scoreboard.some((row) => row.mean !== null);
     const body = section.querySelector("tbody");
     if (!body) return;
     const seats = new Map(state.seats.map((seat) => [seat.id, seat]));
@@ -479,17 +541,20 @@ export class DebateView {
         const tr = el("tr");
         const who = el("td", "who");
         who.append(
-          el("strong", "", row.label),
+          el("strong", "", seat?.label ?? row.label),
           el(
             "span",
             "muted",
             [seat?.roleLabel ?? row.role, row.modelName || row.model].filter(Boolean).join(" · "),
           ),
         );
+        const basis = el("td", "rank-basis");
+        basis.append(el("strong", "", row.borda === null ? "–" : formatNumber(row.borda, 2, 2)));
         tr.append(
-          el("td", "rank", row.rank === null ? "–" : `#${row.rank}`),
+          el("td", "rank", row.rank === null ? "–" : `#${formatNumber(row.rank)}`),
           who,
-          el("td", "score", row.mean === null ? t(this.strings, "unranked") : row.mean.toFixed(1)),
+          basis,
+          el("td", "score", row.mean === null ? t(this.strings, "unranked") : formatNumber(row.mean, 1, 1)),
         );
         return tr;
       }),
@@ -506,7 +571,7 @@ export class DebateView {
       text = t(this.strings, "failed", { reason: reason || "error" });
       tone = "error";
     } else if (state.status === "cancelled") {
-      text = t(this.strings, "cancelled");
+      text = t(this.strings, state.startedAt === null ? "cancelledBeforeStart" : "cancelled");
     } else if (state.status === "completed_budget") {
       text = t(this.strings, "budget", { reason: state.budgetReason });
       tone = "warning";

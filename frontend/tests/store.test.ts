@@ -29,10 +29,9 @@ function base(): LiveState {
   return initialState({ debateId: "d-1", rounds: 1, seats: SEATS });
 }
 
-let clock = 0;
+// One second per seq: the same event always has the same time (the state keeps event times).
 function ev(seq: number, type: string, payload: Record<string, unknown> = {}): DebateEvent {
-  clock += 1;
-  return { seq, type, at: new Date(Date.UTC(2026, 0, 1, 0, 0, clock)).toISOString(), payload };
+  return { seq, type, at: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(), payload };
 }
 
 /** A small debate: two seats open (A streams in two deltas, B fails), judging, answer. */
@@ -291,5 +290,15 @@ describe("streamPreview", () => {
 
   test("markup in the stream stays text (the view sets textContent)", () => {
     assert.equal(streamPreview('{"content": "<img src=x onerror=alert(1)>'), "<img src=x onerror=alert(1)>");
+  });
+});
+
+describe("times", () => {
+  test("the state knows when the debate started and ended, and the last event's time", () => {
+    const state = upTo(16);
+    assert.equal(state.startedAt, Date.UTC(2026, 0, 1, 0, 0, 1));
+    assert.equal(state.endedAt, Date.UTC(2026, 0, 1, 0, 0, 16));
+    assert.equal(state.lastAt, Date.UTC(2026, 0, 1, 0, 0, 16));
+    assert.equal(upTo(0).startedAt, null);
   });
 });

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from safety.options import PiiOptions, options_from_settings
@@ -268,6 +268,8 @@ _texts = st.lists(_pieces, max_size=6).map("".join)
 
 @settings(max_examples=100, deadline=None, database=None)
 @given(text=_texts)
+# Found by this test: a card glued to an e-mail's domain made the second pass see an e-mail.
+@example(text="0@0.AA4000024000024")
 def test_scrub_never_raises_and_is_idempotent(text: str) -> None:
     result = scrub(text, options=ALL_ON)
     assert scrub(result.text, options=ALL_ON, mapping=result.mapping).text == result.text

@@ -37,6 +37,7 @@ _BASE_CONFIDENCE = {
 # Roles without turn templates of their own speak like their nearest neighbour.
 _TURN_FALLBACK = {"chair": "researcher", "judge": "researcher"}
 _OTHER_FALLBACK = {"en": "the previous speaker", "tr": "önceki konuşmacı"}
+_SEAT_WORD = {"en": "Seat ", "tr": "Koltuk "}
 _TOKEN = re.compile(r"\S+\s*|\s+")
 
 
@@ -155,9 +156,11 @@ class _Writer:
             terms.append(fallback)
         self.values = {
             "topic": shorten(prompt.question) or book.fallback_terms[0],
-            "t1": terms[0],
-            "t2": terms[1],
-            "t3": terms[2],
+            # In quotes: a word taken from the question, which the templates frame so that
+            # any word reads naturally ("the part about “startup”").
+            "t1": f"“{terms[0]}”",
+            "t2": f"“{terms[1]}”",
+            "t3": f"“{terms[2]}”",
             "n": str(prompt.round),
             "other": self._other_seat(),
         }
@@ -166,7 +169,8 @@ class _Writer:
         others = [s for s in self.prompt.seats if s != self.prompt.own_seat]
         if not others:
             return _OTHER_FALLBACK[self.prompt.language]
-        return self.rng.choice(others)
+        # The prompt says "Seat B" in every language; the answer speaks the question's language.
+        return self.rng.choice(others).replace("Seat ", _SEAT_WORD[self.prompt.language], 1)
 
     def fill(self, template: str) -> str:
         return _capitalize(template.format(**self.values), self.prompt.language)

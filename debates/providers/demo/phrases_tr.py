@@ -1,8 +1,9 @@
 """Turkish phrase book of the demo provider (placeholders as in phrases_en).
 
 Turkish attaches case endings to nouns with vowel harmony, so the templates never suffix a
-placeholder: terms stand before a separate word ("*{t1}* konusu", "{t1} için") and seat labels
-are never put in the possessive.
+placeholder: terms (key words of the question, in quotes: “şirket”) stand before a separate
+word ("{t1} konusu", "{t1} tarafı", "{t1} için") and seat labels ("Koltuk B") are never put in
+the possessive.
 """
 
 from debates.providers.demo.phrasebook import Phrasebook, RolePhrases
@@ -10,38 +11,38 @@ from debates.providers.demo.phrasebook import Phrasebook, RolePhrases
 PROPONENT = RolePhrases(
     title="Savunucu",
     opening=(
-        "“{topic}” sorusuna cevabım, bazı koşullarla evet. En güçlü gerekçe *{t1}* konusu: "
+        "“{topic}” sorusuna cevabım, bazı koşullarla evet. En güçlü gerekçe {t1} konusu: "
         "bilinçli biçimde ele alındığında belirsiz bir hedefi planlanabilir, ölçülebilir ve "
         "düzeltilebilir bir işe dönüştürüyor.",
-        "Bu öneriyi savunacağım. “{topic}” büyük bir adım gibi görünse de *{t1}* etrafında "
+        "Bu öneriyi savunacağım. “{topic}” büyük bir adım gibi görünse de {t1} etrafında "
         "hayal edilen risklerin çoğu, iş aşamalara bölündüğünde ve net çıkış noktaları "
         "belirlendiğinde ortadan kalkıyor.",
     ),
     body=(
-        "*{t2}* konusunu düşünelim. Erken harekete geçen ekipler genellikle ilk ayların pahalı "
-        "olduğunu, asıl kazancın ise *{t1}* bir proje olmaktan çıkıp rutine dönüştüğünde "
-        "geldiğini anlatıyor. Beklemek bu maliyeti ortadan kaldırmaz; yalnızca daha kötü bir "
-        "zamana erteler.",
-        "Pratik kazanç *{t2}* ve *{t3}* tarafında. İkisi de günlük işleri iyileştiriyor ve "
-        "etkileri birikiyor: her çeyrekte edinilen deneyim, *{t1}* hakkındaki bir sonraki "
+        "{t2} konusunu düşünelim. Erken harekete geçen ekipler genellikle ilk ayların pahalı "
+        "olduğunu, asıl kazancın ise {t1} konusundaki çalışma bir proje olmaktan çıkıp rutine "
+        "dönüştüğünde geldiğini anlatıyor. Beklemek bu maliyeti ortadan kaldırmaz; yalnızca daha "
+        "kötü bir zamana erteler.",
+        "Pratik kazanç {t2} ve {t3} tarafında. İkisi de günlük işleri iyileştiriyor ve "
+        "etkileri birikiyor: her çeyrekte edinilen deneyim, {t1} hakkındaki bir sonraki "
         "kararı ucuzlatıyor.",
     ),
     rebuttal=(
         "{other} haklı kaygılar dile getiriyor, ancak bunlar planın özensiz bir versiyonunu "
-        "anlatıyor. Önerdiğim hiçbir şey *{t1}* konusunda bir anda topyekûn geçiş "
+        "anlatıyor. Önerdiğim hiçbir şey {t1} konusunda bir anda topyekûn geçiş "
         "gerektirmiyor; bir pilot, bir ölçüt ve karar için bir tarih gerektiriyor.",
-        "{other} tarafından *{t2}* hakkında yapılan uyarıyı ciddiye alıyorum; bu uyarı "
+        "{other} tarafından {t2} hakkında yapılan uyarıyı ciddiye alıyorum; bu uyarı "
         "görüşümü çürütmüyor, aksine netleştiriyor: küçük başlayın, ölçtüğünüzü paylaşın ve "
         "rakamlar öyle diyorsa durun.",
     ),
     closing=(
-        "Dolayısıyla önerim geçerliliğini koruyor: ilerleyin, *{t1}* için sınırlı bir pilotla "
+        "Dolayısıyla önerim geçerliliğini koruyor: ilerleyin, {t1} için sınırlı bir pilotla "
         "başlayın ve belirli bir sürenin sonunda kanıtlara bakarak karar verin.",
         "Kısacası faydalar somut, riskler yönetilebilir. Aşama aşama ilerleyin.",
     ),
     claims=(
         "{t1} için aşamalı bir yaklaşım olası zararı sınırlar",
-        "Beklemek {t1} maliyetini ortadan kaldırmaz, yalnızca erteler",
+        "Beklemek {t1} konusunun maliyetini ortadan kaldırmaz, yalnızca erteler",
         "{t2} alanındaki kazanımlar zamanla birikir",
         "Net bir ölçütü olan pilot, soruyu ucuza çözer",
     ),
@@ -50,30 +51,30 @@ PROPONENT = RolePhrases(
 SKEPTIC = RolePhrases(
     title="Şüpheci",
     opening=(
-        "İkna olmuş değilim. “{topic}” sorusu çoğu zaman *{t1}* apaçık doğru cevapmış gibi "
+        "İkna olmuş değilim. “{topic}” sorusu çoğu zaman {t1} konusunun cevabı apaçıkmış gibi "
         "soruluyor; kimse para ya da insan kaynağı ayırmadan önce bu çerçeve sorgulanmalı.",
         "“{topic}” sorusuna evet demeden önce neyin doğru olması gerektiğini sormalıyız. "
-        "*{t1}* konusunun karşılığını vermesi için birkaç iyimser varsayımın aynı anda "
+        "{t1} konusunun karşılığını vermesi için birkaç iyimser varsayımın aynı anda "
         "gerçekleşmesi gerekiyor.",
     ),
     body=(
-        "*{t1}* lehine gösterilen kanıtlar genellikle başarılı örneklerden geliyor; sessiz "
-        "başarısızlıklar nadiren yazıya dökülüyor. Gizli maliyetler özellikle *{t2}* tarafında "
+        "{t1} konusu lehine gösterilen kanıtlar genellikle başarılı örneklerden geliyor; sessiz "
+        "başarısızlıklar nadiren yazıya dökülüyor. Gizli maliyetler özellikle {t2} tarafında "
         "ortaya çıkıyor: geçiş emeği, yeniden eğitim ve verimin düştüğü aylar.",
-        "*{t2}* ve *{t3}* konularına yakından bakın. İkisinin de makul bir hikâyesi var ama "
+        "{t2} ve {t3} konularına yakından bakın. İkisinin de makul bir hikâyesi var ama "
         "hiçbirinin arkasında bir rakam yok. Bir başlangıç ölçümü olmadan sonraki her başarı "
         "sahiplenilir, her başarısızlık da açıklanıp geçiştirilir.",
     ),
     rebuttal=(
         "{other} bir pilotun riski sınırladığını savunuyor. Oysa pilotlar başarılı olsun diye "
-        "seçilir: en iyi ekibi ve en kolay vakayı alırlar, bu yüzden *{t1}* konusunun tam "
+        "seçilir: en iyi ekibi ve en kolay vakayı alırlar, bu yüzden {t1} konusunun tam "
         "ölçekte nasıl işleyeceği hakkında pek bir şey söylemezler.",
         "Bir noktada {other} ile aynı fikirdeyim: hiçbir şey yapmamanın da bir bedeli var. Ama "
-        "bu, mevcut durumu ölçmek için bir gerekçe; *{t1}* seçeneğinin ondan daha iyi olduğunu "
+        "bu, mevcut durumu ölçmek için bir gerekçe; {t1} seçeneğinin ondan daha iyi olduğunu "
         "varsaymak için değil.",
     ),
     closing=(
-        "Görüşüm: henüz değil. Başlangıç ölçümünü tanımlayın, *{t1}* için başarısızlık "
+        "Görüşüm: henüz değil. Başlangıç ölçümünü tanımlayın, {t1} için başarısızlık "
         "koşulunu açıkça yazın ve verilerle yeniden değerlendirin.",
         "Hangi sonucun bizi durduracağını kimse söyleyemediği sürece beklemeyi tercih ederim.",
     ),
@@ -89,27 +90,27 @@ PRAGMATIST = RolePhrases(
     title="Pragmatist",
     opening=(
         "“{topic}” sorusunun işe yarar hâli evet ya da hayır değil; hangi koşullarda ve hangi "
-        "sırayla sorusu. Cevabım büyük ölçüde *{t1}* konusuna ve işi kimin üstleneceğine bağlı.",
+        "sırayla sorusu. Cevabım büyük ölçüde {t1} konusuna ve işi kimin üstleneceğine bağlı.",
         "İki tarafın da haklı olduğu noktalar var; bu yüzden pazartesi sabahı ne "
-        "yapılabileceğine odaklanalım. Kaldıraç *{t1}*; “{topic}” sorusunun geri kalanı bunu "
+        "yapılabileceğine odaklanalım. Kaldıraç {t1} konusu; “{topic}” sorusunun geri kalanı bunu "
         "nasıl ele aldığımıza bağlı.",
     ),
     body=(
-        "Somut olarak: önemli olan iki üç sonucu yazın, *{t2}* konusunu bunlara göre sınayın ve "
-        "karara bir sahip ile bir son tarih verin. *{t1}* üzerine tartışmaların çoğu, kararın "
+        "Somut olarak: önemli olan iki üç sonucu yazın, {t2} konusunu bunlara göre sınayın ve "
+        "karara bir sahip ile bir son tarih verin. {t1} üzerine tartışmaların çoğu, kararın "
         "sahibi olmadığı için tıkanıyor.",
-        "Soruyu ikiye bölün. *{t2}* ucuza denenebilir ve geri alınabilir; *{t3}* ise pahalı ve "
-        "geri dönüşü zor. Geri alınabilir kısmı şimdi yapın, sonuçları geri kalanına yön "
-        "versin.",
+        "Soruyu ikiye bölün. {t2} tarafı ucuza denenebilir ve geri alınabilir; {t3} tarafı ise "
+        "pahalı ve geri dönüşü zor. Geri alınabilir kısmı şimdi yapın, sonuçları geri kalanına "
+        "yön versin.",
     ),
     rebuttal=(
         "{other} ilke olarak haklı, ancak ekibi bir sonraki adım olmadan bırakıyor. İşte bir "
-        "adım: *{t1}* üzerine, yazılı bir durma kuralı olan dört haftalık bir deneme.",
+        "adım: {t1} üzerine, yazılı bir durma kuralı olan dört haftalık bir deneme.",
         "Önceki konuşmacılar arasındaki fark göründüğünden küçük. {other} kanıt istiyor, "
-        "diğerleri ivme; *{t2}* üzerine süresi belli bir deney ikisini birden sağlar.",
+        "diğerleri ivme; {t2} üzerine süresi belli bir deney ikisini birden sağlar.",
     ),
     closing=(
-        "Önerim: önce geri alınabilir adımları atın, ölçün, sonra *{t1}* hakkındaki kararı "
+        "Önerim: önce geri alınabilir adımları atın, ölçün, sonra {t1} hakkındaki kararı "
         "gerçek rakamlarla verin.",
         "Basit tutun: bir sorumlu, bir ölçüt, bir değerlendirme tarihi.",
     ),
@@ -124,29 +125,29 @@ PRAGMATIST = RolePhrases(
 RESEARCHER = RolePhrases(
     title="Araştırmacı",
     opening=(
-        "“{topic}” hakkında gerçekte ne bildiğimizi ortaya koyayım. *{t1}* konusundaki "
+        "“{topic}” hakkında gerçekte ne bildiğimizi ortaya koyayım. {t1} konusundaki "
         "kanıtlar karışık: sonuçlar bağlama, ölçeğe ve başarının nasıl ölçüldüğüne çok bağlı.",
-        "“{topic}” sorusuyla ilgili üç kanıt kaynağı var: *{t1}* hakkındaki deneyim raporları, "
-        "*{t2}* üzerine yapılan çalışmalar ve benzer değişikliklerin genel başarı oranı.",
+        "“{topic}” sorusuyla ilgili üç kanıt kaynağı var: {t1} hakkındaki deneyim raporları, "
+        "{t2} üzerine yapılan çalışmalar ve benzer değişikliklerin genel başarı oranı.",
     ),
     body=(
         "Benzer ortamlardaki çalışmalar genellikle ortalamada küçük ama dağılımı geniş etkiler "
-        "buluyor. *{t2}* tarafında iyi giden vakaların ortak noktaları hazırlık, yönetim desteği "
+        "buluyor. {t2} tarafında iyi giden vakaların ortak noktaları hazırlık, yönetim desteği "
         "ve net bir ölçüt; kötü gidenlerde bunlardan en az biri eksik.",
-        "*{t3}* konusunda veriler daha zayıf. Her iki yöndeki iddialı görüşlere temkinle "
+        "{t3} konusunda veriler daha zayıf. Her iki yöndeki iddialı görüşlere temkinle "
         "yaklaşır, başarıların yanında başarısızlıkları da raporlayan kaynaklara bakardım.",
     ),
     rebuttal=(
-        "{other} için bir düzeltme: *{t1}* konusundaki en güçlü kanıtlar iki yönde de evrensel "
+        "{other} için bir düzeltme: {t1} konusundaki en güçlü kanıtlar iki yönde de evrensel "
         "bir etki göstermiyor. Gösterdikleri şey, koşulların seçimin kendisinden daha önemli "
         "olduğu.",
-        "{other}, *{t2}* için faydalardan söz ediyor. Bu rakamlar gerçek ama farklı bir "
+        "{other}, {t2} için faydalardan söz ediyor. Bu rakamlar gerçek ama farklı bir "
         "ölçekten geliyor; onları buraya taşımak, açıkça belirtmemiz gereken bir belirsizlik "
         "ekliyor.",
     ),
     closing=(
         "Kanıtların özeti: doğru koşullarda olumlu, bu koşullar olmadan zayıf ya da olumsuz. "
-        "Önce *{t1}* için bu koşulları kontrol edin.",
+        "Önce {t1} için bu koşulları kontrol edin.",
         "Dürüst cevap koşullu; koşullar ise öğrenilebilir ve kontrol edilmeye değer.",
     ),
     claims=(
@@ -161,25 +162,26 @@ DEVILS_ADVOCATE = RolePhrases(
     title="Şeytanın avukatı",
     opening=(
         "Burada kimsenin savunmadığı görüşü savunayım. Belki de “{topic}” yanlış soru; asıl "
-        "mesele *{t1}* değil, ondan neyi düzeltmesini beklediğimiz.",
+        "mesele {t1} konusu değil, ondan neyi düzeltmesini beklediğimiz.",
         "“{topic}” sorusunun bariz cevabının tam tersini yaptığımızı varsayalım. Ne bozulur? "
-        "Cevap “pek bir şey” ise *{t1}* bu tartışmanın varsaydığından daha az önemli demektir.",
+        "Cevap “pek bir şey” ise {t1} konusu bu tartışmanın varsaydığından daha az önemli "
+        "demektir.",
     ),
     body=(
-        "Herkes *{t2}* konusunu veri kabul ediyor. Öyle değil. Kurumlar aynı hedeflere çok "
-        "farklı yollardan ulaştı ve bazıları *{t1}* konusuna hiç dokunmadı.",
-        "Bir an için en kötü senaryoyu ciddiye alın: *{t3}* ters gidiyor, takvim kayıyor ve "
-        "*{t1}* için bastıran kişiler çoktan başka işlere geçmiş. Ortalığı kim toplayacak?",
+        "Herkes {t2} konusunu veri kabul ediyor. Öyle değil. Kurumlar aynı hedeflere çok "
+        "farklı yollardan ulaştı ve bazıları {t1} konusuna hiç dokunmadı.",
+        "Bir an için en kötü senaryoyu ciddiye alın: {t3} tarafı ters gidiyor, takvim kayıyor ve "
+        "{t1} konusunda bastıran kişiler çoktan başka işlere geçmiş. Ortalığı kim toplayacak?",
     ),
     rebuttal=(
-        "{other} makul görünüyor; görüşün sınanması gereken sebep de tam olarak bu. *{t1}* "
+        "{other} makul görünüyor; görüşün sınanması gereken sebep de tam olarak bu. {t1} "
         "aleyhindeki en güçlü argümanı ifade edemiyorsak konuyu henüz anlamamışız demektir.",
         "Panel hızla uzlaşıyor ve hızlı uzlaşı bir uyarı işaretidir. {other} tarafından "
-        "önerilen plan *{t2}* konusunun sabit kalacağını varsayıyor; ya kalmazsa?",
+        "önerilen plan {t2} konusunun sabit kalacağını varsayıyor; ya kalmazsa?",
     ),
     closing=(
         "Çoğunluğun yanıldığını iddia etmiyorum; yalnızca bu özgüveni henüz hak etmediğini "
-        "söylüyorum. Karar vermeden önce *{t1}* hakkındaki karşıt hipotezi sınayın.",
+        "söylüyorum. Karar vermeden önce {t1} hakkındaki karşıt hipotezi sınayın.",
         "Karşı tarafı bir kez, düzgünce savunun. Plan bunu atlatırsa daha da güçlenir.",
     ),
     claims=(
