@@ -1,7 +1,7 @@
 """The pipeline's writes. Each function is one transaction: a state change and its event.
 They are sync and called from the async pipeline through sync_to_async."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -33,13 +33,28 @@ from ops.metrics import metric_add_many
 logger = structlog.get_logger(__name__)
 
 
-def _slot_free(team_id: UUID) -> bool:
-    """Whether the team may start one more debate: its plan runs so many at once. The team's
-    row is locked, so two workers cannot both take the last slot (SQLite's IMMEDIATE
-    transactions serialize the same way)."""
-    team = Team.objects.select_for_update().get(pk=team_id)
+def team_free_slots(*, team: Team) -> int:
+    """How many more debates the team may run now: its plan runs so many at once."""
     limit = debate_limits_for_team(team=team).concurrent_debates
-    return Debate.objects.filter(team_id=team_id, status=DebateStatus.RUNNING).count() < limit
+    return limit - Debate.objects.filter(team=team, status=DebateStatus.RUNNING).count()
+
+
+def team_next_waiting(*, team: Team, queued_before: datetime | None = None) -> list[UUID]:
+    """The team's oldest waiting debates (queued before `queued_before`, if given), as many
+    as its free slots: those a worker should take next."""
+    free = team_free_slots(team=team)
+    if free <= 0:
+        return []
+    waiting = Debate.objects.filter(team=team, status=DebateStatus.QUEUED)
+    if queued_before is not None:
+        waiting = waiting.filter(created_at__lt=queued_before)
+    return list(waiting.order_by("created_at").values_list("pk", flat=True)[:free])
+
+
+def _slot_free(team_id: UUID) -> bool:
+    """Whether the team may start one more debate. The team's row is locked, so two workers
+    cannot both take the last slot (SQLite's IMMEDIATE transactions serialize the same way)."""
+    return team_free_slots(team=Team.objects.select_for_update().get(pk=team_id)) > 0
 
 
 @transaction.atomic

@@ -36,6 +36,7 @@ from debates.models import (
     Seat,
     SeatRole,
 )
+from debates.orchestration.progress import team_next_waiting
 from debates.orchestration.state import model_ref
 from debates.presets import PRESETS
 from debates.prompts import detect_language
@@ -399,14 +400,7 @@ def debate_recover_stale() -> list[UUID]:
         debate_run_later(debate_id=debate_id, on_commit=False)
     waiting = Debate.objects.filter(status=DebateStatus.QUEUED, created_at__lt=stale)
     for team in Team.objects.filter(pk__in=waiting.values("team_id")):
-        free = debate_limits_for_team(team=team).concurrent_debates - (
-            Debate.objects.filter(team=team, status=DebateStatus.RUNNING).count()
-        )
-        for debate_id in (
-            waiting.filter(team=team)
-            .order_by("created_at")
-            .values_list("pk", flat=True)[: max(free, 0)]
-        ):
+        for debate_id in team_next_waiting(team=team, queued_before=stale):
             logger.warning("debate_restarting_waiting", debate_id=str(debate_id))
             debate_run_later(debate_id=debate_id, on_commit=False)
             ids.append(debate_id)

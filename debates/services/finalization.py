@@ -13,7 +13,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Team
-from billing.limits import debate_limits_for_team
 from billing.services import ModelUsage, usage_settle
 from debates.events import (
     DebateFinishedPayload,
@@ -36,6 +35,7 @@ from debates.models import (
     TurnStatus,
     seat_label,
 )
+from debates.orchestration.progress import team_next_waiting
 from debates.orchestration.stages import StopPoint
 from debates.queue import debate_run_later
 from debates.rubric import RUBRIC
@@ -119,13 +119,7 @@ def _usage_settle(debate: Debate) -> None:
 def _start_waiting(*, team: Team) -> None:
     """A slot of the team's plan is free: have workers take the team's oldest waiting
     debates (the claim re-checks the limit, so asking for too many is harmless)."""
-    limit = debate_limits_for_team(team=team).concurrent_debates
-    running = Debate.objects.filter(team=team, status=DebateStatus.RUNNING).count()
-    free = limit - running
-    if free <= 0:
-        return
-    waiting = Debate.objects.filter(team=team, status=DebateStatus.QUEUED).order_by("created_at")
-    for waiting_id in waiting.values_list("pk", flat=True)[:free]:
+    for waiting_id in team_next_waiting(team=team):
         debate_run_later(debate_id=waiting_id)
 
 
