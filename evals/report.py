@@ -309,6 +309,7 @@ def report_markdown(report: dict[str, Any]) -> str:
         "| {} | {} | {} | {} | {} | {} |".format(
             _("Arm"),
             _("Accuracy"),
+            # xgettext reads "% i" as a placeholder: the msgid is escaped, `% {}` unescapes it.
             _("95%% interval") % {},
             _("Cost per question"),
             _("Tokens per question"),
