@@ -20,7 +20,7 @@ CHROMIUM ?= $(shell command -v chromium 2>/dev/null)
 say = @printf '==> %s\n' "$(1)"
 
 .PHONY: help install install-dev assets messages run worker test lint fmt typecheck \
-        migrations-check pytest jstest test-services e2e bench ci clean
+        migrations-check pytest jstest test-services test-reliability e2e bench ci clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -104,7 +104,7 @@ migrations-check: install-dev ## Fail if a model change has no migration
 	DEBUG=1 $(MANAGE) makemigrations --check --dry-run
 
 pytest: install-dev assets messages ## The suite on the embedded default (SQLite, locmem), on every core
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not e2e and not services and not process" \
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not e2e and not services and not process and not reliability" \
 	  --cov --cov-report=term $(PYTEST_ARGS)
 
 jstest: node_modules/.installed ## Front-end unit tests (store, client, replay) with node --test
@@ -113,7 +113,10 @@ jstest: node_modules/.installed ## Front-end unit tests (store, client, replay) 
 test: lint typecheck migrations-check pytest jstest ## Lint, types, migrations check and the whole suite
 
 test-services: install-dev assets messages ## The suite on PostgreSQL + Redis, and the real-process tests
-	$(SERVICES_ENV) $(VENV)/bin/pytest -m "not e2e" $(PYTEST_ARGS)
+	$(SERVICES_ENV) $(VENV)/bin/pytest -m "not e2e and not reliability" $(PYTEST_ARGS)
+
+test-reliability: install-dev assets messages ## schemathesis over the API, the abuse and load runs
+	$(VENV)/bin/pytest -m reliability tests/reliability $(PYTEST_ARGS)
 
 e2e: install-dev assets messages ## Browser tests in headless Chromium
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
@@ -122,7 +125,7 @@ e2e: install-dev assets messages ## Browser tests in headless Chromium
 bench: install-dev ## Benchmarks; results go to bench/results/
 	$(PY) -m bench
 
-ci: test test-services e2e ## Exactly what .ci/run runs
+ci: test test-services test-reliability e2e ## Exactly what .ci/run runs
 
 clean: ## Remove the venv, node_modules and built assets
 	rm -rf $(VENV) node_modules static/dist

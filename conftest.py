@@ -129,23 +129,25 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.freeze()
 
 
-# --- Figures that tests report (the safety corpora's recall and precision) -------------------
+# --- Figures that tests report (the safety corpora's recall and precision, the load run's) ---
 
-_FIGURES: dict[str, str] = {}
+# user_properties key -> the summary section its figures are printed under
+_FIGURE_SECTIONS = {"safety_figure": "safety corpus figures", "load_figure": "load run figures"}
+_FIGURES: dict[str, dict[str, str]] = {}
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Collect figures from reports: this runs where the summary is printed, xdist or not."""
     for key, value in report.user_properties:
-        if key == "safety_figure" and isinstance(value, str):
+        if key in _FIGURE_SECTIONS and isinstance(value, str):
             name, _, figure = value.partition(": ")
-            _FIGURES[name] = figure
+            _FIGURES.setdefault(_FIGURE_SECTIONS[key], {})[name] = figure
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _FIGURES:
-        terminalreporter.section("safety corpus figures")
-        for name, figure in sorted(_FIGURES.items()):
+    for section, figures in _FIGURES.items():
+        terminalreporter.section(section)
+        for name, figure in sorted(figures.items()):
             terminalreporter.write_line(f"{name}: {figure}")
 
 

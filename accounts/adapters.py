@@ -4,7 +4,8 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from django.http import HttpRequest, HttpResponse
+from allauth.socialaccount.models import SocialApp
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import translation
 
 from accounts.i18n import remember_language
@@ -36,6 +37,13 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[misc]
+    def get_app(self, request: HttpRequest, provider: str, client_id: str | None = None) -> Any:
+        """With Google sign-in off (no GOOGLE_CLIENT_ID), its URLs are a 404, not a 500."""
+        try:
+            return super().get_app(request, provider, client_id=client_id)
+        except SocialApp.DoesNotExist:
+            raise Http404 from None
+
     def save_user(self, request: HttpRequest, sociallogin: Any, form: Any = None) -> User:
         user: User = super().save_user(request, sociallogin, form)
         # With a sign-up form, allauth has already run AccountAdapter.save_user above.

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from accounts.middleware import request_workspace
 from accounts.models import Team, User
 from billing.limits import MAX_QUESTION, MAX_SEATS, MIN_QUESTION
-from consultation.api.pagination import Pagination
+from consultation.api.pagination import PAGE_PARAMETERS, Pagination, page_of
 from consultation.api.permissions import DEBATES_READ, DEBATES_WRITE
 from consultation.exceptions import ValidationFailed
 from debates import selectors
@@ -222,9 +222,10 @@ class DebateListCreateApi(APIView):
         parameters=[
             OpenApiParameter(
                 "status", str, enum=DebateStatus.values, description="Filter by status"
-            )
+            ),
+            *PAGE_PARAMETERS,
         ],
-        responses=DebateSummaryOutput(many=True),
+        responses=page_of(DebateSummaryOutput),
     )
     def get(self, request: Request) -> Response:
         user, team = _actor(request)

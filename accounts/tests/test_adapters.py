@@ -369,3 +369,10 @@ def test_login_page_offers_google_only_when_configured(anon_client: Client) -> N
 
 def test_login_page_offers_google_when_configured(google: vcr.VCR, anon_client: Client) -> None:
     assert reverse("google_login") in anon_client.get(reverse("account_login")).content.decode()
+
+
+def test_google_urls_are_a_404_while_google_sign_in_is_off(anon_client: Client) -> None:
+    # No GOOGLE_CLIENT_ID in the test settings: allauth found no app and answered 500.
+    client = Client(raise_request_exception=False)
+    assert client.post("/accounts/google/login/token/", {"credential": "x"}).status_code == 404
+    assert client.get("/accounts/google/login/").status_code == 404

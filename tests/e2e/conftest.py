@@ -30,17 +30,14 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Generator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from tests.e2e.helpers import ARTIFACTS, E2EUser
-from tests.e2e.server import ROOT, E2EServer, free_port
+from tests.e2e.server import ROOT, E2EServer, embedded_env, launched
 
-VENV_BIN = Path(sys.executable).parent
-SETTINGS_MODULE = "tests.e2e.settings"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -81,48 +78,9 @@ def _require_build_outputs(env: dict[str, str]) -> None:
 def e2e_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EServer]:
     ARTIFACTS.mkdir(exist_ok=True)
     data_dir = tmp_path_factory.mktemp("e2e")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    # A clean environment, not the developer's shell: nothing there (REDIS_URL, provider keys,
-    # DATABASE_URL) may change what the browser tests see. The rest comes from tests.settings.
-    env = {
-        "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(data_dir),
-        "LANG": "C.UTF-8",
-        "PYTHONUTF8": "1",
-        "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
-        "DATABASE_URL": f"sqlite:///{data_dir / 'db.sqlite3'}",
-        # The embedded default, and the offline demo provider only, whatever .env says.
-        "REDIS_URL": "",
-        "LLM_PROVIDERS": "demo",
-        "DEBUG": "0",
-        "SITE_URL": url,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "LOG_LEVEL": "INFO",
-        "PYTHONUNBUFFERED": "1",
-    }
-    server = E2EServer(url=url, data_dir=data_dir, env=env)
-    _require_build_outputs(env)
-    # dj-stripe's migrations are off (MIGRATION_MODULES); --run-syncdb creates its tables.
-    server.manage("migrate", "--run-syncdb", "--noinput", "-v", "0", timeout=300)
-    try:
-        server.start(
-            "server",
-            [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-             "consultation.asgi:application"],
-        )  # fmt: skip
-        # Two workers, as `make run` starts: a paced demo debate occupies a worker for ~10 s,
-        # and tests in any order must not queue behind each other's debates.
-        for name in ("worker", "worker-2"):
-            server.start(
-                name,
-                [sys.executable, "manage.py", "worker", "--interval", "0.2",
-                 "--no-startup-delay", "--no-reload"],
-            )  # fmt: skip
-        server.wait_until_healthy()
+    _require_build_outputs(embedded_env(data_dir, url="http://127.0.0.1"))
+    with launched(data_dir) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_string
 from email.message import EmailMessage
@@ -22,6 +24,7 @@ import pytest
 from tests.e2e.helpers import ARTIFACTS, PASSWORD, E2EUser, Mail, unique_email
 
 ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT = 30.0
 
 _CREATE_USER = """
@@ -215,3 +218,53 @@ class E2EServer:
                 process.stdout.close()
         for log_file in self._log_files:
             log_file.close()
+
+
+def embedded_env(data_dir: Path, *, url: str) -> dict[str, str]:
+    """A clean environment, not the developer's shell: nothing there (REDIS_URL, provider keys,
+    DATABASE_URL) may change what the tests see. The rest comes from tests.settings."""
+    return {
+        "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(data_dir),
+        "LANG": "C.UTF-8",
+        "PYTHONUTF8": "1",
+        "DJANGO_SETTINGS_MODULE": "tests.e2e.settings",
+        "DATABASE_URL": f"sqlite:///{data_dir / 'db.sqlite3'}",
+        # The embedded default, and the offline demo provider only, whatever .env says.
+        "REDIS_URL": "",
+        "LLM_PROVIDERS": "demo",
+        "DEBUG": "0",
+        "SITE_URL": url,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@contextmanager
+def launched(data_dir: Path, *, workers: int = 2) -> Iterator[E2EServer]:
+    """daphne and `workers` database workers on one migrated SQLite file in `data_dir`, as
+    `make run` starts them; stopped on exit."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = E2EServer(url=url, data_dir=data_dir, env=embedded_env(data_dir, url=url))
+    # dj-stripe's migrations are off (MIGRATION_MODULES); --run-syncdb creates its tables.
+    server.manage("migrate", "--run-syncdb", "--noinput", "-v", "0", timeout=300)
+    try:
+        server.start(
+            "server",
+            [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
+             "consultation.asgi:application"],
+        )  # fmt: skip
+        # Two workers, as `make run` starts: a paced demo debate occupies a worker for ~10 s,
+        # and tests in any order must not queue behind each other's debates.
+        for index in range(workers):
+            server.start(
+                "worker" if index == 0 else f"worker-{index + 1}",
+                [sys.executable, "manage.py", "worker", "--interval", "0.2",
+                 "--no-startup-delay", "--no-reload"],
+            )  # fmt: skip
+        server.wait_until_healthy()
+        yield server
+    finally:
+        server.stop()
