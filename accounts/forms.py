@@ -84,7 +84,8 @@ class AuditFilterForm(forms.Form):
 
     def filters(self) -> AuditFilters:
         """The valid filters; a bad value falls back to its default rather than failing."""
-        data = self.cleaned_data if self.is_valid() else {}
+        self.is_valid()
+        data = self.cleaned_data  # the valid fields only, when some are not
         return AuditFilters(
             kind=data.get("kind") or "",
             actor_id=data.get("actor"),

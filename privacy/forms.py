@@ -35,7 +35,8 @@ class AnalyticsFilterForm(forms.Form):
     )
 
     def filters(self) -> AnalyticsFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        self.is_valid()
+        data = self.cleaned_data  # the valid fields only, when some are not
         return AnalyticsFilters(
             scope="team" if data.get("scope") == "team" else "me",
             period=data.get("period") or "30d",

@@ -59,7 +59,9 @@ def distinctive_texts(debate: Debate) -> list[str]:
     turn = Turn.objects.filter(debate=debate).exclude(content="").first()
     judgment = Judgment.objects.filter(debate=debate).exclude(rationale="").first()
     delta = DebateEvent.objects.filter(debate=debate, type="turn.delta").first()
-    assert turn is not None and judgment is not None and delta is not None
+    assert turn is not None
+    assert judgment is not None
+    assert delta is not None
     pieces = [
         "Vltava pumpkin syndicate",
         EMAIL,
@@ -96,7 +98,7 @@ def registry_hits(pieces: list[str]) -> list[tuple[str, str, str]]:
                     .exists()
                 )
                 if found:
-                    hits.append((model._meta.db_table, field.column, piece))
+                    hits.append((model._meta.db_table, str(field.column), piece))
     return hits
 
 
@@ -143,7 +145,8 @@ def test_deleting_an_account_leaves_no_text_of_its_debates_anywhere(
     }
     outcomes = PairwiseOutcome.objects.filter(debate_id__in=numbers).count()
     usage = UsageRecord.objects.filter(debate_id__in=numbers).count()
-    assert outcomes and usage
+    assert outcomes
+    assert usage
 
     report = account_delete(user=member)
 
@@ -213,7 +216,8 @@ def test_a_running_debate_stops_the_deletion_before_anything_changes(member: Use
 
 
 def test_the_subscription_of_a_closing_team_ends_with_its_period(
-    member: User, stripe_on: Any  # noqa: F811
+    member: User,
+    stripe_on: Any,  # noqa: F811
 ) -> None:
     personal = Team.objects.get(created_by=member, is_personal=True)
     BillingAccount.objects.update_or_create(
@@ -242,7 +246,9 @@ def test_the_page_asks_for_the_password_and_the_address(member: User) -> None:
     wrong = client.post("/settings/privacy/delete/", {"email": member.email, "password": "nope"})
     assert wrong.status_code == 200
     assert User.objects.filter(pk=member.pk).exists()
-    typo = client.post("/settings/privacy/delete/", {"email": "x@example.com", "password": PASSWORD})
+    typo = client.post(
+        "/settings/privacy/delete/", {"email": "x@example.com", "password": PASSWORD}
+    )
     assert typo.status_code == 200
     assert User.objects.filter(pk=member.pk).exists()
 
