@@ -42,6 +42,23 @@ def action_kind_q(kind: str) -> Q:
 Sentence = Callable[[str, Mapping[str, Any]], str]
 
 
+def _status(value: object) -> str:
+    """A subscription status (billing.SubscriptionStatus, recorded by name) in words."""
+    words = {
+        "none": _("no subscription"),
+        "active": _("active"),
+        "trialing": _("trial"),
+        "past_due": _("payment failed"),
+        "canceled": _("cancelled"),
+    }
+    return words.get(str(value), str(value))
+
+
+def _plan(value: object) -> str:
+    """A plan, recorded by its slug ("pro"), as its name reads ("Pro")."""
+    return str(value or "?").replace("_", " ").title()
+
+
 def _role(value: object) -> str:
     return str(MemberRole(value).label).lower() if value in MemberRole.values else str(value)
 
@@ -105,17 +122,17 @@ _SENTENCES: dict[str, Sentence] = {
     ),
     "billing.plan_changed": lambda who, data: (
         _("%(who)s changed the plan from %(from)s to %(to)s.")
-        % {"who": who, "from": data.get("from", "?"), "to": data.get("to", "?")}
+        % {"who": who, "from": _plan(data.get("from")), "to": _plan(data.get("to"))}
     ),
     "billing.plan_change_scheduled": lambda who, data: (
         _("%(who)s scheduled a move to the %(to)s plan at the end of the period.")
-        % {"who": who, "to": data.get("to", "?")}
+        % {"who": who, "to": _plan(data.get("to"))}
         if data.get("to")
         else _("%(who)s called off the scheduled plan change.") % {"who": who}
     ),
     "billing.status_changed": lambda who, data: (
         _("%(who)s set the subscription's status from %(from)s to %(to)s.")
-        % {"who": who, "from": data.get("from", "?"), "to": data.get("to", "?")}
+        % {"who": who, "from": _status(data.get("from")), "to": _status(data.get("to"))}
     ),
     "billing.grace_started": lambda who, data: (
         _("%(who)s started a grace period after a failed payment.") % {"who": who}

@@ -31,7 +31,7 @@ class MembershipInline(admin.TabularInline[Membership, Team]):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin[Team]):
-    list_display = ["name", "is_personal", "created_by", "created_at"]
+    list_display = ["name", "is_personal", "created_by", "created_at", "closed_at"]
     list_filter = ["is_personal"]
     search_fields = ["name", "created_by__email"]
     inlines = [MembershipInline]

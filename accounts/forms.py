@@ -74,6 +74,7 @@ class AuditFilterForm(forms.Form):
             ("90d", _("Last 90 days")),
             ("all", _("All time")),
         ],
+        initial="30d",
     )
 
     def __init__(self, *args: Any, members: list[tuple[int, str]], **kwargs: Any) -> None:

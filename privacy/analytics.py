@@ -132,11 +132,14 @@ def analytics_for(*, user: User, team: Team, filters: AnalyticsFilters) -> Analy
         return None
     debates = scoped_debates(user=user, team=team, filters=filters)
     unit = _activity_unit(filters)
+    activity = _activity(debates, unit)
+    if unit == "day" and filters.since is not None:
+        activity = _every_day(activity, first=filters.since.date(), last=timezone.now().date())
     return Analytics(
         filters=filters,
         totals=_totals(debates),
         models=_models(debates),
-        activity=_activity(debates, unit),
+        activity=activity,
         activity_unit=unit,
     )
 
@@ -233,6 +236,17 @@ def _activity_unit(filters: AnalyticsFilters) -> Literal["day", "week", "month"]
     if days is not None and days <= 90:
         return "week"
     return "month"
+
+
+def _every_day(points: list[ActivityPoint], *, first: date, last: date) -> list[ActivityPoint]:
+    """The points of a bounded period by day, with the days without a debate as zeros (at
+    most 31 of them), so the chart's gaps are days, not missing bars."""
+    by_day = {point.day: point for point in points}
+    days = (last - first).days + 1
+    return [
+        by_day.get(day, ActivityPoint(day=day, debates=0, completed=0))
+        for day in (first + timedelta(days=n) for n in range(days))
+    ]
 
 
 def _activity(

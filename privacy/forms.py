@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from debates.models import Category
-from privacy.analytics import PERIODS, AnalyticsFilters
+from privacy.analytics import DEFAULT_PERIOD, PERIODS, AnalyticsFilters
 
 
 def period_choices() -> list[tuple[str, Any]]:
@@ -26,8 +26,11 @@ class AnalyticsFilterForm(forms.Form):
         label=_("Whose debates"),
         required=False,
         choices=[("me", _("Mine")), ("team", _("The active team's"))],
+        initial="me",
     )
-    period = forms.ChoiceField(label=_("Period"), required=False, choices=period_choices)
+    period = forms.ChoiceField(
+        label=_("Period"), required=False, choices=period_choices, initial=DEFAULT_PERIOD
+    )
     category = forms.ChoiceField(
         label=_("Category"),
         required=False,
@@ -39,7 +42,7 @@ class AnalyticsFilterForm(forms.Form):
         data = self.cleaned_data  # the valid fields only, when some are not
         return AnalyticsFilters(
             scope="team" if data.get("scope") == "team" else "me",
-            period=data.get("period") or "30d",
+            period=data.get("period") or DEFAULT_PERIOD,
             category=data.get("category") or "",
         )
 

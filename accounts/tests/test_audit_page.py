@@ -64,7 +64,7 @@ def test_an_admin_sees_a_plan_change_made_by_stripe(
     client = Client()
     client.force_login(member)
     page = client.get(audit_url(team), {"kind": "billing", "period": "all"}).content.decode()
-    assert "Stripe changed the plan from free to pro." in page
+    assert "Stripe changed the plan from Free to Pro." in page
     assert "created the team" not in page  # filtered out: a member action
 
 

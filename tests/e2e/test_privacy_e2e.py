@@ -57,15 +57,19 @@ make_key(actor=owner, team=team, name="Nightly export")
 print(json.dumps({{"team": str(team.pk)}}))
 """
 
-# Stripe's customer.subscription.created (the recorded payload) applied as the webhook does.
+# Stripe's customer.subscription.created (the recorded payload) applied as the webhook does,
+# with the prices billing's tests record (the e2e server runs without Stripe keys).
 _PLAN_CHANGE = """
 import json
 from pathlib import Path
 from django.conf import settings
+from django.test import override_settings
 from billing.subscriptions import stripe_event_apply
+from billing.tests.conftest import PRO_PRICE, TEAM_PRICE
 path = Path(settings.BASE_DIR) / "billing/tests/stripe_events/customer_subscription_created.json"
 event = json.loads(path.read_text().replace("{{team_id}}", "{team_id}"))
-print(json.dumps({{"outcome": stripe_event_apply(event=event).outcome}}))
+with override_settings(STRIPE_PRICE_IDS={{"pro": PRO_PRICE, "team": TEAM_PRICE}}):
+    print(json.dumps({{"outcome": stripe_event_apply(event=event).outcome}}))
 """
 
 _EXISTS = """
@@ -100,7 +104,9 @@ def test_analytics_page_draws_the_charts(page: Page, e2e_server: E2EServer, user
     expect(page.locator("[data-stat=debates]")).to_have_text("4")
     expect(page.locator("[data-stat=completion]")).to_have_text("75%")
     expect(page.locator("[data-stat=duration]")).to_have_text("1 min 20 s")
-    assert_drawn(page, "#analytics-activity-chart", 4)
+    expect(page.locator("#id_period")).to_have_value("30d")
+    # The last 30 days and today, one bar each (days without a debate at zero).
+    assert_drawn(page, "#analytics-activity-chart", 31)
     assert_drawn(page, "#analytics-win-rates-chart", 2)
     assert_drawn(page, "#analytics-scores-chart", 2)
     expect(page.locator("#analytics-models-table tbody tr")).to_have_count(2)
@@ -120,7 +126,7 @@ def test_analytics_in_turkish_and_leaving_them(page: Page, e2e_server: E2EServer
     page.goto("/analytics/")
     expect(page.get_by_role("heading", name="Analizler", level=1)).to_be_visible()
     expect(page.locator("[data-stat=completion]")).to_have_text("%75")
-    assert_drawn(page, "#analytics-activity-chart", 4)
+    assert_drawn(page, "#analytics-activity-chart", 31)
     save_screenshot(page, "analytics-tr-desktop")
 
     page.goto("/settings/privacy/")
@@ -150,7 +156,7 @@ def test_owner_sees_key_revocation_and_plan_change_member_gets_404(
     page.get_by_role("link", name="See the whole audit log").click()
     log = page.locator("#audit-log")
     expect(log).to_contain_text(f"{user.email} revoked the API key “Nightly export”")
-    expect(log).to_contain_text("Stripe changed the plan from free to pro.")
+    expect(log).to_contain_text("Stripe changed the plan from Free to Pro.")
     expect(log).to_contain_text("127.0.0.1")
     expect(log.locator("tr[data-action='apikey.revoked']")).to_contain_text("HeadlessChrome")
     save_screenshot(page, "audit-log-en-desktop")
@@ -158,14 +164,14 @@ def test_owner_sees_key_revocation_and_plan_change_member_gets_404(
     page.locator("#id_kind").select_option("billing")
     page.get_by_role("button", name="Filter").click()
     expect(log.locator("tbody tr[data-action^='apikey']")).to_have_count(0)
-    expect(log).to_contain_text("Stripe changed the plan")
+    expect(log).to_contain_text("Stripe set the subscription's status from no subscription to")
 
     # In Turkish: the same entries as Turkish sentences.
     page.goto(f"/teams/{team_id}/audit/")
     page.locator("#language-select").select_option("tr")
     expect(page.locator("html")).to_have_attribute("lang", "tr")
     expect(page.locator("#audit-log")).to_contain_text("API anahtarını iptal etti")
-    expect(page.locator("#audit-log")).to_contain_text("Stripe planı free yerine pro")
+    expect(page.locator("#audit-log")).to_contain_text("Stripe planı Free yerine Pro")
     save_screenshot(page, "audit-log-tr-desktop")
 
     # A member: the page does not exist for them.
