@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.core.files.storage import default_storage
+from django.tasks import default_task_backend
 from django.test import Client
 from django.utils import timezone
 
 from accounts.models import AuditEntry, User
 from debates.tests import factories
 from privacy.models import DataExport, ExportStatus
+from privacy.services import data_export_build
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +123,17 @@ def test_a_new_copy_replaces_the_old_file(
     assert not default_storage.exists(old_name)
     first.refresh_from_db()
     assert first.status == ExportStatus.EXPIRED
+
+
+def test_a_worker_deletes_the_file_when_it_expires(
+    owner: User, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    export = DataExport.objects.create(user=owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        data_export_build(export_id=export.pk)
+    export.refresh_from_db()
+    [deletion] = default_task_backend.results  # type: ignore[attr-defined]
+    assert deletion.task.module_path == "privacy.tasks.delete_data_export"
+    assert deletion.task.run_after == export.expires_at
+    assert deletion.args == [str(export.pk)]
