@@ -225,3 +225,19 @@ def test_download_my_data_then_delete_the_account(
     page.locator("#account-delete-form button[type=submit]").click()
     expect(page.locator(".messages")).to_contain_text("Your account was deleted.")
     assert e2e_server.shell(_EXISTS.format(user_id=user.id)).strip() == "False"
+
+
+def test_analytics_and_privacy_fit_a_phone(phone_page: Page, e2e_server: E2EServer) -> None:
+    user = e2e_server.create_user(display_name="Cahit Arf", locale="tr")
+    seed_debates(e2e_server, user)
+    log_in(phone_page, email=user.email)
+    for path, name in (
+        ("/analytics/", "analytics-tr-phone"),
+        ("/settings/privacy/", "privacy-tr-phone"),
+    ):
+        phone_page.goto(path)
+        width = phone_page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} scrolls sideways: {width}px"
+        save_screenshot(phone_page, name)
+    phone_page.goto("/analytics/")
+    assert_drawn(phone_page, "#analytics-win-rates-chart", 2)
