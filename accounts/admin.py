@@ -31,7 +31,7 @@ class MembershipInline(admin.TabularInline[Membership, Team]):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin[Team]):
-    list_display = ["name", "is_personal", "created_by", "created_at"]
+    list_display = ["name", "is_personal", "created_by", "created_at", "closed_at"]
     list_filter = ["is_personal"]
     search_fields = ["name", "created_by__email"]
     inlines = [MembershipInline]
@@ -64,10 +64,18 @@ class ProfileAdmin(admin.ModelAdmin[Profile]):
 class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
     """Read-only: the audit log is append-only, even for staff."""
 
-    list_display = ["created_at", "actor_email", "team", "action", "target_type", "target_id"]
+    list_display = [
+        "created_at",
+        "actor_email",
+        "team",
+        "action",
+        "target_type",
+        "target_id",
+        "ip_address",
+    ]
     list_filter = ["action", "target_type", ("actor", admin.EmptyFieldListFilter), "created_at"]
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
-    search_fields = ["actor_email", "action", "target_id"]
+    search_fields = ["actor_email", "action", "target_id", "ip_address"]
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:

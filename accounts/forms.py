@@ -1,10 +1,13 @@
 import zoneinfo
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from accounts.activity import ACTION_KINDS
 from accounts.models import MemberRole, Profile
+from accounts.selectors import AuditFilters
 from accounts.services import team_name_problem
 
 TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
@@ -48,6 +51,47 @@ class InvitationForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=MemberRole.choices)
+
+
+class AuditFilterForm(forms.Form):
+    """The team audit page's filters (GET): kind of action, member, period."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        required=False,
+        choices=[
+            ("", _("All kinds")),
+            *((kind, label) for kind, (label, _prefixes) in ACTION_KINDS.items()),
+        ],
+    )
+    actor = forms.TypedChoiceField(label=_("Member"), required=False, coerce=int, empty_value=None)
+    period = forms.ChoiceField(
+        label=_("Period"),
+        required=False,
+        choices=[
+            ("7d", _("Last 7 days")),
+            ("30d", _("Last 30 days")),
+            ("90d", _("Last 90 days")),
+            ("all", _("All time")),
+        ],
+        initial="30d",
+    )
+
+    def __init__(self, *args: Any, members: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        actor = self.fields["actor"]
+        assert isinstance(actor, forms.TypedChoiceField)
+        actor.choices = [("", _("Everyone")), *members]
+
+    def filters(self) -> AuditFilters:
+        """The valid filters; a bad value falls back to its default rather than failing."""
+        self.is_valid()
+        data = self.cleaned_data  # the valid fields only, when some are not
+        return AuditFilters(
+            kind=data.get("kind") or "",
+            actor_id=data.get("actor"),
+            period=data.get("period") or "30d",
+        )
 
 
 class LanguageForm(forms.Form):

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject
 
 from accounts.models import Team, User
+from accounts.origin import origin_of, request_origin
 from accounts.selectors import active_team_for_user
 from accounts.services import user_setup_workspace
 
@@ -65,7 +66,9 @@ class ActiveTeamMiddleware:
         # bound when the view first reads request.team.
         if request.user.is_authenticated and not _has_api_key(request):
             request_team(request)
-        return self.get_response(request)
+        # Audit entries written while this request runs say where it came from.
+        with request_origin(origin_of(request)):
+            return self.get_response(request)
 
 
 def _has_api_key(request: HttpRequest) -> bool:

@@ -79,6 +79,9 @@ class Team(TimeStampedModel):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="teams"
     )
+    # Closed when its last owner's account was deleted: no members any more, but its
+    # anonymised debates, usage and ratings' outcomes stay (accounts.services.team_close).
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-is_personal", "name"]
@@ -220,6 +223,14 @@ class Profile(TimeStampedModel):
     active_team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    analytics_opt_out = models.BooleanField(
+        _("leave me out of analytics"),
+        default=False,
+        help_text=_(
+            "Your debates are not counted on the analytics pages (yours or your teams'), "
+            "and no product analytics are recorded about you."
+        ),
+    )
 
     def __str__(self) -> str:
         return self.display_name or self.handle
@@ -253,11 +264,18 @@ class AuditEntry(models.Model):
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     data = models.JSONField(default=dict, blank=True)
+    # Where the action came from: the client address and browser of the request that caused
+    # it (accounts.origin); empty when none did (the worker, a management command).
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "audit entries"
-        indexes = [models.Index(fields=["team", "-created_at"])]
+        indexes = [
+            models.Index(fields=["team", "-created_at"]),
+            models.Index(fields=["team", "action", "-created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_email or 'system'} {self.action}"

@@ -1,15 +1,20 @@
 """Reads of the accounts app. Each one authorises: someone else's team is NotFound."""
 
+from dataclasses import dataclass
+from datetime import timedelta
 from importlib import import_module
 from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import AuditEntry, Invitation, Membership, Profile, Team, User
+from accounts.activity import action_kind_q
+from accounts.models import MANAGER_ROLES, AuditEntry, Invitation, Membership, Profile, Team, User
 from consultation.exceptions import NotFound
 
 
@@ -87,6 +92,42 @@ def profile_get_public(*, handle: str) -> Profile:
 
 def audit_list_for_team(*, team: Team, limit: int = 50) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(team=team).select_related("actor")[:limit]
+
+
+AUDIT_PAGE_SIZE = 50
+# period -> days back (None: everything the retention period kept).
+AUDIT_PERIODS: dict[str, int | None] = {"7d": 7, "30d": 30, "90d": 90, "all": None}
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    kind: str = ""
+    actor_id: int | None = None
+    period: str = "30d"
+
+
+def team_get_for_manager(*, user: User, team_id: UUID | str) -> tuple[Team, Membership]:
+    """The team and the user's membership, for owners and admins only: to anyone else
+    (members included) the page does not exist."""
+    team, membership = team_get_for_user(user=user, team_id=team_id)
+    if membership.role not in MANAGER_ROLES:
+        raise NotFound(_("Team not found."))
+    return team, membership
+
+
+def audit_page_for_team(*, team: Team, filters: AuditFilters, page: int = 1) -> Page[AuditEntry]:
+    """One page of the team's audit log, newest first, filtered in the database by kind of
+    action, actor and period. Callers authorise first (team_get_for_manager)."""
+    entries = AuditEntry.objects.filter(team=team)
+    if filters.kind:
+        entries = entries.filter(action_kind_q(filters.kind))
+    if filters.actor_id is not None:
+        entries = entries.filter(actor_id=filters.actor_id)
+    days = AUDIT_PERIODS.get(filters.period)
+    if days is not None:
+        entries = entries.filter(created_at__gte=timezone.now() - timedelta(days=days))
+    paginator = Paginator(entries.order_by("-created_at", "-id"), AUDIT_PAGE_SIZE)
+    return paginator.get_page(page)
 
 
 def session_is_signed_in(*, session_key: str | None, user_id: int | str) -> bool:

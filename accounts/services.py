@@ -28,6 +28,7 @@ from accounts.models import (
     Team,
     User,
 )
+from accounts.origin import current_origin
 from accounts.realtime import access_changed_for_users
 from consultation.exceptions import (
     Conflict,
@@ -45,7 +46,16 @@ INVITATION_WINDOW = timedelta(hours=1)
 # Control characters, lone surrogates, line and paragraph separators.
 _UNPRINTABLE = frozenset({"Cc", "Cs", "Zl", "Zp"})
 PROFILE_FIELDS = frozenset(
-    {"display_name", "bio", "avatar_url", "locale", "timezone", "is_public", "handle"}
+    {
+        "display_name",
+        "bio",
+        "avatar_url",
+        "locale",
+        "timezone",
+        "is_public",
+        "handle",
+        "analytics_opt_out",
+    }
 )
 
 
@@ -60,7 +70,9 @@ def audit_record(
     target: Any = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one audit entry. Call it inside the service's transaction."""
+    """Append one audit entry. Call it inside the service's transaction. A request's client
+    address and browser are recorded with it (accounts.origin)."""
+    origin = current_origin()
     entry = AuditEntry.objects.create(
         actor=actor,
         actor_email=actor.email if actor is not None else "",
@@ -69,6 +81,8 @@ def audit_record(
         target_type=type(target).__name__.lower() if target is not None else "",
         target_id=str(getattr(target, "pk", "")) if target is not None else "",
         data=data or {},
+        ip_address=origin.ip_address if origin else None,
+        user_agent=origin.user_agent if origin else "",
     )
     logger.info("audit", action=action, team_id=str(team.pk) if team else None)
     return entry

@@ -9,6 +9,7 @@ urlpatterns = [
     path("settings/profile/", views.profile_edit, name="profile-edit"),
     path("teams/", views.team_list, name="team-list"),
     path("teams/<uuid:team_id>/", views.team_detail, name="team-detail"),
+    path("teams/<uuid:team_id>/audit/", views.team_audit, name="team-audit"),
     path("teams/<uuid:team_id>/invite/", views.team_invite, name="team-invite"),
     path("teams/<uuid:team_id>/switch/", views.team_switch, name="team-switch"),
     path(

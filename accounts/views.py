@@ -15,7 +15,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import selectors, services
-from accounts.forms import InvitationForm, LanguageForm, ProfileForm, RoleForm, TeamForm
+from accounts.forms import (
+    AuditFilterForm,
+    InvitationForm,
+    LanguageForm,
+    ProfileForm,
+    RoleForm,
+    TeamForm,
+)
 from accounts.i18n import remember_language
 from accounts.middleware import request_user, request_workspace
 from accounts.models import User
@@ -73,9 +80,44 @@ def team_detail(request: HttpRequest, team_id: UUID) -> HttpResponse:
             "invitations": selectors.invitation_list_open(team=team),
             "invite_form": InvitationForm(),
             "role_form": RoleForm(),
-            "audit_entries": selectors.audit_list_for_team(team=team, limit=20),
+            # The activity is the team's security record: owners and admins only.
+            "audit_entries": (
+                selectors.audit_list_for_team(team=team, limit=10)
+                if membership.can_manage_members
+                else []
+            ),
         },
     )
+
+
+@login_required
+@require_safe
+def team_audit(request: HttpRequest, team_id: UUID) -> HttpResponse:
+    """The team's audit log, for its owners and admins (404 for anyone else), filtered by
+    kind of action, member and period."""
+    team, membership = selectors.team_get_for_manager(user=request_user(request), team_id=team_id)
+    members = selectors.team_members(team=team)
+    form = AuditFilterForm(
+        request.GET or None, members=[(m.user_id, m.user.email) for m in members]
+    )
+    filters = form.filters() if request.GET else selectors.AuditFilters()
+    page = selectors.audit_page_for_team(
+        team=team, filters=filters, page=_page_number(request.GET.get("page"))
+    )
+    return render(
+        request,
+        "accounts/team_audit.html",
+        {
+            "team": team,
+            "membership": membership,
+            "form": form,
+            "page": page,
+        },
+    )
+
+
+def _page_number(raw: str | None) -> int:
+    return int(raw) if raw and raw.isdigit() else 1
 
 
 def _invalid(form: InvitationForm | RoleForm | LanguageForm) -> ValidationFailed:

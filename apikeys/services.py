@@ -138,6 +138,46 @@ def apikey_revoke(*, actor: User, api_key: APIKey) -> APIKey:
     return api_key
 
 
+@transaction.atomic
+def apikey_revoke_for_departure(*, user: User, teams: list[Team]) -> list[APIKey]:
+    """Revoke, as the system, every live key `user` created (in any team) and every live key
+    of `teams` (the workspaces closing with their account): a deleted account leaves no key
+    that still works. Each revocation is audited like one made by hand, with the reason."""
+    keys = list(
+        APIKey.objects.select_for_update()
+        .filter(Q(created_by=user) | Q(team__in=teams), revoked_at__isnull=True)
+        .select_related("team")
+    )
+    now = timezone.now()
+    for api_key in keys:
+        api_key.revoked_at = now
+        api_key.save(update_fields=["revoked_at", "updated_at"])
+        audit_record(
+            actor=user,
+            action="apikey.revoked",
+            team=api_key.team,
+            target=api_key,
+            data={
+                "name": api_key.name,
+                "prefix": api_key.display_prefix,
+                "reason": "account_deleted",
+            },
+        )
+        logger.info("apikey.revoked", apikey_id=str(api_key.pk), team_id=str(api_key.team_id))
+        apikey_cache_forget(lookup_id=api_key.lookup_id)
+    lookups = [api_key.lookup_id for api_key in keys]
+    key_ids = [str(api_key.pk) for api_key in keys]
+    transaction.on_commit(lambda: _forget_and_close(lookups, key_ids))
+    return keys
+
+
+def _forget_and_close(lookup_ids: list[str], key_ids: list[str]) -> None:
+    for lookup_id in lookup_ids:
+        apikey_cache_forget(lookup_id=lookup_id)
+    for key_id in key_ids:
+        _close_connections(key_id)
+
+
 def apikey_touch(*, api_key: APIKey, now: datetime) -> None:
     """Record use, at most once per LAST_USED_RESOLUTION: most requests write nothing, and
     of concurrent ones only the first conditional UPDATE matches."""

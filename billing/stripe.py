@@ -180,3 +180,16 @@ def subscription_retrieve(*, subscription_id: str) -> Mapping[str, Any]:
     except stripe.StripeError as error:
         raise _failed("subscriptions.retrieve", error) from error
     return subscription.to_dict()
+
+
+def subscription_cancel_at_period_end(*, subscription_id: str) -> Mapping[str, Any]:
+    """Ask Stripe to end a subscription when the period paid for ends (no refund, no renewal).
+    Stripe then sends customer.subscription.updated, which schedules the move to the default
+    plan (billing.subscriptions). Idempotent: asking twice changes nothing more."""
+    try:
+        subscription = _client().v1.subscriptions.update(
+            subscription_id, {"cancel_at_period_end": True}
+        )
+    except stripe.StripeError as error:
+        raise _failed("subscriptions.update", error) from error
+    return subscription.to_dict()

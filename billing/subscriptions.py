@@ -385,6 +385,38 @@ def _log_fields(result: EventResult) -> dict[str, Any]:
     }
 
 
+# --- Cancelling ----------------------------------------------------------------------------------
+
+
+def subscription_cancel_for_team(*, team: Team, actor: User | None, reason: str) -> bool:
+    """Cancel the team's Stripe subscription at the end of the paid period, and audit it.
+    False when there is nothing to cancel (no subscription, or one already over). The plan
+    itself changes when Stripe's webhook about the cancellation arrives, as for a
+    cancellation in Stripe's portal. Not atomic on purpose: no transaction is held open while
+    Stripe answers; the audit entry is written once Stripe has."""
+    account = BillingAccount.objects.filter(team=team).first()
+    if (
+        account is None
+        or not account.stripe_subscription_id
+        or account.status in (SubscriptionStatus.NONE, SubscriptionStatus.CANCELED)
+    ):
+        return False
+    if not stripe_client.billing_configured():
+        # A subscription id with no key to reach Stripe: nothing this server can cancel.
+        logger.warning("billing_cancel_skipped", team_id=str(team.pk), reason="not_configured")
+        return False
+    stripe_client.subscription_cancel_at_period_end(subscription_id=account.stripe_subscription_id)
+    audit_record(
+        actor=actor,
+        action="billing.cancel_requested",
+        team=team,
+        target=account,
+        data={"subscription": account.stripe_subscription_id, "reason": reason},
+    )
+    logger.info("billing.cancel_requested", team_id=str(team.pk), reason=reason)
+    return True
+
+
 # --- Staff -------------------------------------------------------------------------------------
 
 

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "ratings",
     "debates",
     "evals",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -308,6 +309,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded and generated files (data exports): private, served only through views that
+# check who asks, never under a public URL.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -28,6 +28,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("ratings.urls")),
     path("", include("debates.urls")),
     path("", include("evals.urls")),
+    path("", include("privacy.urls")),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

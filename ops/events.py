@@ -129,6 +129,24 @@ EVENTS: Mapping[str, EventSpec] = {
             "call error",
             "a call to Stripe's API failed (the page says billing is unavailable)",
         ),
+        _spec(
+            "billing.cancel_requested",
+            "info",
+            "team_id reason",
+            "a team's subscription was set to end with its paid period (account deletion)",
+        ),
+        _spec(
+            "account.deleted",
+            "info",
+            "user_id teams_closed debates_anonymised keys_revoked subscriptions_cancelled",
+            "an account was deleted: debates anonymised, keys revoked, teams left or closed",
+        ),
+        _spec(
+            "privacy.export_ready",
+            "info",
+            "export_id user_id size_bytes",
+            "a copy of someone's data was built and e-mailed (the file is theirs alone)",
+        ),
         _spec("apikey.created", "info", "apikey_id team_id prefix", "an API key was issued"),
         _spec("apikey.revoked", "info", "apikey_id team_id", "an API key was revoked"),
         _spec(

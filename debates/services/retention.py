@@ -1,5 +1,6 @@
 """Retention: debates older than RETAIN_DEBATES_DAYS lose their text for real, and audit
 entries and ops' metrics older than their own settings are deleted. Everything is audited.
+A deleted account's debates lose their text the same way, at once (`debates_anonymise_for_user`).
 
 What an anonymised debate keeps: its numbers (tokens, cost, scores, ratings' outcomes, usage,
 redaction counts), status and dates. What it loses: the question, the seats' instructions,
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,9 +33,10 @@ logger = structlog.get_logger(__name__)
 
 # What an anonymised debate's question reads; not the question, nor derived from it.
 ANONYMISED_QUESTION = "[removed after the retention period]"
+DELETED_QUESTION = "[removed: its author deleted their account]"
 
 
-def _scrub_admin_history(debate_id: UUID) -> None:
+def _scrub_admin_history(debate_id: UUID, *, replacement: str = ANONYMISED_QUESTION) -> None:
     """Django admin's history stores str(object), the question's start for a debate."""
     for model, ids in (
         (Debate, [debate_id]),
@@ -44,13 +47,17 @@ def _scrub_admin_history(debate_id: UUID) -> None:
         LogEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(model),
             object_id__in=[str(pk) for pk in ids],
-        ).update(object_repr=ANONYMISED_QUESTION, change_message="")
+        ).update(object_repr=replacement, change_message="")
 
 
 @transaction.atomic
-def debate_anonymise(*, debate_id: UUID, actor: User | None = None) -> bool:
+def debate_anonymise(
+    *, debate_id: UUID, actor: User | None = None, reason: str = "", replacement: str = ""
+) -> bool:
     """Wipe one finished debate's text, keep its numbers, and audit it. Returns False when it
-    was anonymised already."""
+    was anonymised already. `reason` says why in the audit entry ("retention", "staff" by
+    default; "account_deleted"), `replacement` what the question reads afterwards."""
+    replacement = replacement or ANONYMISED_QUESTION
     debate = Debate.objects.select_for_update().get(pk=debate_id)
     if debate.anonymised_at is not None:
         return False
@@ -60,9 +67,9 @@ def debate_anonymise(*, debate_id: UUID, actor: User | None = None) -> bool:
     Judgment.objects.filter(debate_id=debate_id).update(rationale="")
     Seat.objects.filter(debate_id=debate_id).update(instruction="")
     events = DebateEvent.objects.filter(debate_id=debate_id).delete()[0]
-    _scrub_admin_history(debate_id)
+    _scrub_admin_history(debate_id, replacement=replacement)
     Debate.objects.filter(pk=debate_id).update(
-        question=ANONYMISED_QUESTION,
+        question=replacement,
         pii_map={},
         synthesis={},
         failure_detail="",
@@ -75,9 +82,41 @@ def debate_anonymise(*, debate_id: UUID, actor: User | None = None) -> bool:
         action="debate.anonymised",
         team=debate.team,
         target=debate,
-        data={"events_deleted": events, "by": "staff" if actor is not None else "retention"},
+        data={
+            "events_deleted": events,
+            "by": reason or ("staff" if actor is not None else "retention"),
+        },
     )
     return True
+
+
+def debates_unfinished_for_user(*, user: User, team_ids: list[UUID]) -> int:
+    """How many of the user's debates (or of `team_ids`') are still queued or running: an
+    account is deleted only once none is, or a worker would write text after the wipe."""
+    return (
+        Debate.objects.filter(Q(created_by=user) | Q(team_id__in=team_ids))
+        .exclude(status__in=FINISHED_STATUSES)
+        .count()
+    )
+
+
+def debates_anonymise_for_user(*, user: User, team_ids: list[UUID]) -> list[UUID]:
+    """Anonymise, now, every finished debate the user created (in any team) and every debate
+    of `team_ids` (the teams closing with the account): texts wiped, numbers kept, as
+    retention does. One transaction each, like retention; returns the ids wiped now."""
+    ids = list(
+        Debate.objects.filter(Q(created_by=user) | Q(team_id__in=team_ids))
+        .filter(status__in=FINISHED_STATUSES, anonymised_at__isnull=True)
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    )
+    return [
+        debate_id
+        for debate_id in ids
+        if debate_anonymise(
+            debate_id=debate_id, reason="account_deleted", replacement=DELETED_QUESTION
+        )
+    ]
 
 
 @dataclass
