@@ -182,6 +182,9 @@ class UsageRecord(models.Model):
     input_tokens = models.PositiveBigIntegerField(default=0)
     output_tokens = models.PositiveBigIntegerField(default=0)
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal(0))
+    # Spent with the team's own provider key: metered, but the provider bills the team, so it
+    # counts against neither the plan's token nor its cost quota.
+    own_key = models.BooleanField(default=False)
     period_start = models.DateTimeField(help_text=_("The quota period the usage counts in."))
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

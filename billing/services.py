@@ -102,6 +102,8 @@ class ModelUsage:
     input_tokens: int
     output_tokens: int
     cost_usd: Decimal
+    # Called with the team's own provider key: recorded, not counted against the quotas.
+    own_key: bool = False
 
 
 @transaction.atomic
@@ -112,7 +114,9 @@ def usage_settle(
     reservation settled with the real figures. When the debate does not count (`counted`
     false: it was cancelled, or failed before any output) the reservation is released: the
     debate no longer counts against the month's debates, while any tokens it did spend still
-    count. A second call (a resumed or duplicate run) changes nothing."""
+    count. Lines spent with the team's own provider key (`own_key`) are recorded as such and
+    left out of the token and cost quotas; the debate itself still counts. A second call (a
+    resumed or duplicate run) changes nothing."""
     reservation = QuotaReservation.objects.select_for_update().filter(debate_id=debate_id).first()
     if reservation is not None and reservation.status != ReservationStatus.RESERVED:
         return []
@@ -132,6 +136,7 @@ def usage_settle(
             input_tokens=line.input_tokens,
             output_tokens=line.output_tokens,
             cost_usd=line.cost_usd,
+            own_key=line.own_key,
             period_start=period_start,
         )
         for line in usage
@@ -139,12 +144,13 @@ def usage_settle(
     )
     input_tokens = sum(line.input_tokens for line in usage)
     output_tokens = sum(line.output_tokens for line in usage)
-    tokens = input_tokens + output_tokens
     cost = sum((line.cost_usd for line in usage), Decimal(0))
+    billed = [line for line in usage if not line.own_key]
     if reservation is not None:
         reservation.status = ReservationStatus.SETTLED if counted else ReservationStatus.RELEASED
-        reservation.tokens = tokens
-        reservation.cost_usd = cost
+        # What the quotas count: the platform's keys only.
+        reservation.tokens = sum(line.input_tokens + line.output_tokens for line in billed)
+        reservation.cost_usd = sum((line.cost_usd for line in billed), Decimal(0))
         reservation.save(update_fields=["status", "tokens", "cost_usd", "updated_at"])
     logger.info(
         "billing.usage_recorded",
@@ -154,6 +160,7 @@ def usage_settle(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         cost_usd=str(cost),
+        own_key_models=len(usage) - len(billed),
         reservation=reservation.status if reservation is not None else None,
     )
     return records

@@ -6,6 +6,8 @@ is on. `.env.example` lists every variable; `consultation/checks.py` rejects uns
 conflicting combinations at `manage.py check`.
 """
 
+import base64
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +86,7 @@ INSTALLED_APPS = [
     "apikeys",
     "ratings",
     "debates",
+    "providerkeys",
     "evals",
     "privacy",
 ]
@@ -397,6 +400,31 @@ PROVIDER_CREDENTIALS: dict[str, str] = {
 LLM_PROVIDERS: list[str] = _env_list("LLM_PROVIDERS", default=[]) or [
     name for name, credential in PROVIDER_CREDENTIALS.items() if credential
 ]
+
+# --- Teams' own provider keys (providerkeys/) -------------------------------------------------
+
+# Fernet keys (32 url-safe base64 bytes each, `Fernet.generate_key()`), comma-separated: the
+# first encrypts, every one decrypts, so a key is rotated by putting a new one first and running
+# `manage.py provider_keys_rotate`. Empty outside DEBUG: teams cannot store keys until it is
+# set. In development derived from SECRET_KEY. A malformed key fails `manage.py check`.
+PROVIDER_KEYS_ENCRYPTION_KEYS: list[str] = _env_list(
+    "PROVIDER_KEYS_ENCRYPTION_KEYS",
+    default=[
+        base64.urlsafe_b64encode(
+            hashlib.sha256(f"provider-keys:{SECRET_KEY}".encode()).digest()
+        ).decode()
+    ]
+    if DEBUG
+    else [],
+)
+# The providers a team may bring its own key for.
+PROVIDER_KEYS_PROVIDERS: list[str] = _env_list(
+    "PROVIDER_KEYS_PROVIDERS",
+    default=["openai", "anthropic", "gemini", "openrouter", "openai_compat"],
+)
+# A team's OpenAI-compatible base URL may name a private, loopback or link-local address (and
+# plain http) only when this is on: otherwise the worker could be pointed at internal services.
+PROVIDER_KEYS_ALLOW_PRIVATE_URLS: bool = env.bool("PROVIDER_KEYS_ALLOW_PRIVATE_URLS", default=DEBUG)
 
 # --- Debate engine -------------------------------------------------------------------------
 

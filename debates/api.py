@@ -25,6 +25,7 @@ from consultation.api.pagination import PAGE_PARAMETERS, Pagination, page_of
 from consultation.api.permissions import DEBATES_READ, DEBATES_WRITE
 from consultation.exceptions import ValidationFailed
 from debates import selectors
+from debates.credentials import scope_for_team, team_own_providers
 from debates.models import Category, Debate, DebateStatus, LLMModel
 from debates.services import exports
 from debates.services.creation import SeatInput, debate_cancel, debate_create, seats_from_preset
@@ -257,7 +258,7 @@ class DebateListCreateApi(APIView):
         preset = data.pop("preset", None)
         seats_data = data.pop("seats", None)
         if preset:
-            seats = seats_from_preset(preset)
+            seats = seats_from_preset(preset, own_providers=team_own_providers(team_id=team.pk))
         elif seats_data:
             seats = [SeatInput(**seat) for seat in seats_data]
         else:
@@ -386,6 +387,11 @@ class ModelOutput(serializers.Serializer[Any]):
     context_window = serializers.IntegerField()
     supports_streaming = serializers.BooleanField()
     available = serializers.BooleanField()
+    reach = serializers.ChoiceField(
+        choices=["platform", "own_key", "unreachable"],
+        help_text="How the team reaches the model: the platform's key, its own key "
+        "(which wins when both exist), or not at all.",
+    )
     circuit_state = serializers.CharField()
 
 
@@ -394,4 +400,8 @@ class ModelListApi(APIView):
 
     @extend_schema(operation_id="models_list", responses=ModelOutput(many=True))
     def get(self, request: Request) -> Response:
-        return Response(ModelOutput(selectors.model_list_with_health(), many=True).data)
+        _user, team = _actor(request)
+        models = selectors.model_list_with_health(
+            own_providers=team_own_providers(team_id=team.pk), scope=scope_for_team(team.pk)
+        )
+        return Response(ModelOutput(models, many=True).data)

@@ -56,6 +56,9 @@ def model_choices(models: Sequence[LLMModel]) -> ModelChoices:
         provider = (
             str(ProviderName(model.provider).label) if model.provider in ProviderName.values else ""
         )
+        if getattr(model, "own_key", False):
+            # Listed by selectors.model_list_available as reached with the team's own key.
+            label = _("%(label)s · your team's key") % {"label": label}
         groups.setdefault(provider or model.provider, []).append((model.key, label))
     return list(groups.items())
 

@@ -249,6 +249,9 @@ class DebateModelUsage(models.Model):
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal(0))
+    # Called with the team's own provider key: billed by the provider to the team, so billing
+    # meters it as "own key" and leaves it out of the plan's token and cost quotas.
+    own_key = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

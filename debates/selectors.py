@@ -1,6 +1,6 @@
 """Reads of the debates app. Access checks live here: someone else's debate is NotFound."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -36,13 +36,25 @@ from ops.models import CircuitState
 from safety.pii import PlaceholderMap
 
 
-def model_is_available(model: LLMModel) -> bool:
-    return model.enabled and model.provider in settings.LLM_PROVIDERS
+def model_is_available(model: LLMModel, *, own_providers: Collection[str] = ()) -> bool:
+    """Enabled, and its provider is configured: with the platform's key, or (`own_providers`,
+    debates.credentials.team_own_providers) with the team's own."""
+    return model.enabled and (
+        model.provider in settings.LLM_PROVIDERS or model.provider in own_providers
+    )
 
 
-def model_list_available() -> list[LLMModel]:
-    """Enabled models whose provider is configured, in catalog order."""
-    return list(LLMModel.objects.filter(enabled=True, provider__in=settings.LLM_PROVIDERS))
+def model_list_available(*, own_providers: Collection[str] = ()) -> list[LLMModel]:
+    """Enabled models whose provider is configured (the platform's key, or the team's own:
+    those carry `own_key = True`), in catalog order."""
+    models = list(
+        LLMModel.objects.filter(
+            enabled=True, provider__in=[*settings.LLM_PROVIDERS, *own_providers]
+        )
+    )
+    for model in models:
+        model.own_key = model.provider in own_providers  # type: ignore[attr-defined]
+    return models
 
 
 def model_list_catalog() -> QuerySet[LLMModel]:
@@ -153,9 +165,14 @@ def debate_log_position(*, debate_id: UUID | str) -> tuple[int, bool] | None:
     return row[0], row[1] in FINISHED_STATUSES
 
 
-def model_list_with_health() -> list[dict[str, object]]:
-    """The catalog with availability and each model's circuit-breaker state."""
+def model_list_with_health(
+    *, own_providers: Collection[str] = (), scope: str = ""
+) -> list[dict[str, object]]:
+    """The catalog with availability, how the team reaches each model (`reach`: "platform"
+    key, its "own_key", or "unreachable") and each model's circuit-breaker state (the team's
+    own breaker, `scope`, for a model it reaches with its own key)."""
     states = circuit_states()
+    own_states = circuit_states(scope=scope) if scope else {}
     return [
         {
             **{
@@ -172,11 +189,24 @@ def model_list_with_health() -> list[dict[str, object]]:
                     "supports_streaming",
                 )
             },
-            "available": model_is_available(model),
-            "circuit_state": states.get((model.provider, model.model_id), CircuitState.CLOSED),
+            "available": model_is_available(model, own_providers=own_providers),
+            "reach": model_reach(model, own_providers=own_providers),
+            "circuit_state": (own_states if model.provider in own_providers else states).get(
+                (model.provider, model.model_id), CircuitState.CLOSED
+            ),
         }
         for model in LLMModel.objects.filter(enabled=True)
     ]
+
+
+def model_reach(model: LLMModel, *, own_providers: Collection[str] = ()) -> str:
+    """How a team reaches a model: its "own_key" (which wins over the platform's), the
+    "platform" key, or "unreachable"."""
+    if model.enabled and model.provider in own_providers:
+        return "own_key"
+    if model_is_available(model):
+        return "platform"
+    return "unreachable"
 
 
 # --- Web pages: list, detail, dashboard, public link -------------------------------------------

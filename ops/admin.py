@@ -18,6 +18,7 @@ class CircuitBreakerAdmin(admin.ModelAdmin[CircuitBreaker]):
     list_display = [
         "provider",
         "model",
+        "scope",
         "state",
         "error_rate",
         "cooldown_remaining",
@@ -25,7 +26,7 @@ class CircuitBreakerAdmin(admin.ModelAdmin[CircuitBreaker]):
         "last_error",
         "updated_at",
     ]
-    list_filter = ["state", "provider"]
+    list_filter = ["state", "provider", "scope"]
     readonly_fields = [f.name for f in CircuitBreaker._meta.fields]
     # Resetting or forcing a breaker open is audited, and the audit log is not ops' to write:
     # the buttons are on the Ops page (/admin/ops/, consultation/ops_dashboard.py).
@@ -33,7 +34,9 @@ class CircuitBreakerAdmin(admin.ModelAdmin[CircuitBreaker]):
 
     @admin.display(description="errors in window")
     def error_rate(self, breaker: CircuitBreaker) -> str:
-        calls, failures = window_stats(provider=breaker.provider, model=breaker.model)
+        calls, failures = window_stats(
+            provider=breaker.provider, model=breaker.model, scope=breaker.scope
+        )
         if not calls:
             return f"no calls in {settings.PROVIDER_HEALTH_WINDOW_SECONDS}s"
         return f"{failures}/{calls} ({failures / calls:.0%})"

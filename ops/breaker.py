@@ -1,5 +1,6 @@
-"""Circuit breaker per (provider, model), with its state in the database so every process
-shares it: opens when the error rate over a sliding window passes a threshold (after a minimum
+"""Circuit breaker per (provider, model, scope), with its state in the database so every
+process shares it (scope "" is the platform's keys; a team's own key has breakers of its own):
+opens when the error rate over a sliding window passes a threshold (after a minimum
 number of calls), stays open for a cool-down, then lets exactly one probe through (half-open);
 the probe's outcome closes or re-opens it.
 """
@@ -65,30 +66,34 @@ class Permit:
     provider: str
     model: str
     probe: bool
+    # "" for the platform's keys; "team:<id>" for a team's own (its own breaker and window).
+    scope: str = ""
 
 
 # Breakers this process saw closed, until a monotonic deadline: the hot path (every call to a
 # healthy model) then needs no database read. Another process opening the breaker is seen
 # within PROVIDER_HEALTH_CLOSED_CACHE_SECONDS; this process's own opening is seen at once.
-_seen_closed: dict[tuple[str, str], float] = {}
+_seen_closed: dict[tuple[str, str, str], float] = {}
 
 
-def _remember_closed(provider: str, model: str) -> None:
+def _remember_closed(provider: str, model: str, scope: str) -> None:
     ttl = settings.PROVIDER_HEALTH_CLOSED_CACHE_SECONDS
     if ttl > 0:
-        _seen_closed[(provider, model)] = time.monotonic() + ttl
+        _seen_closed[(provider, model, scope)] = time.monotonic() + ttl
 
 
-async def abreaker_acquire(*, provider: str, model: str) -> Permit:
+async def abreaker_acquire(*, provider: str, model: str, scope: str = "") -> Permit:
     """breaker_acquire for async callers, skipping the database while a breaker is known
     closed."""
-    if _seen_closed.get((provider, model), 0.0) > time.monotonic():
-        return Permit(provider, model, probe=False)
-    return await sync_to_async(breaker_acquire)(provider=provider, model=model)
+    if _seen_closed.get((provider, model, scope), 0.0) > time.monotonic():
+        return Permit(provider, model, probe=False, scope=scope)
+    return await sync_to_async(breaker_acquire)(provider=provider, model=model, scope=scope)
 
 
-def _breaker(provider: str, model: str) -> CircuitBreaker:
-    breaker, _created = CircuitBreaker.objects.get_or_create(provider=provider, model=model)
+def _breaker(provider: str, model: str, scope: str = "") -> CircuitBreaker:
+    breaker, _created = CircuitBreaker.objects.get_or_create(
+        provider=provider, model=model, scope=scope
+    )
     return breaker
 
 
@@ -98,13 +103,14 @@ def _probe_is_stale(breaker: CircuitBreaker, now: datetime) -> bool:
 
 
 @transaction.atomic
-def breaker_acquire(*, provider: str, model: str) -> Permit:
-    """Ask to call (provider, model). Raises CircuitOpenError while the breaker refuses calls."""
+def breaker_acquire(*, provider: str, model: str, scope: str = "") -> Permit:
+    """Ask to call (provider, model) with the credentials of `scope` ("" for the platform's).
+    Raises CircuitOpenError while that breaker refuses calls."""
     now = timezone.now()
-    breaker = _breaker(provider, model)
+    breaker = _breaker(provider, model, scope)
     if breaker.state == CircuitState.CLOSED:
-        _remember_closed(provider, model)
-        return Permit(provider, model, probe=False)
+        _remember_closed(provider, model, scope)
+        return Permit(provider, model, probe=False, scope=scope)
     if breaker.state == CircuitState.OPEN and breaker.open_until and breaker.open_until > now:
         retry_after = int((breaker.open_until - now).total_seconds()) + 1
         raise CircuitOpenError(provider=provider, model=model, retry_after=retry_after)
@@ -117,12 +123,18 @@ def breaker_acquire(*, provider: str, model: str) -> Permit:
     ).update(state=CircuitState.HALF_OPEN, probe_started_at=now, updated_at=now)
     if not claimed:
         raise CircuitOpenError(provider=provider, model=model, retry_after=1)
-    logger.info("circuit.half_open", provider=provider, model=model, circuit_state="half_open")
-    return Permit(provider, model, probe=True)
+    logger.info(
+        "circuit.half_open",
+        provider=provider,
+        model=model,
+        circuit_state="half_open",
+        breaker_scope=scope,
+    )
+    return Permit(provider, model, probe=True, scope=scope)
 
 
 def _open(breaker: CircuitBreaker, *, now: datetime, error_code: str) -> None:
-    _seen_closed.pop((breaker.provider, breaker.model), None)
+    _seen_closed.pop((breaker.provider, breaker.model, breaker.scope), None)
     breaker.state = CircuitState.OPEN
     breaker.opened_at = now
     breaker.open_until = now + timedelta(seconds=settings.PROVIDER_HEALTH_COOLDOWN_SECONDS)
@@ -136,6 +148,7 @@ def _open(breaker: CircuitBreaker, *, now: datetime, error_code: str) -> None:
         model=breaker.model,
         circuit_state="open",
         error_code=error_code,
+        breaker_scope=breaker.scope,
     )
 
 
@@ -150,12 +163,14 @@ def breaker_record_successes(
 
     A success never changes a breaker's state, so callers may batch them (the debate pipeline
     does, per stage); the window then counts them a few seconds late, which only errs towards
-    an earlier opening while a stage runs.
+    an earlier opening while a stage runs. Calls made with a team's own key feed that team's
+    breaker only, not the platform's health figures.
     """
     ProviderCall.objects.bulk_create(
         ProviderCall(
             provider=permit.provider,
             model=permit.model,
+            scope=permit.scope,
             ok=True,
             latency_ms=latency_ms,
             ttft_ms=ttft_ms,
@@ -174,6 +189,7 @@ def breaker_record_successes(
                 at=finished_at,
             )
             for permit, latency_ms, finished_at, ttft_ms in calls
+            if not permit.scope
         ],
         retries=retries,
     )
@@ -193,29 +209,31 @@ def breaker_record(
     ProviderCall.objects.create(
         provider=permit.provider,
         model=permit.model,
+        scope=permit.scope,
         ok=ok,
         error_code=error_code,
         latency_ms=latency_ms,
         ttft_ms=ttft_ms,
         created_at=now,
     )
-    provider_stats_record(
-        samples=[
-            CallSample(
-                provider=permit.provider,
-                model=permit.model,
-                ok=ok,
-                latency_ms=latency_ms,
-                error_code=error_code,
-                ttft_ms=ttft_ms,
-                at=now,
-            )
-        ]
-    )
+    if not permit.scope:  # the platform's health figures count the platform's keys only
+        provider_stats_record(
+            samples=[
+                CallSample(
+                    provider=permit.provider,
+                    model=permit.model,
+                    ok=ok,
+                    latency_ms=latency_ms,
+                    error_code=error_code,
+                    ttft_ms=ttft_ms,
+                    at=now,
+                )
+            ]
+        )
     if ok and not permit.probe:
         return  # a success never changes a breaker's state; only a probe's does
     breaker = CircuitBreaker.objects.select_for_update().get(
-        provider=permit.provider, model=permit.model
+        provider=permit.provider, model=permit.model, scope=permit.scope
     )
     if breaker.state == CircuitState.HALF_OPEN and permit.probe:
         if ok:
@@ -228,13 +246,16 @@ def breaker_record(
                 model=permit.model,
                 circuit_state="closed",
                 reason="probe_succeeded",
+                breaker_scope=permit.scope,
             )
         else:
             _open(breaker, now=now, error_code=error_code)
         return
     if breaker.state != CircuitState.CLOSED:
         return
-    calls, failures = window_stats(provider=permit.provider, model=permit.model, now=now)
+    calls, failures = window_stats(
+        provider=permit.provider, model=permit.model, scope=permit.scope, now=now
+    )
     if (
         calls >= settings.PROVIDER_HEALTH_MIN_CALLS
         and failures / calls >= settings.PROVIDER_HEALTH_ERROR_THRESHOLD
@@ -242,9 +263,9 @@ def breaker_record(
         _open(breaker, now=now, error_code=error_code)
 
 
-def breaker_reset(*, provider: str, model: str) -> None:
+def breaker_reset(*, provider: str, model: str, scope: str = "") -> None:
     """Close a breaker by hand (staff, on the Ops page: the caller audits it)."""
-    CircuitBreaker.objects.filter(provider=provider, model=model).update(
+    CircuitBreaker.objects.filter(provider=provider, model=model, scope=scope).update(
         state=CircuitState.CLOSED, open_until=None, probe_started_at=None, updated_at=timezone.now()
     )
     logger.info(
@@ -258,3 +279,14 @@ def breaker_force_open(*, provider: str, model: str) -> None:
     it), e.g. to stop calls to a model the provider says is degraded."""
     breaker = CircuitBreaker.objects.select_for_update().filter(pk=_breaker(provider, model).pk)
     _open(breaker.get(), now=timezone.now(), error_code="forced_open")
+
+
+def breaker_reset_scope(*, scope: str, provider: str) -> None:
+    """Close every breaker of `provider` kept for `scope` (a team's key was replaced: the new
+    one starts with a clean slate). The platform's breakers (scope "") are never touched."""
+    if not scope:
+        return
+    CircuitBreaker.objects.filter(scope=scope, provider=provider).update(
+        state=CircuitState.CLOSED, open_until=None, probe_started_at=None, updated_at=timezone.now()
+    )
+    ProviderCall.objects.filter(scope=scope, provider=provider).delete()

@@ -30,31 +30,36 @@ HEALTH_WINDOWS: Mapping[str, timedelta] = {
 }
 
 
-def window_stats(*, provider: str, model: str, now: datetime | None = None) -> tuple[int, int]:
-    """(calls, failures) of (provider, model) within the sliding window."""
+def window_stats(
+    *, provider: str, model: str, scope: str = "", now: datetime | None = None
+) -> tuple[int, int]:
+    """(calls, failures) of (provider, model) with the credentials of `scope` ("" for the
+    platform's keys) within the sliding window."""
     since = (now or timezone.now()) - timedelta(seconds=settings.PROVIDER_HEALTH_WINDOW_SECONDS)
     stats = ProviderCall.objects.filter(
-        provider=provider, model=model, created_at__gte=since
+        provider=provider, model=model, scope=scope, created_at__gte=since
     ).aggregate(calls=Count("id"), failures=Count("id", filter=Q(ok=False)))
     return stats["calls"], stats["failures"]
 
 
-def circuit_states() -> dict[tuple[str, str], str]:
-    """Each known breaker's state by (provider, model); a pair missing here is closed."""
+def circuit_states(*, scope: str = "") -> dict[tuple[str, str], str]:
+    """Each known breaker's state by (provider, model), for the credentials of `scope` (""
+    for the platform's keys); a pair missing here is closed."""
     return {
         (provider, model): state
-        for provider, model, state in CircuitBreaker.objects.values_list(
+        for provider, model, state in CircuitBreaker.objects.filter(scope=scope).values_list(
             "provider", "model", "state"
         )
     }
 
 
-def circuits_open(*, now: datetime | None = None) -> set[tuple[str, str]]:
-    """(provider, model) pairs whose breaker refuses every call right now: open, cool-down not
-    over. A half-open breaker is not here: its probe may well succeed."""
+def circuits_open(*, scope: str = "", now: datetime | None = None) -> set[tuple[str, str]]:
+    """(provider, model) pairs whose breaker (for the credentials of `scope`) refuses every
+    call right now: open, cool-down not over. A half-open breaker is not here: its probe may
+    well succeed."""
     return set(
         CircuitBreaker.objects.filter(
-            state=CircuitState.OPEN, open_until__gt=now or timezone.now()
+            scope=scope, state=CircuitState.OPEN, open_until__gt=now or timezone.now()
         ).values_list("provider", "model")
     )
 
@@ -270,7 +275,8 @@ def provider_health(
     for health in table.values():
         for (narrow, _start), (wide, _wide_start) in itertools.pairwise(starts):
             health.windows[wide].merge(health.windows[narrow])
-    for breaker in CircuitBreaker.objects.all():
+    # The platform's breakers: a team's own key has breakers of its own, not shown here.
+    for breaker in CircuitBreaker.objects.filter(scope=""):
         health = entry(breaker.provider, breaker.model)
         health.circuit_state = breaker.state
         health.last_error = breaker.last_error

@@ -10,6 +10,9 @@ class ProviderCall(models.Model):
 
     provider = models.CharField(max_length=20)
     model = models.CharField(max_length=120)
+    # Whose credentials made the call: "" for the platform's keys, "team:<id>" for a team's own
+    # (its breaker is its own, so a bad team key never opens the platform's breaker).
+    scope = models.CharField(max_length=64, blank=True, default="")
     ok = models.BooleanField()
     error_code = models.CharField(max_length=64, blank=True)
     latency_ms = models.PositiveIntegerField(default=0)
@@ -19,7 +22,7 @@ class ProviderCall(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["provider", "model", "-created_at"])]
+        indexes = [models.Index(fields=["provider", "model", "scope", "-created_at"])]
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.model} {'ok' if self.ok else self.error_code}"
@@ -32,10 +35,12 @@ class CircuitState(models.TextChoices):
 
 
 class CircuitBreaker(models.Model):
-    """Breaker state per (provider, model), shared by every web and worker process."""
+    """Breaker state per (provider, model, scope), shared by every web and worker process.
+    `scope` is "" for the platform's keys and "team:<id>" for a team's own key."""
 
     provider = models.CharField(max_length=20)
     model = models.CharField(max_length=120)
+    scope = models.CharField(max_length=64, blank=True, default="")
     state = models.CharField(
         max_length=10, choices=CircuitState.choices, default=CircuitState.CLOSED
     )
@@ -47,13 +52,16 @@ class CircuitBreaker(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["provider", "model"]
+        ordering = ["provider", "model", "scope"]
         constraints = [
-            models.UniqueConstraint(fields=["provider", "model"], name="ops_breaker_unique"),
+            models.UniqueConstraint(
+                fields=["provider", "model", "scope"], name="ops_breaker_unique_scoped"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.provider}:{self.model} {self.state}"
+        scope = f" [{self.scope}]" if self.scope else ""
+        return f"{self.provider}:{self.model}{scope} {self.state}"
 
 
 class MetricBucket(models.Model):

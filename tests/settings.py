@@ -11,6 +11,12 @@ os.environ["ENV_FILE"] = ""
 # The environment a test run starts from: production mode (DEBUG off) with test credentials.
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789abcdef")
 os.environ.setdefault("APIKEY_PEPPER", "test-only-apikey-pepper-not-for-production")
+# A fixed Fernet key (teams' own provider keys are encrypted with it) and a local fake provider
+# server on 127.0.0.1 that team keys may point at.
+os.environ.setdefault(
+    "PROVIDER_KEYS_ENCRYPTION_KEYS", "dGVzdC1vbmx5LXByb3ZpZGVyLWtleXMtMDEyMzQ1Njc="
+)
+os.environ.setdefault("PROVIDER_KEYS_ALLOW_PRIVATE_URLS", "1")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SITE_URL", "http://testserver")
 os.environ.setdefault("EMAIL_URL", "consolemail://")

@@ -138,6 +138,12 @@ class DebatePipeline:
 
     async def _run_stages(self, debate_id: UUID) -> StageResult:
         state = await db(debate_load_state)(debate_id=debate_id)
+        own = {
+            ref.id
+            for ref in [*(seat.model for seat in state.seats), *state.judges, state.chair]
+            if ref.credential is not None
+        }
+        await db(progress.usage_mark_own_keys)(debate_id=debate_id, own=own)
         ctx = RunContext(
             state=state,
             gateway=self.gateway,

@@ -20,12 +20,14 @@ from debates.providers.base import (
     Completion,
     CompletionRequest,
     Provider,
+    ProviderAuthError,
     ProviderBadRequestError,
     ProviderContentFilteredError,
     ProviderError,
     ProviderMalformedResponseError,
     TextDelta,
 )
+from debates.providers.registry import build_provider
 from debates.providers.retry import call_with_retry
 from debates.providers.streaming import StreamTimeouts, watched_stream
 from ops.breaker import (
@@ -36,10 +38,14 @@ from ops.breaker import (
     breaker_record_successes,
 )
 from ops.health import CallSample, provider_stats_record
+from providerkeys.credentials import TeamCredential, redact
+from providerkeys.services import key_record_outcome
 
 logger = structlog.get_logger(__name__)
 
 ProviderFactory = Callable[[str], Provider]
+# Builds the provider of a team's own key (the registry caches it by name, key and URL).
+CredentialProviderFactory = Callable[[TeamCredential], Provider]
 Sleep = Callable[[float], Awaitable[None]]
 # Failures that say nothing about the provider's health: the request itself was refused.
 _CALLER_FAULTS = (ProviderBadRequestError, ProviderContentFilteredError)
@@ -47,6 +53,17 @@ _CALLER_FAULTS = (ProviderBadRequestError, ProviderContentFilteredError)
 # Both carry `code`, `message` and `retryable`.
 CallError = ProviderError | CircuitOpenError
 CALL_ERRORS = (ProviderError, CircuitOpenError)
+
+
+def provider_for_credential(credential: TeamCredential) -> Provider:
+    """The provider of a team's own key: its key (and, for an OpenAI-compatible endpoint, its
+    base URL) passed into the one provider factory."""
+    return build_provider(
+        credential.provider,
+        {credential.provider: credential.api_key},
+        compat_base_url=credential.base_url,
+        compat_api_key=credential.api_key,
+    )
 
 
 @dataclass(frozen=True)
@@ -64,22 +81,31 @@ class Gateway:
         retry: RetryPolicy,
         sleep: Sleep = asyncio.sleep,
         stream_timeouts: StreamTimeouts | None = None,
+        credential_providers: CredentialProviderFactory = provider_for_credential,
     ) -> None:
         self._providers = providers
+        self._credential_providers = credential_providers
         self._retry = retry
         self._stream_timeouts = stream_timeouts or StreamTimeouts()
         self._sleep = sleep
-        self._used: dict[str, Provider] = {}
+        # Providers of this run by (name, breaker scope): a team's own key is another provider.
+        self._used: dict[tuple[str, str], Provider] = {}
         # Successful calls (permit, latency, finished at, time to first token) and retries
         # wait here and are recorded for the breakers and the health figures in one write per
         # stage.
         self._successes: list[tuple[Permit, int, datetime, int | None]] = []
         self._retries: dict[tuple[str, str], int] = {}
 
-    def _provider(self, name: str) -> Provider:
-        provider = self._used.get(name)
+    def _provider(self, model: ModelRef) -> Provider:
+        credential = model.credential
+        key = (model.provider, credential.scope if credential is not None else "")
+        provider = self._used.get(key)
         if provider is None:
-            provider = self._used[name] = self._providers(name)
+            provider = self._used[key] = (
+                self._credential_providers(credential)
+                if credential is not None
+                else self._providers(model.provider)
+            )
         return provider
 
     async def record_successes(self) -> None:
@@ -110,8 +136,12 @@ class Gateway:
 
         `attempt(provider, first_token)` makes the call; a streaming one calls `first_token()`
         when text first arrives, which gives the time to first token."""
+        credential = model.credential
+        scope = credential.scope if credential is not None else ""
         try:
-            permit: Permit = await abreaker_acquire(provider=model.provider, model=model.model_id)
+            permit: Permit = await abreaker_acquire(
+                provider=model.provider, model=model.model_id, scope=scope
+            )
         except CircuitOpenError as refused:
             # The call was never made; the line says so, and when to come back.
             logger.info(
@@ -138,11 +168,25 @@ class Gateway:
 
         with structlog.contextvars.bound_contextvars(circuit_state=state):
             try:
-                completion = await attempt(self._provider(model.provider), first_token)
+                completion = await attempt(self._provider(model), first_token)
             except ProviderError as exc:
                 latency_ms = int((time.monotonic() - started) * 1000)
+                if credential is not None:
+                    # A provider may echo the key it refused: it goes no further than here.
+                    exc.message = redact(exc.message, credential.api_key)
+                    exc.args = (exc.message,)
+                if credential is not None and isinstance(exc, ProviderAuthError):
+                    # The provider refused the team's key: its settings page says so, and why.
+                    await sync_to_async(key_record_outcome)(
+                        key_id=credential.key_id,
+                        ok=False,
+                        code=exc.code,
+                        message=exc.message,
+                        secret=credential.api_key,
+                    )
                 if isinstance(exc, _CALLER_FAULTS):
-                    # Not the provider's fault: counted in the figures, not by the breaker.
+                    # Not the provider's fault: counted in the figures (the platform's keys'
+                    # only), not by the breaker.
                     sample = CallSample(
                         provider=model.provider,
                         model=model.model_id,
@@ -151,7 +195,8 @@ class Gateway:
                         error_code=exc.code,
                         at=timezone.now(),
                     )
-                    await sync_to_async(provider_stats_record)(samples=[sample])
+                    if credential is None:
+                        await sync_to_async(provider_stats_record)(samples=[sample])
                 else:
                     await sync_to_async(breaker_record)(
                         permit=permit,
@@ -205,9 +250,11 @@ class Gateway:
             return await self._guarded(model, attempt, number)
 
         def on_retry(error: ProviderError, attempt_number: int, delay_s: float) -> None:
-            # In the event loop: log now, count with the stage's batch of successes.
-            key = (model.provider, model.model_id)
-            self._retries[key] = self._retries.get(key, 0) + 1
+            # In the event loop: log now, count with the stage's batch of successes (the
+            # platform's health figures: a team key's retries are not theirs).
+            if model.credential is None:
+                key = (model.provider, model.model_id)
+                self._retries[key] = self._retries.get(key, 0) + 1
             logger.warning(
                 "llm.retry",
                 attempt=attempt_number,
@@ -215,7 +262,11 @@ class Gateway:
                 reason=error.code,
             )
 
-        with structlog.contextvars.bound_contextvars(provider=model.provider, model=model.model_id):
+        with structlog.contextvars.bound_contextvars(
+            provider=model.provider,
+            model=model.model_id,
+            key_source="team" if model.credential is not None else "platform",
+        ):
             return await call_with_retry(
                 guarded,
                 attempts=self._retry.attempts,

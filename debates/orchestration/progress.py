@@ -1,6 +1,7 @@
 """The pipeline's writes. Each function is one transaction: a state change and its event.
 They are sync and called from the async pipeline through sync_to_async."""
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
@@ -334,6 +335,21 @@ def _judgment_record(
                 error_code=error_code,
             )
         ),
+    )
+
+
+@transaction.atomic
+def usage_mark_own_keys(*, debate_id: UUID, own: Collection[UUID]) -> None:
+    """Say, before a run's first call, which of the debate's models it calls with the team's
+    own key (`own`): their usage lines are metered as "own key". A line is per model, so a
+    run that resumes after the key was added or removed relabels the whole line."""
+    lines = DebateModelUsage.objects.filter(debate_id=debate_id)
+    lines.filter(llm_model_id__in=own).update(own_key=True)
+    lines.exclude(llm_model_id__in=own).update(own_key=False)
+    present = set(lines.values_list("llm_model_id", flat=True))
+    DebateModelUsage.objects.bulk_create(
+        DebateModelUsage(debate_id=debate_id, llm_model_id=model_id, own_key=True)
+        for model_id in set(own) - present
     )
 
 

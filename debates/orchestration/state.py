@@ -1,6 +1,7 @@
 """What the pipeline knows about a debate while it runs: loaded once, updated in memory as
 stages complete (the database holds the same facts, written by debates.orchestration.progress)."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from uuid import UUID
@@ -18,6 +19,8 @@ from debates.models import (
     TurnStatus,
 )
 from debates.prompts import Contribution
+from providerkeys.credentials import TeamCredential
+from providerkeys.selectors import team_credentials
 from safety.options import PiiOptions, options_from_settings
 from safety.pii import PlaceholderMap, scrub
 
@@ -31,6 +34,9 @@ class ModelRef:
     display_name: str
     price_in_per_mtok: Decimal
     price_out_per_mtok: Decimal
+    # The team's own key for this model's provider, when it has one: the gateway then calls
+    # with it, under the team's own breaker, and the usage is metered as "own key".
+    credential: TeamCredential | None = None
 
     def cost(self, input_tokens: int, output_tokens: int) -> Decimal:
         return (
@@ -116,8 +122,11 @@ class DebateState:
         self.spent_usd += cost
 
 
-def model_ref(model: LLMModel) -> ModelRef:
+def model_ref(model: LLMModel, credentials: Mapping[str, TeamCredential] | None = None) -> ModelRef:
+    """The pipeline's view of a catalog model; with the team's `credentials` (by provider),
+    the model carries the one of its provider."""
     return ModelRef(
+        credential=(credentials or {}).get(model.provider),
         id=model.pk,
         key=model.key,
         provider=model.provider,
@@ -135,6 +144,8 @@ def debate_load_state(*, debate_id: UUID) -> DebateState:
         .prefetch_related("judge_models")
         .get(pk=debate_id)
     )
+    # The team's own keys, decrypted for this run only (never stored in the state's events).
+    credentials = team_credentials(team_id=debate.team_id)
     seats = [
         SeatState(
             id=seat.pk,
@@ -143,7 +154,7 @@ def debate_load_state(*, debate_id: UUID) -> DebateState:
             role=seat.role,
             instruction=seat.instruction,
             temperature=seat.temperature,
-            model=model_ref(seat.llm_model),
+            model=model_ref(seat.llm_model, credentials),
             failed=seat.status == SeatStatus.FAILED,
         )
         for seat in Seat.objects.filter(debate=debate).select_related("llm_model")
@@ -154,8 +165,8 @@ def debate_load_state(*, debate_id: UUID) -> DebateState:
         language=debate.language,
         rounds=debate.rounds,
         seats=seats,
-        judges=[model_ref(m) for m in debate.judge_models.order_by("key")],
-        chair=model_ref(debate.chair_model),
+        judges=[model_ref(m, credentials) for m in debate.judge_models.order_by("key")],
+        chair=model_ref(debate.chair_model, credentials),
         tolerance=Tolerance(
             max_seat_fail_ratio=(
                 debate.max_seat_fail_ratio

@@ -2,7 +2,7 @@
 
 import functools
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -27,6 +27,7 @@ from billing.limits import (
 )
 from billing.services import quota_refusal_record, quota_reserve
 from consultation.exceptions import Conflict, ProviderUnavailable, QuotaExceeded, ValidationFailed
+from debates.credentials import scope_for_team, team_own_providers
 from debates.models import (
     Category,
     Debate,
@@ -68,13 +69,18 @@ class SeatInput:
     instruction: str = ""
 
 
-def seats_from_preset(slug: str) -> list[SeatInput]:
-    """A preset's seats with, for each, the first of its models that is available now."""
+def seats_from_preset(slug: str, *, own_providers: Collection[str] = ()) -> list[SeatInput]:
+    """A preset's seats with, for each, the first of its models that is available now (with
+    the platform's keys, or the team's own for `own_providers`)."""
     try:
         preset = PRESETS[slug]
     except KeyError as exc:
         raise ValidationFailed(fields={"preset": [_("Unknown preset.")]}) from exc
-    available = {m.key for m in LLMModel.objects.filter(enabled=True) if model_is_available(m)}
+    available = {
+        m.key
+        for m in LLMModel.objects.filter(enabled=True)
+        if model_is_available(m, own_providers=own_providers)
+    }
     seats = []
     for seat in preset.seats:
         model = next((key for key in seat.models if key in available), None)
@@ -87,14 +93,14 @@ def seats_from_preset(slug: str) -> list[SeatInput]:
 
 
 def _models_by_key(
-    keys: Sequence[str], errors: dict[str, list[str]], field: str
+    keys: Sequence[str], errors: dict[str, list[str]], field: str, own: Collection[str] = ()
 ) -> dict[str, LLMModel]:
     models = {m.key: m for m in LLMModel.objects.filter(key__in=set(keys))}
     for key in keys:
         model = models.get(key)
         if model is None:
             errors.setdefault(field, []).append(_("Unknown model: %(key)s") % {"key": key})
-        elif not model_is_available(model):
+        elif not model_is_available(model, own_providers=own):
             errors.setdefault(field, []).append(
                 _("Model %(key)s is not available (disabled, or its provider is not configured).")
                 % {"key": key}
@@ -103,7 +109,7 @@ def _models_by_key(
 
 
 def _substitute(
-    model: LLMModel, *, blocked: set[tuple[str, str]], taken: set[str]
+    model: LLMModel, *, blocked: set[tuple[str, str]], taken: set[str], own: Collection[str] = ()
 ) -> LLMModel | None:
     """A healthy stand-in for `model`: an available model of the same tier whose breaker is
     closed, from the same provider if one is, preferring one not on the panel yet. Demo models
@@ -112,7 +118,7 @@ def _substitute(
         other
         for other in LLMModel.objects.filter(enabled=True, tier=model.tier).order_by("key")
         if other.key != model.key
-        and model_is_available(other)
+        and model_is_available(other, own_providers=own)
         and other.is_demo == model.is_demo
         and (other.provider, other.model_id) not in blocked
     ]
@@ -127,13 +133,18 @@ def _route_around_open_circuits(
     min_required_seats: int | None,
     substitute: bool,
     chair_chosen: bool,
+    own: Collection[str] = (),
+    scope: str = "",
 ) -> tuple[list[LLMModel], LLMModel]:
     """Refuse a debate that could not run: fewer seats with a closed breaker than it needs, or
     a chair whose breaker is open (it would fail later with `all_seats_failed` or without an
     answer). With `substitute`, each model whose breaker is open is first replaced by a healthy
     one of the same tier (`_substitute`); the seats keep their roles. A chair picked by default
-    (not asked for) is always replaced so."""
-    blocked = circuits_open()
+    (not asked for) is always replaced so. A provider the team calls with its own key (`own`)
+    answers to the team's breakers (`scope`), the others to the platform's."""
+    blocked = {pair for pair in circuits_open() if pair[0] not in own}
+    if own:
+        blocked |= {pair for pair in circuits_open(scope=scope) if pair[0] in own}
     if not blocked:
         return panel, chair
 
@@ -144,14 +155,18 @@ def _route_around_open_circuits(
         taken = {model.key for model in panel}
         replaced = []
         for model in panel:
-            stand_in = _substitute(model, blocked=blocked, taken=taken) if is_open(model) else None
+            stand_in = (
+                _substitute(model, blocked=blocked, taken=taken, own=own)
+                if is_open(model)
+                else None
+            )
             if stand_in is not None:
                 taken.add(stand_in.key)
                 logger.info("seat_model_substituted", model=model.key, substitute=stand_in.key)
             replaced.append(stand_in or model)
         panel = replaced
     if is_open(chair) and (substitute or not chair_chosen):
-        chair = _substitute(chair, blocked=blocked, taken={m.key for m in panel}) or chair
+        chair = _substitute(chair, blocked=blocked, taken={m.key for m in panel}, own=own) or chair
     needed = min(
         len(panel),
         min_required_seats
@@ -263,7 +278,9 @@ def debate_create(
     if min_required_seats is not None and not 1 <= min_required_seats <= len(seats):
         errors["min_required_seats"] = [_("Between 1 and the number of seats.")]
 
-    seat_models = _models_by_key([s.model for s in seats], errors, "seats")
+    # Providers the team calls with its own key: reachable even without the platform's key.
+    own = team_own_providers(team_id=team.pk)
+    seat_models = _models_by_key([s.model for s in seats], errors, "seats", own)
     limits = debate_limits_for_team(team=team)
     judge_keys, chair_key = judges_and_chair(
         panel=[s.model for s in seats], judges=judges, chair=chair, tiers=limits.allowed_tiers
@@ -272,8 +289,8 @@ def debate_create(
         # Checked before the catalog lookup: a list of 100,000 keys costs nothing here.
         errors["judges"] = [_("At most %(max)d judges.") % {"max": MAX_JUDGES}]
         judge_keys = []
-    judge_models = _models_by_key(judge_keys, errors, "judges")
-    chair_models = _models_by_key([chair_key], errors, "chair") if chair_key else {}
+    judge_models = _models_by_key(judge_keys, errors, "judges", own)
+    chair_models = _models_by_key([chair_key], errors, "chair", own) if chair_key else {}
     if errors:
         raise ValidationFailed(fields=errors)
 
@@ -284,6 +301,8 @@ def debate_create(
         min_required_seats=min_required_seats,
         substitute=substitute_unavailable,
         chair_chosen=chair is not None,
+        own=own,
+        scope=scope_for_team(team.pk),
     )
     # With no judges configured the chair judges too: a debate is always scored.
     judge_list = [judge_models[key] for key in judge_keys] or [chair_model]
@@ -302,16 +321,15 @@ def debate_create(
         question_chars=len(question),
         max_output_tokens=settings.LLM_MAX_OUTPUT_TOKENS,
         demo_tokens_per_second=settings.DEMO_TOKENS_PER_SECOND,
+        own_key_providers=own,
     )
-    # A cost cap bounds what the debate may spend, so it bounds what it reserves too.
-    reserve_cost = (
-        estimate.cost_usd if cost_cap_usd is None else min(estimate.cost_usd, cost_cap_usd)
-    )
+    # A cost cap bounds what the debate may spend, so it bounds what it reserves too. Calls
+    # made with the team's own keys reserve nothing of the token and cost quotas (the debate
+    # itself still counts).
+    billed_cost = estimate.billed_cost_usd
+    reserve_cost = billed_cost if cost_cap_usd is None else min(billed_cost, cost_cap_usd)
     quota_reserve(
-        team=team,
-        debate_id=debate_id,
-        tokens=estimate.input_tokens + estimate.output_tokens,
-        cost_usd=reserve_cost,
+        team=team, debate_id=debate_id, tokens=estimate.billed_tokens, cost_usd=reserve_cost
     )
 
     screened = question_screen(

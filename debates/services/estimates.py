@@ -13,7 +13,7 @@ it. Durations add the stages up; seats of a stage (and the judges) run concurren
 lasts as long as its slowest call.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_UP, Decimal
 
@@ -74,6 +74,10 @@ class DebateEstimate:
     seconds: int
     seconds_max: int
     uses_demo: bool
+    # What the plan's quotas count (typical): the calls made with the platform's keys, not
+    # those made with the team's own key.
+    billed_tokens: int = 0
+    billed_cost_usd: Decimal = Decimal(0)
 
     @property
     def free(self) -> bool:
@@ -96,6 +100,9 @@ class _Tally:
     output_tokens: int = 0
     cost: Decimal = Decimal(0)
     seconds: float = 0.0
+    own_providers: Collection[str] = ()
+    billed_tokens: int = 0
+    billed_cost: Decimal = Decimal(0)
 
     def stage(self, calls: Iterable[tuple[ModelRef, int, int, float]]) -> None:
         """One stage of concurrent calls (model, input, output, seconds): it lasts as long as
@@ -106,6 +113,9 @@ class _Tally:
             self.input_tokens += input_tokens
             self.output_tokens += output_tokens
             self.cost += model.cost(input_tokens, output_tokens)
+            if model.provider not in self.own_providers:
+                self.billed_tokens += input_tokens + output_tokens
+                self.billed_cost += model.cost(input_tokens, output_tokens)
             slowest = max(slowest, seconds)
         self.seconds += slowest
 
@@ -122,6 +132,7 @@ class _Panel:
     rounds: int
     question_tokens: int
     demo_tokens_per_second: float
+    own_providers: Collection[str] = ()
 
 
 def _run(panel: _Panel, output_tokens: int) -> _Tally:
@@ -134,7 +145,7 @@ def _run(panel: _Panel, output_tokens: int) -> _Tally:
             return demo, demo_pace.seconds(demo)
         return usual, PROVIDER_PACE.get(model.provider, DEFAULT_PACE).seconds(usual)
 
-    tally = _Tally()
+    tally = _Tally(own_providers=panel.own_providers)
     base = PROMPT_OVERHEAD_TOKENS + panel.question_tokens
     transcript = 0
     for _stage in range(panel.rounds + 1):
@@ -168,9 +179,11 @@ def estimate_debate(
     question_chars: int,
     max_output_tokens: int,
     demo_tokens_per_second: float,
+    own_key_providers: Collection[str] = (),
 ) -> DebateEstimate:
     """Cost and duration of a debate before it runs, typical and at most (every call writing
-    `max_output_tokens`). Judges default to the chair, as in debate_create."""
+    `max_output_tokens`). Judges default to the chair, as in debate_create. Calls to
+    `own_key_providers` (the team's own keys) cost the same but are not `billed_*`."""
     judges = list(judges) or [chair]
     panel = _Panel(
         seats=seats,
@@ -179,6 +192,7 @@ def estimate_debate(
         rounds=rounds,
         question_tokens=(question_chars + 3) // 4,
         demo_tokens_per_second=demo_tokens_per_second,
+        own_providers=own_key_providers,
     )
     typical = _run(panel, max(1, max_output_tokens // 2))
     most = _run(panel, max_output_tokens)
@@ -192,6 +206,8 @@ def estimate_debate(
         seconds=round(typical.seconds),
         seconds_max=round(most.seconds),
         uses_demo=any(_is_demo(m) for m in [*seats, *judges, chair]),
+        billed_tokens=typical.billed_tokens,
+        billed_cost_usd=typical.billed_cost.quantize(cent, rounding=ROUND_UP),
     )
 
 
@@ -203,6 +219,7 @@ def debate_estimate(
     rounds: int,
     question_chars: int,
     tiers: Sequence[str] = (),
+    own_providers: Collection[str] = (),
 ) -> DebateEstimate | None:
     """The estimate of a panel as the new-debate form holds it (catalog keys). Keys that are
     unknown or unavailable are left out; None when fewer than two seats are left. `tiers`:
@@ -211,7 +228,7 @@ def debate_estimate(
     available = {
         m.key: model_ref(m)
         for m in LLMModel.objects.filter(key__in=keys - {""})
-        if model_is_available(m)
+        if model_is_available(m, own_providers=own_providers)
     }
     seats = [available[key] for key in seat_models if key in available]
     if len(seats) < MIN_SEATS:
@@ -222,8 +239,10 @@ def debate_estimate(
         chair=chair if chair in available else None,
         tiers=tiers,
     )
-    chair_ref = available.get(chair_key) or _load(chair_key) or seats[0]
-    judge_refs = [ref for key in judge_keys if (ref := available.get(key) or _load(key))]
+    chair_ref = available.get(chair_key) or _load(chair_key, own_providers) or seats[0]
+    judge_refs = [
+        ref for key in judge_keys if (ref := available.get(key) or _load(key, own_providers))
+    ]
     return estimate_debate(
         seats=seats,
         judges=judge_refs,
@@ -232,9 +251,12 @@ def debate_estimate(
         question_chars=question_chars,
         max_output_tokens=settings.LLM_MAX_OUTPUT_TOKENS,
         demo_tokens_per_second=settings.DEMO_TOKENS_PER_SECOND,
+        own_key_providers=own_providers,
     )
 
 
-def _load(key: str) -> ModelRef | None:
+def _load(key: str, own_providers: Collection[str] = ()) -> ModelRef | None:
     model = LLMModel.objects.filter(key=key).first()
-    return model_ref(model) if model is not None and model_is_available(model) else None
+    if model is None or not model_is_available(model, own_providers=own_providers):
+        return None
+    return model_ref(model)

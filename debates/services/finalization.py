@@ -110,6 +110,7 @@ def _usage_settle(debate: Debate) -> None:
                 input_tokens=line.input_tokens,
                 output_tokens=line.output_tokens,
                 cost_usd=line.cost_usd,
+                own_key=line.own_key,
             )
             for line in DebateModelUsage.objects.filter(debate=debate).select_related("llm_model")
         ],

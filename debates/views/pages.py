@@ -38,6 +38,7 @@ from consultation.exceptions import (
 )
 from debates import selectors
 from debates.api import DebateDetailOutput
+from debates.credentials import team_own_providers
 from debates.forms import (
     DebateFilterForm,
     DebateForm,
@@ -141,7 +142,8 @@ def _new_debate_context(
 def debate_new(request: HttpRequest) -> HttpResponse:
     user, team = request_workspace(request)
     limits = debate_limits_for_team(team=team)
-    models = selectors.model_list_available()
+    own = team_own_providers(team_id=team.pk)
+    models = selectors.model_list_available(own_providers=own)
     limit_error: QuotaExceeded | PlanRestriction | None = None
     if request.method == "POST":
         form = DebateForm(request.POST, models=models, limits=limits)
@@ -172,6 +174,7 @@ def debate_new(request: HttpRequest) -> HttpResponse:
         rounds=draft.rounds,
         question_chars=len(draft.question),
         tiers=limits.allowed_tiers,
+        own_providers=own,
     )
     context = _new_debate_context(limits, form, formset, change, estimate, quota_status(team=team))
     context["limit_error"] = limit_error
@@ -186,7 +189,8 @@ def debate_new_panel(request: HttpRequest) -> HttpResponse:
     """htmx: the panel after one builder action (add or remove a seat, apply a preset)."""
     team = request_workspace(request)[1]
     limits = debate_limits_for_team(team=team)
-    models = selectors.model_list_available()
+    own = team_own_providers(team_id=team.pk)
+    models = selectors.model_list_available(own_providers=own)
     draft = read_draft(request.POST, limits=limits)
     change = panel_change(draft, request.POST.get("op", ""), models=models, limits=limits)
     form = DebateForm(
@@ -210,6 +214,7 @@ def debate_new_estimate(request: HttpRequest) -> HttpResponse:
     team = request_workspace(request)[1]
     limits = debate_limits_for_team(team=team)
     draft = read_draft(request.POST, limits=limits)
+    own = team_own_providers(team_id=team.pk)
     estimate = debate_estimate(
         seat_models=draft.seat_models,
         judges=draft.judges,
@@ -217,6 +222,7 @@ def debate_new_estimate(request: HttpRequest) -> HttpResponse:
         rounds=draft.rounds,
         question_chars=len(draft.question),
         tiers=limits.allowed_tiers,
+        own_providers=own,
     )
     return render(
         request,
