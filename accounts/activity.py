@@ -157,6 +157,18 @@ _SENTENCES: dict[str, Sentence] = {
     "data_export.downloaded": lambda who, data: (
         _("%(who)s downloaded a copy of their data.") % {"who": who}
     ),
+    "provider_key.added": lambda who, data: (
+        _("%(who)s added the team's %(provider)s key.")
+        % {"who": who, "provider": data.get("provider", "?")}
+    ),
+    "provider_key.replaced": lambda who, data: (
+        _("%(who)s replaced the team's %(provider)s key.")
+        % {"who": who, "provider": data.get("provider", "?")}
+    ),
+    "provider_key.removed": lambda who, data: (
+        _("%(who)s removed the team's %(provider)s key.")
+        % {"who": who, "provider": data.get("provider", "?")}
+    ),
 }
 
 

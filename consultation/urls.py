@@ -29,6 +29,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("debates.urls")),
     path("", include("evals.urls")),
     path("", include("privacy.urls")),
+    path("", include("providerkeys.urls")),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

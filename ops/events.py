@@ -156,6 +156,30 @@ EVENTS: Mapping[str, EventSpec] = {
             "a request presented an unknown, revoked or expired key",
         ),
         _spec(
+            "provider_key.saved",
+            "info",
+            "team_id provider key_id replaced",
+            "a team stored (or replaced) its own key for a provider; never the key itself",
+        ),
+        _spec(
+            "provider_key.removed",
+            "info",
+            "team_id provider key_id",
+            "a team removed its own key for a provider",
+        ),
+        _spec(
+            "provider_key.rejected",
+            "warning",
+            "key_id error_code",
+            "a provider refused a team's own key (401/403); the reason is on the team's page",
+        ),
+        _spec(
+            "provider_key.tested",
+            "info",
+            "key_id provider outcome",
+            "a team tested its own key with one small call (outcome `ok` or the error code)",
+        ),
+        _spec(
             "safety.pii_redacted",
             "info",
             "counts",

@@ -20,7 +20,7 @@ from tests.test_i18n import HOW_TO_FIX, parse_po
 
 ROOT = Path(settings.BASE_DIR)
 SOURCES = ("accounts", "apikeys", "billing", "consultation", "debates", "evals", "ops",
-           "privacy", "ratings", "safety", "templates")  # fmt: skip
+           "privacy", "ratings", "safety", "templates", "providerkeys")  # fmt: skip
 SKIP = shutil.ignore_patterns("tests", "__pycache__", "migrations", "*.pyc", "*.mo")
 
 
