@@ -12,7 +12,7 @@ class ProviderKeyAdmin(admin.ModelAdmin[ProviderKey]):
     list_display = ["team", "provider", "hint", "status", "last_error_code", "updated_at"]
     list_filter = ["provider", "status"]
     search_fields = ["team__name"]
-    fields = [
+    fields = (
         "team",
         "provider",
         "base_url",
@@ -25,7 +25,7 @@ class ProviderKeyAdmin(admin.ModelAdmin[ProviderKey]):
         "created_by",
         "created_at",
         "updated_at",
-    ]
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:

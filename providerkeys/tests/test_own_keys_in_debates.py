@@ -111,7 +111,8 @@ def test_own_key_reaches_a_model_the_platform_cannot(
     # Metered, but not counted against the token and cost quotas; the debate still counts.
     reservation = QuotaReservation.objects.get(debate_id=debate.pk)
     assert reservation.status == ReservationStatus.SETTLED
-    assert (reservation.tokens, reservation.cost_usd) == (0, 0)
+    assert reservation.tokens == 0
+    assert reservation.cost_usd == Decimal(0)
     # The team's calls feed the team's breaker window, not the platform's.
     assert ProviderCall.objects.filter(scope=scope_for_team(team.pk)).exists()
     assert not ProviderCall.objects.filter(scope="").exists()
