@@ -11,6 +11,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("ratings.api_urls")),
     path("", include("billing.api_urls")),
     path("", include("apikeys.api_urls")),
+    path("", include("providerkeys.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
 

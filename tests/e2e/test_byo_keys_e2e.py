@@ -131,7 +131,8 @@ def test_owner_runs_a_debate_on_the_teams_own_key(
     assert endpoint.counters.requests > requests_before
     assert endpoint.counters.auth_failures == 0
 
-    usage = json.loads(e2e_server.shell(_USAGE.format(debate_id=debate_id)).strip().splitlines()[-1])
+    output = e2e_server.shell(_USAGE.format(debate_id=debate_id))
+    usage = json.loads(output.strip().splitlines()[-1])
     assert usage["status"] == "completed"
     assert usage["lines"]
     assert all(own for _key, own, _calls in usage["lines"]), usage
