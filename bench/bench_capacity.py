@@ -15,14 +15,16 @@ Then, in each mode:
   provider at `--tokens-per-second`); the time for all of them against one alone (a worker
   runs one debate at a time, so debates in flight = worker processes);
 - **live viewers**: `--viewers` WebSocket clients on one debate, spread over the web
-  processes; whether each got every event once and in order, and the delivery lag (receipt
-  minus the event's own timestamp, same clock), p50/p95/max.
+  processes (connected as soon as it is created); whether each got every event once and
+  in order, and the delivery lag of live events (receipt minus the event's own timestamp,
+  same clock; events appended before a viewer was in are replayed, not counted), p50/p95/max.
 
-Every wait has a deadline. The numbers land in bench/results/bench_capacity.json.
+Every wait has a deadline. The numbers land in bench/results/bench_capacity.json, under
+`--label` (runs of other labels stay).
 
     python -m bench.bench_capacity [--modes embedded,services] [--workers 4] [--viewers 100]
         [--clients 16] [--seconds 5] [--database-url postgres://postgres@127.0.0.1:5432/test]
-        [--redis-url redis://127.0.0.1:6379/0]
+        [--redis-url redis://127.0.0.1:6379/0] [--label default]
 """
 
 from __future__ import annotations
@@ -284,6 +286,9 @@ def measure_viewers(
                 open_timeout=30,
             ) as ws:
                 connected.wait()
+                # Lag counts live events only: those appended after this viewer was in (the
+                # replay of earlier ones is not a delivery delay).
+                joined = time.time()
                 deadline = time.monotonic() + DEADLINE
                 while time.monotonic() < deadline:
                     try:
@@ -293,7 +298,8 @@ def measure_viewers(
                     event = json.loads(message)
                     seqs.append(int(event["seq"]))
                     sent = datetime.fromisoformat(str(event["at"])).timestamp()
-                    own.append(time.time() - sent)
+                    if sent >= joined:
+                        own.append(time.time() - sent)
         except Exception as error:  # noqa: BLE001 - counted, not lost in the thread
             with lock:
                 failures.append(repr(error))
@@ -377,16 +383,9 @@ def run_mode(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         for number in range(args.workers):
             processes.start(f"{mode}-worker-{number}", worker)
         print(f"{mode}: {web} web, {args.workers} workers", flush=True)
-        api = measure_api(urls, key, clients=args.clients, seconds=args.seconds)
-        print(f"  api      {api}", flush=True)
-        debates = measure_debates(processes, urls, key, args.workers)
-        print(f"  debates  {debates}", flush=True)
-        viewers = measure_viewers(processes, urls, key, args.viewers)
-        print(f"  viewers  {viewers}", flush=True)
-        memory = processes.rss_mb()
-        connections: dict[str, int] = {}
-        if mode == "services":
-            # What the processes hold at rest after the load: the input to DEPLOY.md's sizing.
+
+        def count_connections() -> dict[str, int]:
+            """What the processes hold: the input to DEPLOY.md's sizing."""
             import psycopg
             from redis import Redis
 
@@ -394,9 +393,22 @@ def run_mode(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 row = admin.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [dbname]
                 ).fetchone()
-            connections["postgresql"] = int(row[0]) if row else 0
             clients = Redis.from_url(env["REDIS_URL"]).client_list()
-            connections["redis"] = sum(1 for client in clients if client.get("db") == "14")
+            return {
+                "postgresql": int(row[0]) if row else 0,
+                # Less this one, which counts.
+                "redis": sum(1 for client in clients if client.get("db") == "14") - 1,
+            }
+
+        connections: dict[str, dict[str, int]] = {}
+        api = measure_api(urls, key, clients=args.clients, seconds=args.seconds)
+        print(f"  api      {api}", flush=True)
+        debates = measure_debates(processes, urls, key, args.workers)
+        print(f"  debates  {debates}", flush=True)
+        viewers = measure_viewers(processes, urls, key, args.viewers)
+        print(f"  viewers  {viewers}", flush=True)
+        memory = processes.rss_mb()
+        connections["after_load"] = count_connections() if mode == "services" else {}
         return {
             "web_rss_mb": memory[:web],
             "worker_rss_mb": memory[web:],
@@ -423,6 +435,10 @@ def main() -> None:
         help="a PostgreSQL database to connect to for creating the scratch one",
     )  # fmt: skip
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--label", default="default",
+        help="the run's key in bench_capacity.json (other labels' runs are kept)",
+    )  # fmt: skip
     args = parser.parse_args()
     results: dict[str, Any] = {
         "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores",
@@ -438,8 +454,13 @@ def main() -> None:
     for mode in args.modes.split(","):
         with tempfile.TemporaryDirectory(prefix=f"bench-capacity-{mode}-") as tmp:
             results[mode] = run_mode(mode, args, Path(tmp))
+    # The machine is shared: the load average says how much of it the figures had.
+    results["load_after"] = Path("/proc/loadavg").read_text().split()[:3]
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    runs = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    runs = runs if all(isinstance(run, dict) and "settings" in run for run in runs.values()) else {}
+    runs[args.label] = results
+    RESULTS.write_text(json.dumps(runs, indent=2) + "\n")
     print(f"written to {RESULTS.relative_to(ROOT)}")
 
 
