@@ -112,7 +112,10 @@ jstest: node_modules/.installed ## Front-end unit tests (store, client, replay) 
 
 test: lint typecheck migrations-check pytest jstest ## Lint, types, migrations check and the whole suite
 
-test-services: install-dev assets messages ## The suite on PostgreSQL + Redis, and the real-process tests
+# REDIS_URL also selects the RQ task backend: tests/integration/test_multiprocess.py runs two
+# Daphnes and two RQ workers on a database of its own. Serial on purpose: the tests share one
+# Redis and one PostgreSQL server, and parallel runs of them fail each other.
+test-services: install-dev assets messages ## The suite on PostgreSQL + Redis (RQ), and the real-process tests
 	$(SERVICES_ENV) $(VENV)/bin/pytest -m "not e2e and not reliability" $(PYTEST_ARGS)
 
 test-reliability: install-dev assets messages ## schemathesis over the API, the abuse and load runs

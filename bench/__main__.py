@@ -9,7 +9,14 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 # Each benchmark is a module with a main(); they run one after another, never in parallel,
 # so they do not compete for the machine's two cores.
-BENCHMARKS = ["bench.bench_pipeline", "bench.bench_ratings", "bench.bench_apikeys"]
+BENCHMARKS = [
+    "bench.bench_pipeline",
+    "bench.bench_ratings",
+    "bench.bench_apikeys",
+    # Starts real processes in both modes (PostgreSQL and Redis at 127.0.0.1); also writes
+    # bench/results/bench_capacity.json.
+    "bench.bench_capacity",
+]
 
 
 def main() -> int:

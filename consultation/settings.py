@@ -186,7 +186,22 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Background tasks: the database backend (`manage.py worker` reads its table) by default; with
+# REDIS_URL the RQ backend, whose queue lives in Redis (`manage.py worker` then runs an RQ
+# worker: docs/DEPLOY.md, "Processes"). Debates are resumed the same way on both: a worker's
+# recovery loop re-enqueues a debate whose runner stopped beating, never an RQ retry.
+TASK_QUEUES = ["default"]
+if REDIS_URL:
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}
+    # Seconds RQ lets one task run before killing it: a debate runs for minutes, so the limit
+    # only catches a runaway (RQ's own default, 180 s, would cut long debates).
+    RQ_JOB_TIMEOUT_SECONDS: int = env.int("RQ_JOB_TIMEOUT_SECONDS", default=3600)
+    RQ_QUEUES = {
+        name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": RQ_JOB_TIMEOUT_SECONDS} for name in TASK_QUEUES
+    }
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
 
 # --- Auth ------------------------------------------------------------------------------------
 
