@@ -2,10 +2,10 @@
 entries and ops' metrics older than their own settings are deleted. Everything is audited.
 
 What an anonymised debate keeps: its numbers (tokens, cost, scores, ratings' outcomes, usage,
-redaction counts), status and dates. What it loses: the question, the seats' instructions,
-every turn's text and claims, the judges' rationales, the final answer, the failure detail,
-the placeholders' originals (pii_map), its whole event log (deltas included), and any admin
-history line that quoted it.
+redaction counts), status and dates. What it loses: the question and its title, the seats'
+instructions, every turn's text and claims, the judges' rationales, the final answer, the
+failure detail, the placeholders' originals (pii_map), its whole event log (deltas included),
+and any admin history line that quoted it.
 """
 
 from dataclasses import dataclass, field
@@ -63,6 +63,7 @@ def debate_anonymise(*, debate_id: UUID, actor: User | None = None) -> bool:
     _scrub_admin_history(debate_id)
     Debate.objects.filter(pk=debate_id).update(
         question=ANONYMISED_QUESTION,
+        title="",
         pii_map={},
         synthesis={},
         failure_detail="",
