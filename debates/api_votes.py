@@ -1,6 +1,6 @@
 """The vote API: `POST /api/v1/debates/<id>/vote/`, a reader's vote on a finished debate
-(debates.services.votes). Session or API key (scope debates:write); the caller's active team's
-debates they may see, or any public debate."""
+(debates.services.votes). Session or API key (scope debates:write): a key votes on its team's
+debates and public ones, a signed-in person on any debate they may read."""
 
 from typing import Any
 
@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.middleware import request_workspace
-from consultation.api.permissions import DEBATES_WRITE
+from consultation.api.permissions import DEBATES_WRITE, is_key
 from consultation.exceptions import NotFound, ValidationFailed
 from debates import selectors
 from debates.models import Debate
@@ -48,7 +48,11 @@ class VoteOutput(serializers.Serializer[HumanVote]):
 
 
 def _votable(request: Request, debate_id: str) -> Debate:
+    """A key votes on its team's debates (and public ones); a person signed in on any debate
+    they may read, as on the pages."""
     user, team = request_workspace(request._request)
+    if not is_key(request.auth):
+        return selectors.debate_get_for_viewer(user=user, debate_id=debate_id)[0]
     try:
         return selectors.debate_get_for_user(user=user, team=team, debate_id=debate_id)
     except NotFound:
