@@ -36,7 +36,8 @@ def test_a_clean_title_is_trimmed_printable_and_stable(value: str) -> None:
     except ValidationFailed:
         return
     assert len(clean) <= MAX_TITLE
-    assert clean == clean.strip() and "  " not in clean
+    assert clean == clean.strip()
+    assert "  " not in clean
     assert not any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in clean)
     assert "\n" not in clean
     assert title_clean(clean) == clean  # idempotent
@@ -76,7 +77,8 @@ def test_renaming_shows_the_title_in_the_list_detail_and_live_pages(
     response = owner_client.post(f"/debates/{debate.pk}/rename/", {"title": " Dört günlük hafta "})
     assert response.status_code == 302
     debate.refresh_from_db()
-    assert debate.title == "Dört günlük hafta" and debate.question.startswith("Should a 20")
+    assert debate.title == "Dört günlük hafta"
+    assert debate.question.startswith("Should a 20")
     for url in ("/debates/", f"/debates/{debate.pk}/", f"/debates/{debate.pk}/live/"):
         html = owner_client.get(url).content.decode()
         assert "Dört günlük hafta" in html, url
@@ -116,11 +118,15 @@ def test_deleting_wipes_the_text_keeps_the_numbers_and_hides_the_debate(
     assert outcomes == 3
 
     response = owner_client.post(f"/debates/{debate.pk}/delete/")
-    assert response.status_code == 302 and response["Location"] == "/debates/"
+    assert response.status_code == 302
+    assert response["Location"] == "/debates/"
     debate.refresh_from_db()
-    assert debate.deleted_at is not None and debate.anonymised_at is not None
-    assert debate.question == ANONYMISED_QUESTION and debate.title == ""
-    assert not debate.is_public and not debate.listed_in_hall_of_fame
+    assert debate.deleted_at is not None
+    assert debate.anonymised_at is not None
+    assert debate.question == ANONYMISED_QUESTION
+    assert debate.title == ""
+    assert not debate.is_public
+    assert not debate.listed_in_hall_of_fame
     assert set(Turn.objects.filter(debate=debate).values_list("content", flat=True)) == {""}
     assert debate.input_tokens == debate.input_tokens  # numbers stay as they were
     assert PairwiseOutcome.objects.filter(debate_id=debate.pk, is_public=True).count() == outcomes
@@ -151,7 +157,8 @@ def test_only_the_creator_or_an_admin_deletes_and_never_a_running_debate(
 def test_the_delete_button_asks_first(owner: User, owner_client: Client) -> None:
     debate = make_debate(owner, status=DebateStatus.COMPLETED)
     html = owner_client.get(f"/debates/{debate.pk}/").content.decode()
-    assert 'class="inline-form delete-form"' in html and "data-confirm=" in html
+    assert 'class="inline-form delete-form"' in html
+    assert "data-confirm=" in html
 
 
 # --- Stars -------------------------------------------------------------------------------------
@@ -164,17 +171,21 @@ def test_stars_are_per_person_and_filter_the_list(owner: User, owner_client: Cli
     response = owner_client.post(
         f"/debates/{starred.pk}/star/", {"starred": "1", "next": "/debates/"}
     )
-    assert response.status_code == 302 and response["Location"] == "/debates/"
+    assert response.status_code == 302
+    assert response["Location"] == "/debates/"
     html = owner_client.get("/debates/?starred=on").content.decode()
-    assert "Which database" in html and "four-day week" not in html
+    assert "Which database" in html
+    assert "four-day week" not in html
     assert 'aria-pressed="true"' in html
     both = owner_client.get("/debates/").content.decode()
-    assert "Which database" in both and "four-day week" in both
+    assert "Which database" in both
+    assert "four-day week" in both
     # htmx: the button comes back, flipped.
     fragment = owner_client.post(
         f"/debates/{other.pk}/star/", {"starred": "1"}, headers={"HX-Request": "true"}
     ).content.decode()
-    assert "Starred" in fragment and fragment.lstrip().startswith("<form")
+    assert "Starred" in fragment
+    assert fragment.lstrip().startswith("<form")
     debate_star(actor=owner, debate=other, starred=False)
     assert list(DebateStar.objects.values_list("debate_id", flat=True)) == [starred.pk]
     empty = owner_client.get("/debates/?starred=on&q=nothing-like-this").content.decode()
@@ -201,7 +212,8 @@ def test_the_seat_view_puts_each_seat_in_a_column_with_copy_buttons(
     html = owner_client.get(f"/debates/{debate.pk}/seats/").content.decode()
     assert html.count('class="seat-column card"') == 3
     column_b = html.split('id="seat-col-1"')[1].split('class="seat-column card"')[0]
-    assert "Opening of seat 1" in column_b and "B again" in column_b
+    assert "Opening of seat 1" in column_b
+    assert "B again" in column_b
     assert 'data-copy-from="#seat-text-1"' in column_b
     assert "## Rebuttal 1\n\nB again" in column_b  # what the column's copy button copies
     assert "Demo Skeptic" in column_b  # the creator is never blinded
@@ -217,5 +229,6 @@ def test_the_seat_view_hides_the_models_from_a_reader_yet_to_vote(owner: User) -
     client = Client()
     client.force_login(reader)
     html = client.get(f"/debates/{debate.pk}/seats/").content.decode()
-    assert "Demo Sage" not in html and "Opening of seat 0" in html
+    assert "Demo Sage" not in html
+    assert "Opening of seat 0" in html
     assert Client().get(f"/debates/{debate.pk}/seats/").status_code == 200  # public link

@@ -55,10 +55,13 @@ def test_a_team_member_votes_blind_and_it_counts(
     shared: Debate, member: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     panel = vote_panel_for(debate=shared, user=member)
-    assert panel is not None and panel.blinded and panel.would_count
+    assert panel is not None
+    assert panel.blinded
+    assert panel.would_count
     with django_capture_on_commit_callbacks(execute=True):
         vote, created = debate_vote(actor=member, debate=shared, choice="seat", seat=1)
-    assert created and vote.blind
+    assert created
+    assert vote.blind
     assert HumanOutcome.objects.filter(vote=vote).count() == 2
     rows = ModelRating.objects.filter(source=RatingSource.HUMANS, category="", role="")
     assert {r.llm_model.key: r.wins for r in rows.filter(board="team")} == {
@@ -67,15 +70,21 @@ def test_a_team_member_votes_blind_and_it_counts(
         PRAGMATIST: 0,
     }
     entry = AuditEntry.objects.get(action="debate.voted")
-    assert entry.actor == member and entry.data["blind"] is True and entry.data["seat"] == 1
+    assert entry.actor == member
+    assert entry.data["blind"] is True
+    assert entry.data["seat"] == 1
 
 
 def test_a_changed_vote_is_informed_and_leaves_the_board(shared: Debate, member: User) -> None:
     debate_vote(actor=member, debate=shared, choice="seat", seat=1)
     panel = vote_panel_for(debate=shared, user=member)
-    assert panel is not None and not panel.blinded and panel.voted_label == "Seat B"
+    assert panel is not None
+    assert not panel.blinded
+    assert panel.voted_label == "Seat B"
     vote, created = debate_vote(actor=member, debate=shared, choice="all_bad")
-    assert not created and not vote.blind and vote.seat is None
+    assert not created
+    assert not vote.blind
+    assert vote.seat is None
     assert HumanVote.objects.count() == 1
     assert not HumanOutcome.objects.exists()
     assert AuditEntry.objects.get(action="debate.vote_changed").data["previous"] == ["seat", 1]
@@ -88,7 +97,8 @@ def test_the_creator_and_a_reader_who_revealed_do_not_vote_blind(
     assert not debate_vote(actor=owner, debate=shared, choice="tie")[0].blind
     debate_vote_reveal(actor=member, debate_id=shared.pk)
     panel = vote_panel_for(debate=shared, user=member)
-    assert panel is not None and not panel.blinded
+    assert panel is not None
+    assert not panel.blinded
     assert not debate_vote(actor=member, debate=shared, choice="tie")[0].blind
     assert not HumanOutcome.objects.exists()
 
@@ -127,12 +137,16 @@ def test_the_page_hides_the_models_and_scores_until_the_vote(
 ) -> None:
     url = f"/debates/{shared.pk}/"
     html = member_client.get(url).content.decode()
-    assert 'id="vote"' in html and "Demo Sage" not in html and "Demo Skeptic" not in html
+    assert 'id="vote"' in html
+    assert "Demo Sage" not in html
+    assert "Demo Skeptic" not in html
     assert 'id="scoreboard-title"' not in html
     response = member_client.post(f"/debates/{shared.pk}/vote/", {"choice": "seat:A", "next": url})
-    assert response.status_code == 302 and response["Location"] == f"{url}#vote"
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}#vote"
     html = member_client.get(url).content.decode()
-    assert "Demo Sage" in html and 'id="scoreboard-title"' in html
+    assert "Demo Sage" in html
+    assert 'id="scoreboard-title"' in html
     assert "Your vote: <strong>Seat A</strong>" in html
     assert "It counts on the readers" in html
 
@@ -140,7 +154,8 @@ def test_the_page_hides_the_models_and_scores_until_the_vote(
 def test_skip_and_reveal_shows_the_models(shared: Debate, member_client: Client) -> None:
     member_client.post(f"/debates/{shared.pk}/reveal/")
     html = member_client.get(f"/debates/{shared.pk}/").content.decode()
-    assert "Demo Sage" in html and "not counted on the readers" in html
+    assert "Demo Sage" in html
+    assert "not counted on the readers" in html
 
 
 def test_the_live_page_counts_as_a_reveal(shared: Debate, member_client: Client) -> None:
@@ -156,11 +171,13 @@ def test_a_signed_in_reader_votes_through_the_public_link(
     client = Client()
     client.force_login(outsider)
     page = client.get(f"/d/{debate.pk}/").content.decode()
-    assert 'id="vote"' in page and "Demo Sage" not in page
+    assert 'id="vote"' in page
+    assert "Demo Sage" not in page
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/debates/{debate.pk}/vote/", {"choice": "tie", "next": f"/d/{debate.pk}/"})
     vote = HumanVote.objects.get(voter=outsider)
-    assert vote.blind and vote.is_public
+    assert vote.blind
+    assert vote.is_public
     public = ModelRating.objects.filter(source=RatingSource.HUMANS, board="public", category="")
     assert public.filter(role="").count() == 3
     # Anonymous readers see no vote box at all.
@@ -207,9 +224,11 @@ def test_the_api_records_a_vote_once_and_changes_it(shared: Debate, member: User
         "updated_at": "",
     }
     again = client.post(url, {"choice": "tie"}, "application/json")
-    assert again.status_code == 200 and again.json()["blind"] is False
+    assert again.status_code == 200
+    assert again.json()["blind"] is False
     bad = client.post(url, {"choice": "seat", "seat": "Z"}, "application/json")
-    assert bad.status_code == 400 and bad.json()["code"] == "validation_failed"
+    assert bad.status_code == 400
+    assert bad.json()["code"] == "validation_failed"
 
 
 def test_an_api_key_needs_the_write_scope_to_vote(owner: User, team: Team) -> None:
@@ -222,10 +241,12 @@ def test_an_api_key_needs_the_write_scope_to_vote(owner: User, team: Team) -> No
     response = Client(headers={"Authorization": f"Bearer {read_only}"}).post(
         url, {"choice": "tie"}, "application/json"
     )
-    assert response.status_code == 403 and response.json()["code"] == "scope_missing"
+    assert response.status_code == 403
+    assert response.json()["code"] == "scope_missing"
     writer = make_key(actor=voter, team=team, scopes=["debates:write"]).key
     response = Client(headers={"Authorization": f"Bearer {writer}"}).post(
         url, {"choice": "tie"}, "application/json"
     )
-    assert response.status_code == 201 and response.json()["blind"] is False
+    assert response.status_code == 201
+    assert response.json()["blind"] is False
     assert HumanVote.objects.get().voter == voter

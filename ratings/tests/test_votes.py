@@ -65,7 +65,7 @@ def test_seats_of_the_same_model_never_play_each_other() -> None:
 
 
 def test_a_vote_for_a_seat_off_the_panel_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not on the panel"):
         maths.vote_outcomes("seat", 7, INFOS)
 
 
@@ -75,7 +75,8 @@ def test_wilson_interval_known_values() -> None:
     assert (round(low, 3), round(high, 3)) == (0.490, 0.943)
     assert maths.wilson_interval(0, 0) == (0.0, 1.0)
     low, high = maths.wilson_interval(0, 5)
-    assert low == 0.0 and 0.4 < high < 0.5
+    assert low == 0.0
+    assert 0.4 < high < 0.5
 
 
 @given(
@@ -96,7 +97,8 @@ def test_rank_agreement_counts_pairs_ordered_alike() -> None:
     # a>b agree, a>c agree, b>c disagree.
     assert (result.pairs, result.agree) == (3, 2)
     assert result.fraction == pytest.approx(2 / 3)
-    assert result.low is not None and result.high is not None
+    assert result.low is not None
+    assert result.high is not None
     assert result.low < 2 / 3 < result.high
     level = maths.rank_agreement({"a": 1.0, "b": 1.0}, {"a": 2.0, "b": 1.0})
     assert (level.pairs, level.fraction) == (0, None)
@@ -152,7 +154,8 @@ def test_the_readers_board_is_fitted_by_the_judges_code_on_a_known_dataset(owner
     # Sage: 6 wins over each of the two others (12), lost 3 to skeptic and 1 to pragmatist,
     # and tied both others in 2 debates (4 ties): 20 matches.
     assert (by_key[SAGE].wins, by_key[SAGE].losses, by_key[SAGE].ties) == (12, 4, 4)
-    assert by_key[PRAGMATIST].wins == 2 and by_key[PRAGMATIST].losses == 9
+    assert by_key[PRAGMATIST].wins == 2
+    assert by_key[PRAGMATIST].losses == 9
     assert sum(row.rating for row in board.rows) == pytest.approx(3000.0, abs=0.05)
 
     # The same outcomes written as the judges' give the very same ratings: one code path.
@@ -205,7 +208,8 @@ def test_votes_never_reach_the_judges_board_and_judges_never_the_readers(owner: 
 def test_an_informed_vote_is_kept_but_gives_no_outcome(owner: User) -> None:
     target = _target(personal_team(owner), (SAGE, SKEPTIC))
     vote, created = vote_record(target=target, voter_id=owner.pk, choice="seat", seat=0, blind=True)
-    assert created and vote.outcomes.count() == 1
+    assert created
+    assert vote.outcomes.count() == 1
     vote, created = vote_record(
         target=target, voter_id=owner.pk, choice="tie", seat=None, blind=False
     )
@@ -219,7 +223,7 @@ def test_an_informed_vote_is_kept_but_gives_no_outcome(owner: User) -> None:
 def test_a_bad_vote_is_refused(owner: User) -> None:
     target = _target(personal_team(owner), (SAGE, SKEPTIC))
     for choice, seat in (("seat", None), ("tie", 0), ("seat", 5), ("best", None)):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="vote"):
             vote_record(target=target, voter_id=owner.pk, choice=choice, seat=seat, blind=True)
     assert not HumanVote.objects.exists()
 
@@ -252,5 +256,7 @@ def test_agreement_per_category_compares_the_two_boards(owner: User) -> None:
     assert [row.category for row in rows] == ["", "general"]
     overall = rows[0].agreement
     assert (overall.pairs, overall.agree, overall.fraction) == (3, 3, 1.0)
-    assert overall.low is not None and 0.3 < overall.low < 0.5 and overall.high == 1.0
+    assert overall.low is not None
+    assert 0.3 < overall.low < 0.5
+    assert overall.high == 1.0
     assert board_agreement(board=Board.PUBLIC, team=None) == []
