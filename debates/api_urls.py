@@ -1,6 +1,6 @@
 from django.urls import path
 
-from debates import api
+from debates import api, api_votes
 
 urlpatterns = [
     path("debates/", api.DebateListCreateApi.as_view(), name="api-debate-list"),
@@ -14,6 +14,9 @@ urlpatterns = [
     ),
     path(
         "debates/<uuid:debate_id>/cancel/", api.DebateCancelApi.as_view(), name="api-debate-cancel"
+    ),
+    path(
+        "debates/<uuid:debate_id>/vote/", api_votes.DebateVoteApi.as_view(), name="api-debate-vote"
     ),
     path("models/", api.ModelListApi.as_view(), name="api-model-list"),
 ]

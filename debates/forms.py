@@ -363,6 +363,7 @@ class DebateFilterForm(forms.Form):
         max_length=200,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
+    starred = forms.BooleanField(label=gettext_lazy("Starred only"), required=False)
 
     def __init__(self, data: QueryDict | None = None, **kwargs: Any) -> None:
         if data is not None and not data.get("tab"):
@@ -370,6 +371,11 @@ class DebateFilterForm(forms.Form):
             data["tab"] = LIST_TABS[0]
         super().__init__(data, **kwargs)
 
-    def filters(self) -> dict[str, str]:
+    def filters(self) -> dict[str, Any]:
         data = self.cleaned_data
-        return {"tab": data["tab"] or "mine", "status": data["status"], "query": data["q"]}
+        return {
+            "tab": data["tab"] or "mine",
+            "status": data["status"],
+            "query": data["q"],
+            "starred": data["starred"],
+        }

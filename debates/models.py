@@ -206,6 +206,10 @@ class Debate(TimeStampedModel):
     finalized_at = models.DateTimeField(null=True, blank=True)
     # Retention wiped its text (debates.services.retention); numbers, ratings and usage stay.
     anonymised_at = models.DateTimeField(null=True, blank=True)
+    # Tidy-up (debates.services.tidy): a name of its own (the question stays as asked), and
+    # deletion, which wipes the text like retention and hides the debate from everyone.
+    title = models.CharField(max_length=120, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -236,6 +240,29 @@ class Debate(TimeStampedModel):
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED_STATUSES
+
+    @property
+    def heading(self) -> str:
+        """What lists and pages call it: its title, else its question."""
+        return self.title or self.question
+
+
+class DebateStar(models.Model):
+    """A user's star on a debate (their own pin; the list filters by it)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="debate_stars"
+    )
+    debate = models.ForeignKey(Debate, on_delete=models.CASCADE, related_name="stars")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "debate"], name="debates_star_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} starred {self.debate_id}"
 
 
 class DebateModelUsage(models.Model):

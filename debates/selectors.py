@@ -10,7 +10,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +22,7 @@ from debates.models import (
     FINISHED_STATUSES,
     Debate,
     DebateEvent,
+    DebateStar,
     DebateStatus,
     Judgment,
     LLMModel,
@@ -62,8 +63,13 @@ def model_list_catalog() -> QuerySet[LLMModel]:
 
 
 def _visible_to(user: User) -> Q:
-    """A debate is seen by its creator, and by its team's members once shared."""
-    return Q(team__memberships__user=user) & (Q(created_by=user) | Q(shared_with_team=True))
+    """A debate is seen by its creator, and by its team's members once shared; a deleted one
+    by nobody (debates.services.tidy)."""
+    return (
+        Q(team__memberships__user=user)
+        & (Q(created_by=user) | Q(shared_with_team=True))
+        & Q(deleted_at__isnull=True)
+    )
 
 
 def debate_list_for_team(*, team: Team, user: User) -> QuerySet[Debate]:
@@ -215,11 +221,23 @@ LIST_TABS = ("mine", "team")
 
 
 def debate_search(
-    *, team: Team, user: User, tab: str = "mine", status: str = "", query: str = ""
+    *,
+    team: Team,
+    user: User,
+    tab: str = "mine",
+    status: str = "",
+    query: str = "",
+    starred: bool = False,
 ) -> QuerySet[Debate]:
     """The active team's debates for the list page, newest first: "mine" are the ones `user`
-    started there, "team" the ones shared with the team (by anyone, `user` included)."""
-    debates = debate_list_for_team(team=team, user=user)
+    started there, "team" the ones shared with the team (by anyone, `user` included); with
+    `starred`, only those `user` starred. Each carries `is_starred` (for `user`)."""
+    stars = DebateStar.objects.filter(user=user, debate=OuterRef("pk"))
+    debates: QuerySet[Debate] = debate_list_for_team(team=team, user=user).annotate(
+        is_starred=Exists(stars)
+    )
+    if starred:
+        debates = debates.filter(Exists(stars))
     debates = (
         debates.filter(shared_with_team=True) if tab == "team" else debates.filter(created_by=user)
     )
@@ -243,11 +261,11 @@ def debate_text_search(debates: QuerySet[Debate], query: str) -> QuerySet[Debate
     if not words:
         return debates
     if connection.vendor == "postgresql":
-        return debates.annotate(search=SearchVector("question", config="simple")).filter(
+        return debates.annotate(search=SearchVector("question", "title", config="simple")).filter(
             search=SearchQuery(" ".join(words), config="simple", search_type="websearch")
         )
     for word in words:
-        debates = debates.filter(question__icontains=word)
+        debates = debates.filter(Q(question__icontains=word) | Q(title__icontains=word))
     return debates
 
 

@@ -16,12 +16,18 @@ from consultation.exceptions import NotAuthenticated, ValidationFailed
 from debates.models import Category, SeatRole
 from debates.rubric import RUBRIC
 from ratings import selectors
-from ratings.models import Board
+from ratings.models import Board, RatingSource
 from ratings.selectors import NEW_BELOW_MATCHES
 
 
 class LeaderboardQuery(serializers.Serializer[Any]):
     board = serializers.ChoiceField(choices=Board.choices, default=Board.PUBLIC)
+    # A field named like Field.source: DRF's metaclass takes it out of the class attributes.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=RatingSource.choices,
+        default=RatingSource.JUDGES,
+        help_text="judges: fitted from the judges' scores; humans: from readers' blind votes.",
+    )
     category = serializers.ChoiceField(
         choices=[("", "all"), *Category.choices], default="", allow_blank=True
     )
@@ -58,8 +64,20 @@ class RatingOutput(serializers.Serializer[Any]):
         return bool(row.matches < NEW_BELOW_MATCHES)
 
 
+class AgreementOutput(serializers.Serializer[Any]):
+    category = serializers.CharField(help_text='"" for all categories.')
+    pairs = serializers.IntegerField(source="agreement.pairs")
+    agree = serializers.IntegerField(source="agreement.agree")
+    fraction = serializers.FloatField(source="agreement.fraction", allow_null=True)
+    ci_low = serializers.FloatField(
+        source="agreement.low", allow_null=True, help_text="95% Wilson interval."
+    )
+    ci_high = serializers.FloatField(source="agreement.high", allow_null=True)
+
+
 class LeaderboardOutput(serializers.Serializer[Any]):
     board = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
     team = serializers.UUIDField(source="team.pk", allow_null=True, default=None)
     category = serializers.CharField()
     role = serializers.CharField()
@@ -70,6 +88,10 @@ class LeaderboardOutput(serializers.Serializer[Any]):
     results = RatingOutput(source="rows", many=True)
 
 
+class LeaderboardWithAgreementOutput(LeaderboardOutput):
+    agreement = AgreementOutput(many=True)
+
+
 class LeaderboardApi(APIView):
     permission_classes = [AllowAny, KeyScopes]
     # Public boards and model pages: any key may read them (the team board is its team's).
@@ -78,9 +100,11 @@ class LeaderboardApi(APIView):
     @extend_schema(
         operation_id="leaderboard_retrieve",
         parameters=[LeaderboardQuery],
-        responses=LeaderboardOutput,
+        responses=LeaderboardWithAgreementOutput,
         description="Model ratings (Bradley-Terry, 95% bootstrap intervals, CI-aware ranks) "
-        "of the public board, or of the caller's active team (board=team).",
+        "of the public board, or of the caller's active team (board=team); from the judges' "
+        "scores (source=judges) or readers' blind votes (source=humans). `agreement`: per "
+        "category, how often the two sources order a pair of models alike.",
     )
     def get(self, request: Request) -> Response:
         query = LeaderboardQuery(data=request.query_params)
@@ -93,7 +117,11 @@ class LeaderboardApi(APIView):
         if filters["board"] == Board.TEAM and team is None:
             raise NotAuthenticated()
         board = selectors.leaderboard_get(team=team, **filters)
-        return Response(LeaderboardOutput(board).data)
+        data = dict(LeaderboardOutput(board).data)
+        data["agreement"] = AgreementOutput(
+            selectors.board_agreement(board=board.board, team=board.team), many=True
+        ).data
+        return Response(data)
 
 
 class HistoryPointOutput(serializers.Serializer[Any]):

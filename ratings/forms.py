@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from debates.models import Category, SeatRole
-from ratings.models import Board
+from ratings.models import Board, RatingSource
 from ratings.selectors import HALL_OF_FAME_ORDERS
 
 MAX_MIN_MATCHES = 100_000
@@ -14,6 +14,9 @@ MAX_MIN_MATCHES = 100_000
 
 class LeaderboardFilterForm(forms.Form):
     board = forms.ChoiceField(choices=Board.choices, required=False, widget=forms.HiddenInput)
+    source = forms.ChoiceField(
+        choices=RatingSource.choices, required=False, widget=forms.HiddenInput
+    )
     category = forms.ChoiceField(
         label=_("Category"),
         choices=[("", _("All categories")), *Category.choices],
@@ -32,6 +35,7 @@ class LeaderboardFilterForm(forms.Form):
         data = getattr(self, "cleaned_data", {})
         return {
             "board": data.get("board") or Board.PUBLIC,
+            "source": data.get("source") or RatingSource.JUDGES,
             "category": data.get("category") or "",
             "role": data.get("role") or "",
             "min_matches": data.get("min_matches") or 0,

@@ -16,11 +16,14 @@ def _enqueue(task_path: str, *args: str) -> None:
     task.enqueue(*args)
 
 
-def ratings_update_later(*, debate_id: UUID | str) -> None:
-    """Refit the scopes one debate touches, once the current transaction (which changed its
-    outcomes) commits."""
+def ratings_update_later(*, debate_id: UUID | str, source: str = "judges") -> None:
+    """Refit the scopes one debate touches (of the judges' boards, or the readers'), once the
+    current transaction (which changed its outcomes) commits."""
     value = str(debate_id)
-    transaction.on_commit(lambda: _enqueue(UPDATE_RATINGS, value))
+    if source == "judges":
+        transaction.on_commit(lambda: _enqueue(UPDATE_RATINGS, value))
+    else:
+        transaction.on_commit(lambda: _enqueue(UPDATE_RATINGS, value, source))
 
 
 def ratings_refit_later() -> None:

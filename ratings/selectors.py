@@ -18,6 +18,7 @@ from accounts.selectors import profile_get_public
 from consultation.exceptions import NotFound
 from debates.models import (
     RATED_STATUSES,
+    Category,
     Debate,
     Judgment,
     JudgmentStatus,
@@ -25,7 +26,16 @@ from debates.models import (
     Seat,
 )
 from debates.rubric import RUBRIC
-from ratings.models import Board, ModelRating, RatingBoard, RatingSnapshot
+from ratings import maths
+from ratings.models import (
+    Board,
+    HumanVote,
+    ModelRating,
+    RatingBoard,
+    RatingSnapshot,
+    RatingSource,
+    VoteReveal,
+)
 
 # A model with fewer matches than this in a scope gets a "new" badge: its interval is wide.
 NEW_BELOW_MATCHES = 10
@@ -54,19 +64,28 @@ class Leaderboard:
     refitted_at: datetime | None = None
     outcomes: int = 0
     debates: int = 0
+    source: str = RatingSource.JUDGES
 
 
 def leaderboard_get(
-    *, board: str, team: Team | None, category: str = "", role: str = "", min_matches: int = 0
+    *,
+    board: str,
+    team: Team | None,
+    category: str = "",
+    role: str = "",
+    min_matches: int = 0,
+    source: str = RatingSource.JUDGES,
 ) -> Leaderboard:
-    """One scope of a board, best first. `team` is required for (and only used by) the team
-    board; the caller must have checked that the user belongs to it."""
+    """One scope of a board (the judges' or the readers'), best first. `team` is required for
+    (and only used by) the team board; the caller must have checked that the user belongs to
+    it."""
     if board == Board.TEAM and team is None:
         raise NotFound(_("No team board without a team."))
     team_id = team.pk if board == Board.TEAM and team is not None else None
     rows = list(
         ModelRating.objects.filter(
             board_scope(board, team_id),
+            source=source,
             category=category,
             role=role,
             matches__gte=min_matches,
@@ -74,8 +93,9 @@ def leaderboard_get(
         .select_related("llm_model")
         .order_by("rank", "-rating", "llm_model__display_name")
     )
-    info = RatingBoard.objects.filter(board_scope(board, team_id)).first()
+    info = RatingBoard.objects.filter(board_scope(board, team_id), source=source).first()
     return Leaderboard(
+        source=source,
         board=board,
         team=team if team_id else None,
         category=category,
@@ -120,7 +140,9 @@ def model_stats(*, key: str, history: int = 100, recent: int = 10) -> ModelStats
     rubric scores in public debates, its rating history and its recent public debates."""
     model = model_get_by_key(key=key)
     ratings = list(
-        ModelRating.objects.filter(board=Board.PUBLIC, llm_model=model).order_by("category", "role")
+        ModelRating.objects.filter(
+            board=Board.PUBLIC, source=RatingSource.JUDGES, llm_model=model
+        ).order_by("category", "role")
     )
     judgments = Judgment.objects.filter(
         seat__llm_model=model,
@@ -134,7 +156,7 @@ def model_stats(*, key: str, history: int = 100, recent: int = 10) -> ModelStats
     )
     snapshots = list(
         RatingSnapshot.objects.filter(
-            board=Board.PUBLIC, llm_model=model, category="", role=""
+            board=Board.PUBLIC, source=RatingSource.JUDGES, llm_model=model, category="", role=""
         ).order_by("-created_at")[:history]
     )
     return ModelStats(
@@ -221,3 +243,60 @@ def profile_page_get(*, handle: str, recent: int = 20, favourites: int = 5) -> P
             for row in counts[:favourites]
         ],
     )
+
+
+# --- The two boards side by side, and readers' votes ----------------------------------------
+
+
+@dataclass(frozen=True)
+class CategoryAgreement:
+    """How often the judges' and the readers' boards order a pair of models the same way,
+    in one category ("" for all), with its 95% Wilson interval."""
+
+    category: str
+    label: str
+    agreement: maths.Agreement
+
+
+def board_agreement(*, board: str, team: Team | None) -> list[CategoryAgreement]:
+    """Overall first, then each category both sources rate (models only, all roles)."""
+    team_id = team.pk if board == Board.TEAM and team is not None else None
+    rows = ModelRating.objects.filter(board_scope(board, team_id), role="").values_list(
+        "source", "category", "llm_model_id", "rating"
+    )
+    points: dict[tuple[str, str], dict[UUID, float]] = {}
+    for source, category, model_id, rating in rows:
+        points.setdefault((source, category), {})[model_id] = rating
+    categories = sorted(
+        {category for source, category in points if source == RatingSource.HUMANS}
+        & {category for source, category in points if source == RatingSource.JUDGES},
+        key=lambda category: (category != "", category),
+    )
+    labels = dict(Category.choices)
+    return [
+        CategoryAgreement(
+            category=category,
+            label=str(labels.get(category, _("All categories"))),
+            agreement=maths.rank_agreement(
+                points[(RatingSource.JUDGES, category)], points[(RatingSource.HUMANS, category)]
+            ),
+        )
+        for category in categories
+    ]
+
+
+def vote_get(*, debate_id: UUID, voter_id: int) -> HumanVote | None:
+    return HumanVote.objects.filter(debate_id=debate_id, voter_id=voter_id).first()
+
+
+def vote_revealed(*, debate_id: UUID, user_id: int) -> bool:
+    return VoteReveal.objects.filter(debate_id=debate_id, user_id=user_id).exists()
+
+
+def vote_tally(*, debate_id: UUID) -> dict[str, int]:
+    """How many readers chose each seat ("seat:<position>"), a tie or "all bad"."""
+    tally: dict[str, int] = {}
+    for choice, seat in HumanVote.objects.filter(debate_id=debate_id).values_list("choice", "seat"):
+        key = f"seat:{seat}" if seat is not None else choice
+        tally[key] = tally.get(key, 0) + 1
+    return tally

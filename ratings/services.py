@@ -7,6 +7,9 @@ its own finished debates. Scopes of a board: overall, one per category, and the 
 Every refit of a scope recomputes it from the stored outcomes, so it is always exact: after a
 debate only the scopes it touches are refitted (`ratings_update_for_debate`), and the
 periodic full refit (`ratings_refit_all`) recomputes every scope of every board.
+
+Each board exists twice, once per source: the judges' outcomes and the readers' (from blind
+votes, `vote_record`). A scope names its source; everything else is the same code.
 """
 
 from collections.abc import Iterable, Sequence
@@ -22,11 +25,16 @@ from django.utils import timezone
 from ratings import maths as ratings
 from ratings.models import (
     Board,
+    HumanOutcome,
+    HumanVote,
     ModelRating,
     PairOutcome,
     PairwiseOutcome,
     RatingBoard,
     RatingSnapshot,
+    RatingSource,
+    VoteChoice,
+    VoteReveal,
 )
 from ratings.queue import ratings_update_later
 from ratings.selectors import board_scope
@@ -104,8 +112,10 @@ def outcomes_record(
 
 
 def outcomes_set_public(*, debate_id: UUID, is_public: bool) -> int:
-    """Move a debate's outcomes onto (or off) the public board, e.g. when it is published;
-    the caller schedules the refit (`ratings_schedule_update`)."""
+    """Move a debate's outcomes (the judges' and the readers') onto (or off) the public board,
+    e.g. when it is published; the caller schedules the refit (`ratings_schedule_update`)."""
+    HumanVote.objects.filter(debate_id=debate_id).update(is_public=is_public)
+    HumanOutcome.objects.filter(debate_id=debate_id).update(is_public=is_public)
     return PairwiseOutcome.objects.filter(debate_id=debate_id).update(is_public=is_public)
 
 
@@ -113,6 +123,88 @@ def ratings_schedule_update(*, debate_id: UUID) -> None:
     """Refit the debate's scopes in a worker once the current transaction commits. Call it
     too when a finished debate becomes public or private."""
     ratings_update_later(debate_id=debate_id)
+    if HumanVote.objects.filter(debate_id=debate_id).exists():
+        ratings_update_later(debate_id=debate_id, source=RatingSource.HUMANS)
+
+
+# --- Readers' votes --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VoteTarget:
+    """The debate a vote is about, as the ratings see it (ids and panel positions)."""
+
+    debate_id: UUID
+    team_id: UUID
+    is_public: bool
+    category: str
+    seats: Sequence[RatedSeat]
+
+
+@transaction.atomic
+def vote_record(
+    *, target: VoteTarget, voter_id: int, choice: str, seat: int | None, blind: bool
+) -> tuple[HumanVote, bool]:
+    """Record (or change) one reader's vote on a debate and rewrite the outcomes it gives
+    the readers' board: a blind vote gives the outcomes of `ratings.maths.vote_outcomes`, a
+    vote cast after the models were shown gives none. Schedules the refit. Returns the vote
+    and whether it was created."""
+    if choice not in VoteChoice.values:
+        raise ValueError(f"unknown vote choice {choice!r}")
+    positions = {rated.position for rated in target.seats}
+    if (choice == VoteChoice.SEAT) != (seat is not None) or (
+        seat is not None and seat not in positions
+    ):
+        raise ValueError("a seat vote names one seat of the panel; other votes none")
+    vote, created = HumanVote.objects.update_or_create(
+        debate_id=target.debate_id,
+        voter_id=voter_id,
+        defaults={
+            "team_id": target.team_id,
+            "is_public": target.is_public,
+            "category": target.category,
+            "choice": choice,
+            "seat": seat,
+            "blind": blind,
+        },
+    )
+    vote.outcomes.all().delete()
+    if blind:
+        by_position = {rated.position: rated for rated in target.seats}
+        infos = {
+            rated.position: ratings.SeatInfo(
+                seat=rated.position,
+                position=rated.position,
+                model=str(rated.model_id),
+                role=rated.role,
+            )
+            for rated in target.seats
+        }
+        HumanOutcome.objects.bulk_create(
+            HumanOutcome(
+                vote=vote,
+                debate_id=target.debate_id,
+                team_id=target.team_id,
+                is_public=target.is_public,
+                seat_a=outcome.seat_a,
+                seat_b=outcome.seat_b,
+                model_a_id=by_position[outcome.seat_a].model_id,
+                model_b_id=by_position[outcome.seat_b].model_id,
+                outcome=outcome.outcome,
+                category=target.category,
+                role_a=by_position[outcome.seat_a].role,
+                role_b=by_position[outcome.seat_b].role,
+            )
+            for outcome in ratings.vote_outcomes(choice, seat, infos)
+        )
+    ratings_update_later(debate_id=target.debate_id, source=RatingSource.HUMANS)
+    return vote, created
+
+
+def vote_reveal_record(*, debate_id: UUID, user_id: int) -> bool:
+    """Remember that `user` was shown the seats' models of a debate (so a later vote of
+    theirs is not blind). Returns whether this is new."""
+    return VoteReveal.objects.get_or_create(debate_id=debate_id, user_id=user_id)[1]
 
 
 # --- Refits ----------------------------------------------------------------------------------
@@ -124,24 +216,32 @@ class Scope:
     team_id: UUID | None
     category: str = ""
     roles: bool = False  # the role family: players are (model, role)
+    source: str = RatingSource.JUDGES
 
     def rows(self) -> QuerySet[ModelRating]:
-        rows = ModelRating.objects.filter(board_scope(self.board, self.team_id))
+        rows = ModelRating.objects.filter(board_scope(self.board, self.team_id), source=self.source)
         if self.roles:
             return rows.filter(category="").exclude(role="")
         return rows.filter(category=self.category, role="")
 
 
-def board_outcomes(board: str, team_id: UUID | None) -> QuerySet[PairwiseOutcome]:
-    """The outcomes a board counts: public debates, or all of one team's debates."""
-    outcomes = PairwiseOutcome.objects.all()
+def board_outcomes(
+    board: str, team_id: UUID | None, source: str = RatingSource.JUDGES
+) -> QuerySet[PairwiseOutcome] | QuerySet[HumanOutcome]:
+    """The outcomes a board counts: public debates, or all of one team's debates; the judges'
+    or the readers' (both tables have the same fields)."""
+    outcomes: QuerySet[PairwiseOutcome] | QuerySet[HumanOutcome] = (
+        HumanOutcome.objects.all()
+        if source == RatingSource.HUMANS
+        else PairwiseOutcome.objects.all()
+    )
     if board == Board.PUBLIC:
         return outcomes.filter(is_public=True)
     return outcomes.filter(team_id=team_id) if team_id else outcomes.none()
 
 
 def _fit(scope: Scope) -> list[ModelRating]:
-    outcomes = board_outcomes(scope.board, scope.team_id)
+    outcomes = board_outcomes(scope.board, scope.team_id, scope.source)
     if scope.category:
         outcomes = outcomes.filter(category=scope.category)
     fields = ["model_a", "model_b", "outcome"]
@@ -166,6 +266,7 @@ def _fit(scope: Scope) -> list[ModelRating]:
         result.append(
             ModelRating(
                 board=scope.board,
+                source=scope.source,
                 team_id=scope.team_id,
                 category=scope.category,
                 role=role,
@@ -192,6 +293,7 @@ def _refit_scope(scope: Scope) -> int:
         RatingSnapshot.objects.bulk_create(
             RatingSnapshot(
                 board=row.board,
+                source=row.source,
                 team_id=row.team_id,
                 llm_model_id=row.llm_model_id,
                 rating=row.rating,
@@ -210,25 +312,38 @@ def _refit_scope(scope: Scope) -> int:
     return len(fresh)
 
 
-def _lock_board(board: str, team_id: UUID | None) -> RatingBoard:
+def board_key(board: str, team_id: UUID | None, source: str = RatingSource.JUDGES) -> str:
+    """RatingBoard.key: "public", "team:<id>"; the readers' boards are prefixed "humans:"."""
     key = "public" if board == Board.PUBLIC else f"team:{team_id}"
-    RatingBoard.objects.get_or_create(key=key, defaults={"board": board, "team_id": team_id})
+    return key if source == RatingSource.JUDGES else f"{source}:{key}"
+
+
+def _lock_board(board: str, team_id: UUID | None, source: str) -> RatingBoard:
+    key = board_key(board, team_id, source)
+    RatingBoard.objects.get_or_create(
+        key=key, defaults={"board": board, "team_id": team_id, "source": source}
+    )
     return RatingBoard.objects.select_for_update().get(key=key)
 
 
 @transaction.atomic
 def _refit_board(
-    board: str, team_id: UUID | None, scopes: Iterable[Scope], *, categories: Sequence[str] = ()
+    board: str,
+    team_id: UUID | None,
+    scopes: Iterable[Scope],
+    *,
+    categories: Sequence[str] = (),
+    source: str = RatingSource.JUDGES,
 ) -> int:
     """Refit some scopes of a board in one transaction, holding the board's lock. With
     `categories` (a full refit), rows of any other category are deleted first."""
-    record = _lock_board(board, team_id)
+    record = _lock_board(board, team_id, source)
     if categories:
-        ModelRating.objects.filter(board_scope(board, team_id)).exclude(
+        ModelRating.objects.filter(board_scope(board, team_id), source=source).exclude(
             category__in=["", *categories]
         ).delete()
     written = sum(_refit_scope(scope) for scope in scopes)
-    outcomes = board_outcomes(board, team_id)
+    outcomes = board_outcomes(board, team_id, source)
     record.outcomes = outcomes.count()
     record.debates = outcomes.values("debate_id").distinct().count()
     record.refitted_at = timezone.now()
@@ -236,44 +351,65 @@ def _refit_board(
     return written
 
 
-def _scopes(board: str, team_id: UUID | None, categories: Sequence[str]) -> list[Scope]:
+def _scopes(
+    board: str, team_id: UUID | None, categories: Sequence[str], source: str
+) -> list[Scope]:
     return [
-        Scope(board, team_id),
-        *(Scope(board, team_id, category=category) for category in categories),
-        Scope(board, team_id, roles=True),
+        Scope(board, team_id, source=source),
+        *(Scope(board, team_id, category=category, source=source) for category in categories),
+        Scope(board, team_id, roles=True, source=source),
     ]
 
 
-def ratings_update_for_debate(*, debate_id: UUID) -> int:
+def ratings_update_for_debate(*, debate_id: UUID, source: str = RatingSource.JUDGES) -> int:
     """Refit the scopes a debate touches (overall, its category, roles) on the public board
-    and on its team's board. Returns the number of rating rows written."""
-    first = PairwiseOutcome.objects.filter(debate_id=debate_id).values("team_id", "category")
-    row = first.first()
+    and on its team's board, of one source. Returns the number of rating rows written."""
+    # The readers' side asks the votes, not their outcomes: a vote changed to an informed
+    # one leaves no outcome, and its scopes must still lose it.
+    table = HumanVote if source == RatingSource.HUMANS else PairwiseOutcome
+    row = table.objects.filter(debate_id=debate_id).values("team_id", "category").first()
     if row is None:
         return 0
     written = 0
     for board, team_id in ((Board.PUBLIC, None), (Board.TEAM, row["team_id"])):
-        written += _refit_board(board, team_id, _scopes(board, team_id, [row["category"]]))
-    logger.info("ratings_updated", debate_id=str(debate_id), rows=written)
+        written += _refit_board(
+            board, team_id, _scopes(board, team_id, [row["category"]], source), source=source
+        )
+    logger.info("ratings_updated", debate_id=str(debate_id), rows=written, source=source)
     return written
 
 
 def ratings_refit_all() -> int:
-    """Recompute every scope of every board from the stored outcomes; scopes left without
-    outcomes lose their rows. Returns the number of rating rows written."""
-    team_ids = set(PairwiseOutcome.objects.values_list("team_id", flat=True).distinct().order_by())
-    team_ids |= set(
-        ModelRating.objects.filter(board=Board.TEAM).values_list("team_id", flat=True).distinct()
-    )
-    boards: list[tuple[str, UUID | None]] = [(Board.PUBLIC, None)]
-    boards += [(Board.TEAM, team_id) for team_id in sorted(team_ids, key=str) if team_id]
-    written = 0
-    for board, team_id in boards:
-        categories = sorted(
-            set(board_outcomes(board, team_id).values_list("category", flat=True).distinct())
+    """Recompute every scope of every board (both sources) from the stored outcomes; scopes
+    left without outcomes lose their rows. Returns the number of rating rows written."""
+    written = boards = 0
+    for source, table in (
+        (RatingSource.JUDGES, PairwiseOutcome),
+        (RatingSource.HUMANS, HumanOutcome),
+    ):
+        team_ids = set(table.objects.values_list("team_id", flat=True).distinct().order_by())
+        team_ids |= set(
+            ModelRating.objects.filter(board=Board.TEAM, source=source)
+            .values_list("team_id", flat=True)
+            .distinct()
         )
-        written += _refit_board(
-            board, team_id, _scopes(board, team_id, categories), categories=categories or [""]
-        )
-    logger.info("ratings_refitted", boards=len(boards), rows=written)
+        scoped: list[tuple[str, UUID | None]] = [(Board.PUBLIC, None)]
+        scoped += [(Board.TEAM, team_id) for team_id in sorted(team_ids, key=str) if team_id]
+        for board, team_id in scoped:
+            categories = sorted(
+                set(
+                    board_outcomes(board, team_id, source)
+                    .values_list("category", flat=True)
+                    .distinct()
+                )
+            )
+            written += _refit_board(
+                board,
+                team_id,
+                _scopes(board, team_id, categories, source),
+                categories=categories or [""],
+                source=source,
+            )
+        boards += len(scoped)
+    logger.info("ratings_refitted", boards=boards, rows=written)
     return written

@@ -8,9 +8,10 @@ from ratings.services import ratings_refit_all, ratings_update_for_debate
 
 
 @task()
-def update_ratings(debate_id: str) -> int:
-    """Refit the rating scopes a finished debate touches (enqueued by finalization)."""
-    return ratings_update_for_debate(debate_id=UUID(debate_id))
+def update_ratings(debate_id: str, source: str = "judges") -> int:
+    """Refit the rating scopes a finished debate touches (enqueued by finalization), or the
+    readers' scopes after a vote (source "humans")."""
+    return ratings_update_for_debate(debate_id=UUID(debate_id), source=source)
 
 
 @task()

@@ -131,6 +131,7 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
             "bars": interval_bars(board.rows),
             "new_below": selectors.NEW_BELOW_MATCHES,
             "signed_in": team is not None,
+            "agreement": selectors.board_agreement(board=board.board, team=board.team),
         },
     )
 

@@ -3,10 +3,10 @@ entries and ops' metrics older than their own settings are deleted. Everything i
 A deleted account's debates lose their text the same way, at once (`debates_anonymise_for_user`).
 
 What an anonymised debate keeps: its numbers (tokens, cost, scores, ratings' outcomes, usage,
-redaction counts), status and dates. What it loses: the question, the seats' instructions,
-every turn's text and claims, the judges' rationales, the final answer, the failure detail,
-the placeholders' originals (pii_map), its whole event log (deltas included), and any admin
-history line that quoted it.
+redaction counts), status and dates. What it loses: the question and its title, the seats'
+instructions, every turn's text and claims, the judges' rationales, the final answer, the
+failure detail, the placeholders' originals (pii_map), its whole event log (deltas included),
+and any admin history line that quoted it.
 """
 
 from dataclasses import dataclass, field
@@ -70,6 +70,7 @@ def debate_anonymise(
     _scrub_admin_history(debate_id, replacement=replacement)
     Debate.objects.filter(pk=debate_id).update(
         question=replacement,
+        title="",
         pii_map={},
         synthesis={},
         failure_detail="",

@@ -28,6 +28,7 @@ from debates.models import Debate, DebateStatus, SeatRole, Stage, Stance, TurnSt
 from debates.rendering import render_markdown
 from debates.services.creation import debate_cancel
 from debates.services.exports import seat_text
+from debates.services.votes import debate_vote_reveal
 
 
 def rendered_html(
@@ -153,6 +154,9 @@ def live_strings() -> dict[str, str]:
 
 def _page(request: HttpRequest, template: str, debate_id: UUID) -> HttpResponse:
     debate, participant = selectors.debate_get_for_viewer(user=request.user, debate_id=debate_id)
+    if isinstance(request.user, User):
+        # These pages name every seat's model: a vote cast after them is not blind.
+        debate_vote_reveal(actor=request.user, debate_id=debate.pk)
     config = {
         "debateId": str(debate.pk),
         "rounds": debate.rounds,

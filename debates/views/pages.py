@@ -63,6 +63,7 @@ from debates.services.exports import (
     round_title,
 )
 from debates.services.sharing import debate_set_listed, debate_set_public, debate_share
+from debates.views.tidy import detail_extras
 
 PAGE_SIZE = 20
 
@@ -260,8 +261,10 @@ def debate_list(request: HttpRequest) -> HttpResponse:
 def _detail_context(
     request: HttpRequest, debate: Debate, *, user: User | None
 ) -> dict[str, object]:
-    """`user` None: the public, read-only page."""
+    """`user` None: the public, read-only page (where a signed-in reader may still vote)."""
+    viewer = request.user if isinstance(request.user, User) else None
     return {
+        **detail_extras(debate=debate, user=user, viewer=viewer),
         "debate": debate,
         "public": user is None,
         "is_creator": user is not None and debate.created_by_id == user.pk,

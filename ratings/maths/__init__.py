@@ -28,8 +28,23 @@ Ratings
     is the 2.5th to 97.5th percentile of the resampled ratings. The rank is CI-aware, as on
     LMArena: 1 + the number of models whose lower bound is above this model's upper bound, so
     models whose intervals overlap share a rank.
+
+Readers' votes
+    A reader's vote on a finished debate becomes pairwise outcomes of the same shape: the seat
+    voted best beats each other seat (pairs between two other seats say nothing and are not
+    recorded); "tie" and "all bad" are a tie between every pair of seats (LMArena counts "both
+    bad" as a tie too). Pairs of seats of the same model are skipped. The readers' board is then
+    fitted by exactly the code above, from these outcomes only: the two boards are never mixed.
+
+Agreement of two boards
+    Over the pairs of models rated on both boards (in one category, or overall), the fraction
+    the two boards order the same way by their point ratings; pairs rated level on either board
+    are left out. Its 95% interval is Wilson's score interval for a binomial proportion. The
+    pairs share models, so they are not independent: read the interval as a guide, narrower
+    than the truth.
 """
 
+from ratings.maths.agreement import Agreement, rank_agreement, wilson_interval
 from ratings.maths.bradley_terry import (
     A_WINS,
     B_WINS,
@@ -63,6 +78,7 @@ from ratings.maths.results import (
     pairwise_outcomes,
     rank_seats,
     summarize,
+    vote_outcomes,
 )
 
 __all__ = [
@@ -75,6 +91,7 @@ __all__ = [
     "PRIOR_GAMES",
     "SCALE",
     "TIE",
+    "Agreement",
     "DebateSummary",
     "JudgeScore",
     "Outcome",
@@ -91,9 +108,12 @@ __all__ = [
     "fit_near",
     "judge_majorities",
     "pairwise_outcomes",
+    "rank_agreement",
     "rank_seats",
     "rate",
     "rate_outcomes",
     "summarize",
     "to_ratings",
+    "vote_outcomes",
+    "wilson_interval",
 ]

@@ -199,3 +199,31 @@ def pairwise_outcomes(scores: Sequence[JudgeScore], seats: Mapping[int, SeatInfo
             outcome = "a" if order > 0 else "b" if order < 0 else "tie"
             outcomes.append(Outcome(judge=judge, seat_a=a, seat_b=b, outcome=outcome))
     return outcomes
+
+
+# --- Readers' votes --------------------------------------------------------------------------
+
+VOTE_SEAT: Final = "seat"
+VOTE_TIE: Final = "tie"
+VOTE_ALL_BAD: Final = "all_bad"
+
+
+def vote_outcomes(choice: str, best: int | None, seats: Mapping[int, SeatInfo]) -> list[Outcome]:
+    """The pairwise outcomes of one reader's vote, in the judges' shape (judge ""): the best
+    seat beats every other seat; "tie" and "all bad" are a tie between every pair (as LMArena
+    counts "both bad"). Pairs of seats of the same model are skipped, as for the judges."""
+    ordered = sorted(seats, key=lambda seat: seats[seat].position)
+    if choice == VOTE_SEAT and best not in seats:
+        raise ValueError(f"the best seat {best!r} is not on the panel")
+    outcomes = []
+    for a, b in combinations(ordered, 2):
+        if seats[a].model == seats[b].model:
+            continue
+        if choice == VOTE_SEAT and best in (a, b):
+            outcome = "a" if best == a else "b"
+        elif choice == VOTE_SEAT:
+            continue  # two seats the reader did not pick: the vote says nothing about them
+        else:
+            outcome = "tie"
+        outcomes.append(Outcome(judge="", seat_a=a, seat_b=b, outcome=outcome))
+    return outcomes

@@ -41,6 +41,8 @@ def test_public_leaderboard_shape(anon_client: Client, rated: None) -> None:
     body = response.json()
     assert set(body) == {
         "board",
+        "source",
+        "agreement",
         "team",
         "category",
         "role",
