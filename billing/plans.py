@@ -32,6 +32,8 @@ PLANS: list[dict[str, Any]] = [
         "concurrent_debates": 1,
         "exports_enabled": True,
         "max_team_members": 3,
+        "max_context_documents": 3,
+        "max_context_document_bytes": 1_000_000,
     },
     {
         "slug": "pro",
@@ -49,6 +51,8 @@ PLANS: list[dict[str, Any]] = [
         "concurrent_debates": 3,
         "exports_enabled": True,
         "max_team_members": 5,
+        "max_context_documents": 10,
+        "max_context_document_bytes": 5_000_000,
     },
     {
         "slug": "team",
@@ -66,6 +70,8 @@ PLANS: list[dict[str, Any]] = [
         "concurrent_debates": 10,
         "exports_enabled": True,
         "max_team_members": 50,
+        "max_context_documents": 10,
+        "max_context_document_bytes": 5_000_000,
     },
 ]
 

@@ -15,5 +15,6 @@ urlpatterns = [
     path(
         "debates/<uuid:debate_id>/cancel/", api.DebateCancelApi.as_view(), name="api-debate-cancel"
     ),
+    path("debates/<uuid:debate_id>/fork/", api.DebateForkApi.as_view(), name="api-debate-fork"),
     path("models/", api.ModelListApi.as_view(), name="api-model-list"),
 ]

@@ -1,5 +1,5 @@
 from django.urls import URLPattern
 
-from debates.views import live, pages
+from debates.views import live, pages, threads
 
-urlpatterns: list[URLPattern] = [*pages.urlpatterns, *live.urlpatterns]
+urlpatterns: list[URLPattern] = [*pages.urlpatterns, *live.urlpatterns, *threads.urlpatterns]

@@ -50,6 +50,7 @@ from debates.forms import (
     seat_formset,
     seat_inputs,
 )
+from debates.forms_threads import DocumentsForm
 from debates.models import Debate
 from debates.presets import PRESETS
 from debates.services.creation import debate_create
@@ -62,6 +63,7 @@ from debates.services.exports import (
     round_title,
 )
 from debates.services.sharing import debate_set_listed, debate_set_public, debate_share
+from debates.views.threads import context_chars, documents_of, thread_context
 
 PAGE_SIZE = 20
 
@@ -133,6 +135,7 @@ def _new_debate_context(
         "presets": list(PRESETS.values()),
         "limits": limits,
         "estimate": estimate,
+        "documents_form": DocumentsForm(),
     }
 
 
@@ -150,7 +153,11 @@ def debate_new(request: HttpRequest) -> HttpResponse:
         if form.is_valid() and formset.is_valid():
             try:
                 debate = debate_create(
-                    user=user, team=team, seats=seat_inputs(formset), **form.service_arguments()
+                    user=user,
+                    team=team,
+                    seats=seat_inputs(formset),
+                    documents=documents_of(request),
+                    **form.service_arguments(),
                 )
             except (ValidationFailed, ProviderUnavailable) as error:
                 change.errors = form.add_service_errors(error)
@@ -215,7 +222,7 @@ def debate_new_estimate(request: HttpRequest) -> HttpResponse:
         judges=draft.judges,
         chair=draft.chair,
         rounds=draft.rounds,
-        question_chars=len(draft.question),
+        question_chars=len(draft.question) + context_chars(request),
         tiers=limits.allowed_tiers,
     )
     return render(
@@ -272,6 +279,7 @@ def _detail_context(
         "public_url": request.build_absolute_uri(reverse("debate-public", args=[debate.pk])),
         "exports_enabled": user is not None
         and debate_limits_for_team(team=debate.team).exports_enabled,
+        **thread_context(debate, user=user),
     }
 
 

@@ -141,6 +141,8 @@ export interface LiveState {
   lastAt: number | null;
   rendered: Rendered;
   replay: ReplayState;
+  /** A fork: the debate it was forked from and the round it ran from (turns before are copies). */
+  fork: { from: string; round: number; copied: number } | null;
 }
 
 export interface LiveConfig {
@@ -187,6 +189,7 @@ export function initialState(config: LiveConfig, rendered?: Rendered): LiveState
     lastAt: null,
     rendered: rendered ?? { turns: {}, synthesis: null },
     replay: { position: 0, playing: false, speed: 1 },
+    fork: null,
   };
 }
 
@@ -440,6 +443,11 @@ export function applyEvent(state: LiveState, event: DebateEvent): LiveState {
       next.turns = stopStreaming(state.turns);
       next.endedAt = next.lastAt;
       if (next.status === "failed") next.failure = { reason: str(p.reason), detail: str(p.detail) };
+      break;
+    }
+    case "debate.forked": {
+      const p = payloadOf(event, "debate.forked");
+      next.fork = { from: str(p.forked_from), round: num(p.round) ?? 0, copied: num(p.copied_turns) ?? 0 };
       break;
     }
     default:
