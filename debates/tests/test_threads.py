@@ -102,7 +102,8 @@ def test_a_follow_up_asks_the_same_panel_with_the_earlier_answer_fenced_as_conte
         # Every prompt (turns, judges, chair) carries it, inside its tag and the fence.
         assert '<document name="earlier-answer.md" kind="previous_answer">' in text
         block = text.split('kind="previous_answer">', 1)[1].split("</document>", 1)[0]
-        assert block.strip().startswith("<<<") and follow_up.fence in block
+        assert block.strip().startswith("<<<")
+        assert follow_up.fence in block
         assert "Run a three-month pilot." in block
     assert {_task(r) for r in provider.requests} == {"turn", "judge", "synthesis"}
 
@@ -117,11 +118,11 @@ def test_a_follow_up_gives_the_transcript_only_on_request(owner: User) -> None:
     kinds = [d.kind for d in full.documents.all()]
     assert kinds == [ContextKind.PREVIOUS_ANSWER, ContextKind.PREVIOUS_TRANSCRIPT]
     transcript = full.documents.get(kind=ContextKind.PREVIOUS_TRANSCRIPT).text
-    assert "Seat A, opening" in transcript and "Seat B, rebuttal 1" in transcript
+    assert "Seat A, opening" in transcript
+    assert "Seat B, rebuttal 1" in transcript
     # The reservation counts the context: the longer one reserves more tokens.
-    reserved = {
-        r.debate_id: r.tokens for r in QuotaReservation.objects.filter(debate_id__in=[plain.pk, full.pk])
-    }
+    reservations = QuotaReservation.objects.filter(debate_id__in=[plain.pk, full.pk])
+    reserved = {r.debate_id: r.tokens for r in reservations}
     assert reserved[full.pk] > reserved[plain.pk]
 
 
@@ -219,7 +220,8 @@ def test_a_forked_debate_bills_only_its_new_calls(owner: User) -> None:
             SeatInput("demo:demo-skeptic", "skeptic"),
         ],
     )
-    assert fork.forked_from_id == original.pk and fork.fork_round == 1
+    assert fork.forked_from_id == original.pk
+    assert fork.fork_round == 1
     fork = run(fork, provider)
     assert fork.status == DebateStatus.COMPLETED
 
@@ -308,7 +310,10 @@ def test_a_fork_whose_seat_changed_model_feeds_no_rating(owner: User) -> None:
             user=owner,
             original=original,
             from_round=1,
-            seats=[SeatInput("demo:demo-pragmatist", "proponent"), SeatInput(SEAT_MODELS[1], "skeptic")],
+            seats=[
+                SeatInput("demo:demo-pragmatist", "proponent"),
+                SeatInput(SEAT_MODELS[1], "skeptic"),
+            ],
         )
     )
     assert mixed.status == DebateStatus.COMPLETED
@@ -343,9 +348,7 @@ def test_the_fork_form_and_api_and_the_compare_page(owner: User, owner_client: C
     assert reverse("debate-compare", args=[original.pk, fork.pk]).encode() in detail.content
 
 
-def test_the_compare_page_is_for_debates_one_may_see(
-    owner: User, outsider_client: Client
-) -> None:
+def test_the_compare_page_is_for_debates_one_may_see(owner: User, outsider_client: Client) -> None:
     left, right = finished(owner, rounds=1), make_debate(owner, rounds=1)
     page = outsider_client.get(reverse("debate-compare", args=[left.pk, right.pk]))
     assert page.status_code == 404
@@ -372,7 +375,8 @@ def test_the_claim_diff_compares_sentences_not_their_spelling() -> None:
     split = compare.claim_diff(
         compare.disagreement_claims(left), compare.disagreement_claims(right)
     )
-    assert split.only_left == ("How long",) and split.both == ("Who pays",)
+    assert split.only_left == ("How long",)
+    assert split.both == ("Who pays",)
     assert compare.claim_diff([], []) == compare.ClaimDiff((), (), ())
 
 

@@ -447,7 +447,11 @@ export function applyEvent(state: LiveState, event: DebateEvent): LiveState {
     }
     case "debate.forked": {
       const p = payloadOf(event, "debate.forked");
-      next.fork = { from: str(p.forked_from), round: num(p.round) ?? 0, copied: num(p.copied_turns) ?? 0 };
+      next.fork = {
+        from: str(p.forked_from),
+        round: num(p.round) ?? 0,
+        copied: num(p.copied_turns) ?? 0,
+      };
       break;
     }
     default:
