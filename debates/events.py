@@ -93,6 +93,8 @@ class TurnCompletedPayload(TypedDict):
     output_tokens: int
     cost_usd: str
     latency_ms: int
+    # A fork's copied turn: the model that wrote it in the original debate (display name).
+    copied_from_model: NotRequired[str]
 
 
 class TurnFailedPayload(TypedDict):

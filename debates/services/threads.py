@@ -229,7 +229,7 @@ def history_copy(*, original: Debate, fork: Debate, before_round: int) -> int:
     seats = {seat.position: seat for seat in fork.seats.all()}
     turns = (
         Turn.objects.filter(debate=original, round__lt=before_round)
-        .select_related("seat")
+        .select_related("seat__llm_model")
         .order_by("round", "seat__position")
     )
     by_round: dict[int, list[Turn]] = {}
@@ -292,6 +292,7 @@ def _turn_copy(turn: Turn, *, fork: Debate, seat_id: int) -> Turn:
                 output_tokens=0,
                 cost_usd="0",
                 latency_ms=0,
+                copied_from_model=turn.seat.llm_model.display_name,
             )
         )
     else:

@@ -268,6 +268,9 @@ def test_the_fork_log_shows_the_copied_turns_then_the_fork_marker(owner: User) -
     copied = types[:marker]
     assert [k for k, _p in copied].count(EventType.TURN_COMPLETED) == 4  # 2 seats x rounds 0, 1
     assert types[marker][1] == {"forked_from": str(original.pk), "round": 2, "copied_turns": 4}
+    copied_payloads = [p for k, p in copied if k == EventType.TURN_COMPLETED]
+    assert {p["copied_from_model"] for p in copied_payloads} == {"Demo Sage", "Demo Skeptic"}
+    assert all(p["cost_usd"] == "0" for p in copied_payloads)
     started = [p for k, p in types[marker:] if k == EventType.STAGE_STARTED]
     assert started[0] == {"stage": "rebuttal", "round": 2}
     # The pipeline ran no copied round again.
@@ -346,6 +349,11 @@ def test_the_fork_form_and_api_and_the_compare_page(owner: User, owner_client: C
     assert b"Which claims changed" in page.content
     detail = owner_client.get(reverse("debate-detail", args=[fork.pk]))
     assert reverse("debate-compare", args=[original.pk, fork.pk]).encode() in detail.content
+    # The copied opening of seat A names the model that wrote it, not seat A's model now.
+    page = detail.content.decode()
+    opening = page.split('class="card round"', 2)[1]
+    assert "Demo Sage" in opening
+    assert "Demo Pragmatist" not in opening
 
 
 def test_the_compare_page_is_for_debates_one_may_see(owner: User, outsider_client: Client) -> None:

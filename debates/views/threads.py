@@ -21,7 +21,7 @@ from billing.limits import debate_limits_for_team
 from consultation.exceptions import ValidationFailed
 from debates import compare, selectors
 from debates.forms_threads import FollowUpForm, ForkForm, documents_from_files
-from debates.models import RATED_STATUSES, ContextKind, Debate
+from debates.models import RATED_STATUSES, Debate, Turn
 from debates.services.context import DocumentInput, document_prepare
 from debates.services.threads import debate_follow_up, debate_fork, thread_of
 
@@ -69,7 +69,13 @@ def thread_context(debate: Debate, *, user: User | None) -> dict[str, Any]:
         "other_follow_ups": list(debate.follow_ups.order_by("created_at")[1:]),
         "forks": list(debate.forks.order_by("created_at")),
         "context_documents": list(debate.documents.all()),
-        "context_kinds": ContextKind,
+        # A fork's copied turns were written by the original's models: named so on the page.
+        "copied_models": {
+            str(pk): name
+            for pk, name in Turn.objects.filter(
+                debate=debate, copied_from__isnull=False
+            ).values_list("pk", "copied_from__seat__llm_model__display_name")
+        },
         "follow_up_form": FollowUpForm() if may_continue and finished_with_answer else None,
         "fork_form": None,
     }

@@ -37,6 +37,7 @@ export interface TurnCompletedPayload {
   output_tokens: number;
   cost_usd: string;
   latency_ms: number;
+  copied_from_model?: string;
 }
 
 export interface TurnFailedPayload {

@@ -55,6 +55,8 @@ export interface Turn {
   keyClaims: string[];
   errorCode: string;
   detail: string;
+  /** A fork's copied turn: the model that wrote it in the original debate. */
+  copiedModel: string;
 }
 
 export interface Judgment {
@@ -274,6 +276,7 @@ function emptyTurn(seat: number, round: number): Turn {
     keyClaims: [],
     errorCode: "",
     detail: "",
+    copiedModel: "",
   };
 }
 
@@ -382,6 +385,7 @@ export function applyEvent(state: LiveState, event: DebateEvent): LiveState {
           stance: str(p.stance),
           confidence: num(p.confidence),
           keyClaims: strings(p.key_claims),
+          copiedModel: str(p.copied_from_model),
         });
       }
       break;

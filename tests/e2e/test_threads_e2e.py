@@ -114,6 +114,7 @@ def test_follow_up_fork_and_context_documents(
         if value.startswith("demo:") and value not in first["seat_models"]  # type: ignore[operator]
     )
     seat_a.select_option(other)
+    other_name = seat_a.locator("option:checked").inner_text().split(" (")[0]
     fork_form.get_by_label("Rebuttal rounds").select_option("1")
     save_screenshot(page, "threads-fork-form-en")
     fork_form.get_by_role("button", name="Start the fork").click()
@@ -138,6 +139,10 @@ def test_follow_up_fork_and_context_documents(
     page.goto(f"/debates/{fork_id}/")
     expect(page.locator("[data-fork-origin]")).to_contain_text("A fork from round 1")
     expect(page.locator("article.turn .badge.copied")).to_have_count(seats)
+    # Seat A's copied opening is named after the model that wrote it.
+    first_turn = page.locator("article.turn").first
+    expect(first_turn).to_contain_text("copied")
+    expect(first_turn).not_to_contain_text(other_name)
     page.locator("[data-fork-origin]").get_by_role("link", name="Compare side by side").click()
     expect(page).to_have_url(re.compile(rf"/debates/{first_id}/compare/{fork_id}/$"))
     expect(page.locator("h1")).to_have_text("Two debates side by side")
@@ -182,6 +187,7 @@ def test_follow_up_fork_and_context_documents(
         "from accounts.models import Profile\n"
         f"Profile.objects.filter(user_id={user.id}).update(locale='tr')"
     )
+    page.context.clear_cookies()  # signed out: the next login applies the profile's language
     log_in(page, email=user.email)
     for name, path in (
         ("follow-up", f"/debates/{follow_up_id}/"),
