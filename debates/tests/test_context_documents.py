@@ -231,3 +231,28 @@ def test_any_bytes_give_text_or_a_validation_error(name: str, data: bytes) -> No
         assert len(prepared.text) <= MAX_DOCUMENT_CHARS
         assert "\x00" not in prepared.text
     assert fields in ([], ["documents"])
+
+
+def test_the_live_estimate_counts_the_files_chosen(owner: User, owner_client: Client) -> None:
+    form = {
+        "question": "Should we move the office to Izmir next year?",
+        "rounds": "1",
+        "seats-TOTAL_FORMS": "2",
+        "seats-INITIAL_FORMS": "0",
+        "seats-0-model": "demo:demo-sage",
+        "seats-0-role": "proponent",
+        "seats-1-model": "demo:demo-skeptic",
+        "seats-1-role": "skeptic",
+    }
+    headers = {"HX-Request": "true"}
+    plain = owner_client.post(reverse("debate-estimate"), form, headers=headers)
+    upload = SimpleUploadedFile("long.txt", ("word " * 4_000).encode())
+    with_file = owner_client.post(
+        reverse("debate-estimate"), {**form, "documents": [upload]}, headers=headers
+    )
+
+    def tokens_in(response: Any) -> int:
+        text = response.content.decode()
+        return int(text.split("≈ ", 1)[1].split(" in", 1)[0].replace(",", ""))
+
+    assert tokens_in(with_file) > tokens_in(plain) + 4_000
