@@ -350,8 +350,8 @@ def test_the_fork_form_and_api_and_the_compare_page(owner: User, owner_client: C
     detail = owner_client.get(reverse("debate-detail", args=[fork.pk]))
     assert reverse("debate-compare", args=[original.pk, fork.pk]).encode() in detail.content
     # The copied opening of seat A names the model that wrote it, not seat A's model now.
-    page = detail.content.decode()
-    opening = page.split('class="card round"', 2)[1]
+    html = detail.content.decode()
+    opening = html.split('class="card round"', 2)[1]
     assert "Demo Sage" in opening
     assert "Demo Pragmatist" not in opening
 

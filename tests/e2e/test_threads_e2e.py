@@ -8,6 +8,7 @@ Turkish are kept in tests/e2e/artifacts/threads-*.png.
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -46,8 +47,8 @@ print(json.dumps({{
 """
 
 
-def facts(server: E2EServer, debate_id: str) -> dict[str, object]:
-    result: dict[str, object] = json.loads(server.shell(_FACTS.format(debate_id=debate_id)))
+def facts(server: E2EServer, debate_id: str) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(server.shell(_FACTS.format(debate_id=debate_id)))
     return result
 
 
@@ -89,7 +90,7 @@ def test_follow_up_fork_and_context_documents(
     follow_up = facts(e2e_server, follow_up_id)
     assert follow_up["follow_up_of"] == first_id
     assert follow_up["seat_models"] == first["seat_models"]
-    kinds = [doc[0] for doc in follow_up["documents"]]  # type: ignore[attr-defined]
+    kinds = [doc[0] for doc in follow_up["documents"]]
     assert kinds == ["previous_answer", "previous_transcript"]
     wait_until_finished(page)
     assert facts(e2e_server, follow_up_id)["status"] == "completed"
@@ -111,7 +112,7 @@ def test_follow_up_fork_and_context_documents(
     other = next(
         value
         for value in seat_a.locator("option").evaluate_all("options => options.map(o => o.value)")
-        if value.startswith("demo:") and value not in first["seat_models"]  # type: ignore[operator]
+        if value.startswith("demo:") and value not in first["seat_models"]
     )
     seat_a.select_option(other)
     other_name = seat_a.locator("option:checked").inner_text().split(" (")[0]
@@ -121,10 +122,10 @@ def test_follow_up_fork_and_context_documents(
     expect(page).to_have_url(LIVE_URL)
     fork_id = debate_id_of(page)
     fork = facts(e2e_server, fork_id)
-    seats = len(first["seat_models"])  # type: ignore[arg-type]
+    seats = len(first["seat_models"])
     assert fork["forked_from"] == first_id
     assert fork["fork_round"] == 1
-    assert fork["seat_models"][0] == other  # type: ignore[index]
+    assert fork["seat_models"][0] == other
     assert fork["copied_turns"] == seats
     assert fork["copied_rounds"] == [0]
     wait_until_finished(page)
@@ -132,9 +133,9 @@ def test_follow_up_fork_and_context_documents(
     assert fork["status"] == "completed"
     # Billed: the new turns (round 1 only), each judge's one call and the chair's.
     assert fork["own_turns"] == seats
-    assert fork["calls"] == seats + fork["judges"] + 1  # type: ignore[operator]
+    assert fork["calls"] == seats + fork["judges"] + 1
     events = fork["events"]
-    assert events.index("debate.forked") < events.index("debate.started")  # type: ignore[attr-defined]
+    assert events.index("debate.forked") < events.index("debate.started")
 
     page.goto(f"/debates/{fork_id}/")
     expect(page.locator("[data-fork-origin]")).to_contain_text("A fork from round 1")
@@ -153,10 +154,8 @@ def test_follow_up_fork_and_context_documents(
     page.goto(f"/debates/{fork_id}/replay/")
     fork_point = page.get_by_role("button", name="Fork point")
     fork_point.click()
-    marker = events.index("debate.forked") + 1  # type: ignore[attr-defined]
-    expect(page.locator("[data-replay=position]")).to_have_text(
-        f"Event {marker} of {len(events)}"  # type: ignore[arg-type]
-    )
+    marker = events.index("debate.forked") + 1
+    expect(page.locator("[data-replay=position]")).to_have_text(f"Event {marker} of {len(events)}")
     expect(page.locator("[data-fork-origin]")).to_be_visible()
     save_screenshot(page, "threads-replay-fork-en")
 
@@ -173,7 +172,7 @@ def test_follow_up_fork_and_context_documents(
     expect(page).to_have_url(LIVE_URL)
     attached_id = debate_id_of(page)
     attached = facts(e2e_server, attached_id)
-    ((kind, name, size, text),) = attached["documents"]  # type: ignore[misc]
+    ((kind, name, size, text),) = attached["documents"]
     assert (kind, name, size) == ("document", "team-notes.txt", notes.stat().st_size)
     assert "hr@example.com" not in text
     assert "[EMAIL_1]" in text
