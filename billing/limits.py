@@ -8,13 +8,14 @@ Monthly quotas (debates, tokens, model cost) are counted in the team's billing p
 Stripe subscription's period when it has one, else the calendar month (UTC).
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.core.cache import cache
 from django.db.models import Count, Q, Sum
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +23,8 @@ from django.utils.translation import ngettext
 
 from accounts.models import Invitation, Membership, Team
 from billing.models import (
+    MAX_CONTEXT_DOCUMENT_BYTES,
+    MAX_CONTEXT_DOCUMENTS,
     MAX_ROUNDS,
     MAX_SEATS,
     MIN_ROUNDS,
@@ -36,6 +39,8 @@ from billing.ratelimits import RateDecision
 from consultation.exceptions import PlanRestriction, QuotaExceeded, RateLimited
 
 __all__ = [
+    "MAX_CONTEXT_DOCUMENTS",
+    "MAX_CONTEXT_DOCUMENT_BYTES",
     "MAX_QUESTION",
     "MAX_ROUNDS",
     "MAX_SEATS",
@@ -46,6 +51,7 @@ __all__ = [
     "Period",
     "QuotaStatus",
     "RatePolicy",
+    "context_documents_check",
     "debate_limits_for_team",
     "debate_shape_check",
     "exports_check",
@@ -142,6 +148,8 @@ class DebateLimits:
     allowed_tiers: tuple[str, ...] = ()
     concurrent_debates: int = 1
     exports_enabled: bool = True
+    max_context_documents: int = MAX_CONTEXT_DOCUMENTS
+    max_context_document_bytes: int = MAX_CONTEXT_DOCUMENT_BYTES
     source: str = "engine"
     plan_name: str = ""
     plan_slug: str = ""
@@ -162,6 +170,8 @@ def limits_of(plan: Plan) -> DebateLimits:
         allowed_tiers=tuple(plan.allowed_tiers or ()),
         concurrent_debates=max(1, plan.concurrent_debates),
         exports_enabled=plan.exports_enabled,
+        max_context_documents=min(plan.max_context_documents, MAX_CONTEXT_DOCUMENTS),
+        max_context_document_bytes=min(plan.max_context_document_bytes, MAX_CONTEXT_DOCUMENT_BYTES),
         source="plan",
         plan_name=plan.name,
         plan_slug=plan.slug,
@@ -227,6 +237,34 @@ def debate_shape_check(
             lambda other: not other.allowed_tiers or set(refused) <= set(other.allowed_tiers),
         )
     return limits
+
+
+def context_documents_check(*, team: Team, sizes: Sequence[int]) -> None:
+    """Refuse (PlanRestriction, 403) more context documents, or a larger one, than the team's
+    plan allows for one debate; `sizes` are the files' sizes in bytes."""
+    plan = plan_for_team(team=team)
+    limits = limits_of(plan)
+    count = len(sizes)
+    if count > limits.max_context_documents:
+        most = limits.max_context_documents
+        raise _refuse(
+            plan,
+            ngettext(
+                "The %(plan)s plan allows %(max)d context document per debate.",
+                "The %(plan)s plan allows %(max)d context documents per debate.",
+                most,
+            )
+            % {"plan": plan.name, "max": most},
+            lambda other: other.max_context_documents >= count,
+        )
+    largest = max(sizes, default=0)
+    if largest > limits.max_context_document_bytes:
+        raise _refuse(
+            plan,
+            _("The %(plan)s plan allows context documents of up to %(size)s each.")
+            % {"plan": plan.name, "size": filesizeformat(limits.max_context_document_bytes)},
+            lambda other: other.max_context_document_bytes >= largest,
+        )
 
 
 def exports_check(*, team: Team) -> None:

@@ -17,6 +17,8 @@ from consultation.models import TimeStampedModel
 # The product's bounds: what the debate engine supports, the ceilings no plan exceeds.
 MIN_SEATS, MAX_SEATS = 2, 8
 MIN_ROUNDS, MAX_ROUNDS = 1, 5
+# Context documents attached to a debate: at most this many, each at most this large.
+MAX_CONTEXT_DOCUMENTS, MAX_CONTEXT_DOCUMENT_BYTES = 10, 5_000_000
 
 
 class Plan(TimeStampedModel):
@@ -66,6 +68,16 @@ class Plan(TimeStampedModel):
     exports_enabled = models.BooleanField(_("exports"), default=True)
     max_team_members = models.PositiveSmallIntegerField(
         _("team members"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    max_context_documents = models.PositiveSmallIntegerField(
+        _("context documents per debate"),
+        default=3,
+        validators=[MaxValueValidator(MAX_CONTEXT_DOCUMENTS)],
+    )
+    max_context_document_bytes = models.PositiveIntegerField(
+        _("bytes per context document"),
+        default=1_000_000,
+        validators=[MaxValueValidator(MAX_CONTEXT_DOCUMENT_BYTES)],
     )
 
     class Meta:

@@ -32,6 +32,8 @@ PLANS: list[dict[str, Any]] = [
         "concurrent_debates": 1,
         "exports_enabled": True,
         "max_team_members": 3,
+        "max_context_documents": 3,
+        "max_context_document_bytes": 1_000_000,
     },
     {
         "slug": "pro",
@@ -49,6 +51,8 @@ PLANS: list[dict[str, Any]] = [
         "concurrent_debates": 3,
         "exports_enabled": True,
         "max_team_members": 5,
+        "max_context_documents": 10,
+        "max_context_document_bytes": 5_000_000,
     },
     {
         "slug": "team",
@@ -66,6 +70,8 @@ PLANS: list[dict[str, Any]] = [
         "concurrent_debates": 10,
         "exports_enabled": True,
         "max_team_members": 50,
+        "max_context_documents": 10,
+        "max_context_document_bytes": 5_000_000,
     },
 ]
 
@@ -79,6 +85,13 @@ def plans_seed(*, model: "type[Plan] | None" = None, using: str = "default") -> 
         model = Plan
     manager = model._default_manager.db_manager(using)
     present = set(manager.values_list("slug", flat=True))
-    missing = [model(**plan) for plan in PLANS if plan["slug"] not in present]
+    # A historical Plan (an early migration's) lacks the fields added after it: those are
+    # left to their defaults here and set by the migration that adds them.
+    fields = {field.name for field in model._meta.get_fields()}
+    missing = [
+        model(**{name: value for name, value in plan.items() if name in fields})
+        for plan in PLANS
+        if plan["slug"] not in present
+    ]
     manager.bulk_create(missing)
     return len(missing)

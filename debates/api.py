@@ -14,6 +14,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,13 +23,16 @@ from accounts.middleware import request_workspace
 from accounts.models import Team, User
 from billing.limits import MAX_QUESTION, MAX_SEATS, MIN_QUESTION
 from consultation.api.pagination import PAGE_PARAMETERS, Pagination, page_of
+from consultation.api.parsers import JSONParser
 from consultation.api.permissions import DEBATES_READ, DEBATES_WRITE
 from consultation.exceptions import ValidationFailed
 from debates import selectors
 from debates.credentials import scope_for_team, team_own_providers
+from debates.forms_threads import documents_from_files
 from debates.models import Category, Debate, DebateStatus, LLMModel
 from debates.services import exports
 from debates.services.creation import SeatInput, debate_cancel, debate_create, seats_from_preset
+from debates.services.threads import debate_follow_up, debate_fork
 
 _STATUSES = ", ".join(DebateStatus.values)
 
@@ -101,6 +105,16 @@ class JudgmentOutput(serializers.Serializer[Any]):
     error_code = serializers.CharField()
 
 
+class DocumentOutput(serializers.Serializer[Any]):
+    """Context the panel read: an attached file, or a follow-up's earlier answer/transcript."""
+
+    name = serializers.CharField()
+    kind = serializers.CharField(help_text="document, previous_answer or previous_transcript")
+    content_type = serializers.CharField()
+    size_bytes = serializers.IntegerField()
+    tokens = serializers.IntegerField(help_text="Estimated (about 4 characters a token).")
+
+
 class DebateSummaryOutput(serializers.Serializer[Debate]):
     id = serializers.UUIDField()
     question = serializers.CharField()
@@ -142,6 +156,10 @@ class DebateDetailOutput(DebateSummaryOutput):
     failure = serializers.SerializerMethodField()
     budget_reason = serializers.CharField()
     last_seq = serializers.IntegerField()
+    follow_up_of = serializers.UUIDField(source="follow_up_of_id", allow_null=True)
+    forked_from = serializers.UUIDField(source="forked_from_id", allow_null=True)
+    fork_round = serializers.IntegerField(allow_null=True)
+    documents = DocumentOutput(source="documents.all", many=True)
 
     @extend_schema_field(RankingOutput)
     def get_ranking(self, debate: Debate) -> dict[str, str]:
@@ -203,6 +221,22 @@ class DebateCreateInput(serializers.Serializer[Any]):
         help_text="When a model's circuit breaker is open, seat a healthy one of the same tier "
         "instead of refusing the debate with provider_unavailable.",
     )
+    follow_up_of = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="Ask this earlier debate's panel a follow-up: same seats, judges, chair and "
+        "rounds (give no seats or preset), with its final answer as context.",
+    )
+    include_transcript = serializers.BooleanField(
+        default=False, help_text="With follow_up_of: give the panel the earlier transcript too."
+    )
+    documents = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        help_text="multipart/form-data only: plain text, Markdown or PDF files the panel reads "
+        "with the question (the plan limits their number and size). In a multipart body, "
+        "`seats` is a JSON string.",
+    )
 
 
 class DebateCreatedOutput(serializers.Serializer[Debate]):
@@ -215,8 +249,27 @@ class DebateCreatedOutput(serializers.Serializer[Debate]):
         return _links(debate)
 
 
+def _create_data(request: Request) -> Any:
+    """The body as the input serializer reads it: JSON as sent; a multipart form with its
+    lists (`judges`, `documents`) gathered and `seats` read from its JSON string."""
+    if request.content_type.startswith("application/json") or not hasattr(request.data, "getlist"):
+        return request.data
+    form: Any = request.data
+    data: dict[str, Any] = {key: form.get(key) for key in form if key not in ("judges", "seats")}
+    if judges := form.getlist("judges"):
+        data["judges"] = judges
+    if raw_seats := form.get("seats"):
+        try:
+            data["seats"] = json.loads(raw_seats)
+        except ValueError as exc:
+            raise ValidationFailed(fields={"seats": ["Give seats as a JSON list."]}) from exc
+    data["documents"] = request.FILES.getlist("documents")
+    return data
+
+
 class DebateListCreateApi(APIView):
     required_scopes = {"GET": DEBATES_READ, "POST": DEBATES_WRITE}
+    parser_classes = [JSONParser, MultiPartParser]
 
     @extend_schema(
         operation_id="debates_list",
@@ -252,19 +305,91 @@ class DebateListCreateApi(APIView):
     )
     def post(self, request: Request) -> Response:
         user, team = _actor(request)
-        serializer = DebateCreateInput(data=request.data)
+        serializer = DebateCreateInput(data=_create_data(request))
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         preset = data.pop("preset", None)
         seats_data = data.pop("seats", None)
+        documents = documents_from_files(data.pop("documents", None) or [])
+        follow_up_of = data.pop("follow_up_of", None)
+        include_transcript = data.pop("include_transcript")
+        if follow_up_of is not None:
+            if preset or seats_data:
+                raise ValidationFailed(
+                    fields={"follow_up_of": ["A follow-up asks the same panel: give no seats."]}
+                )
+            parent = selectors.debate_get_for_user(user=user, team=team, debate_id=follow_up_of)
+            debate = debate_follow_up(
+                user=user,
+                parent=parent,
+                question=data["question"],
+                include_transcript=include_transcript,
+                documents=documents,
+            )
+            return Response(DebateCreatedOutput(debate).data, status=status.HTTP_202_ACCEPTED)
         if preset:
             seats = seats_from_preset(preset, own_providers=team_own_providers(team_id=team.pk))
         elif seats_data:
             seats = [SeatInput(**seat) for seat in seats_data]
         else:
             raise ValidationFailed(fields={"seats": ["Give seats or a preset."]})
-        debate = debate_create(user=user, team=team, seats=seats, **data)
+        debate = debate_create(user=user, team=team, seats=seats, documents=documents, **data)
         return Response(DebateCreatedOutput(debate).data, status=status.HTTP_202_ACCEPTED)
+
+
+class DebateForkInput(serializers.Serializer[Any]):
+    from_round = serializers.IntegerField(
+        help_text="Copy the turns of the rounds before this one; run it and the rest anew "
+        "(0 = the opening: nothing copied)."
+    )
+    preset = serializers.CharField(required=False, help_text="Use a preset panel.")
+    seats = SeatInputSerializer(
+        many=True, required=False, help_text="Default: the original's panel."
+    )
+    judges = serializers.ListField(
+        child=serializers.CharField(max_length=120),
+        required=False,
+        max_length=MAX_SEATS,
+        help_text="Default: the original's judges.",
+    )
+    chair = serializers.CharField(required=False, help_text="Default: the original's chair.")
+    rounds = serializers.IntegerField(required=False, help_text="Default: the original's.")
+
+
+class DebateForkApi(APIView):
+    required_scopes = {"POST": DEBATES_WRITE}
+
+    @extend_schema(
+        operation_id="debates_fork",
+        summary="Re-run a finished debate from a round",
+        description=(
+            "A new debate (`forked_from`, `fork_round`) whose turns before `from_round` are "
+            "copies of the original's: not generated again and not billed, so its usage and "
+            "quota count its new calls only. From `from_round` on it runs with the panel, "
+            "judges, chair and rounds given (each defaults to the original's). A fork from "
+            "round 1 or later keeps the number of seats: each seat continues the copied turns "
+            "of its place."
+        ),
+        request=DebateForkInput,
+        responses={202: DebateCreatedOutput},
+    )
+    def post(self, request: Request, debate_id: str) -> Response:
+        user, _team = _actor(request)
+        original = _debate(request, debate_id)
+        serializer = DebateForkInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        preset = data.pop("preset", None)
+        seats_data = data.pop("seats", None)
+        seats = (
+            seats_from_preset(preset)
+            if preset
+            else [SeatInput(**seat) for seat in seats_data]
+            if seats_data
+            else None
+        )
+        fork = debate_fork(user=user, original=original, seats=seats, **data)
+        return Response(DebateCreatedOutput(fork).data, status=status.HTTP_202_ACCEPTED)
 
 
 class DebateDetailApi(APIView):

@@ -18,5 +18,6 @@ urlpatterns = [
     path(
         "debates/<uuid:debate_id>/vote/", api_votes.DebateVoteApi.as_view(), name="api-debate-vote"
     ),
+    path("debates/<uuid:debate_id>/fork/", api.DebateForkApi.as_view(), name="api-debate-fork"),
     path("models/", api.ModelListApi.as_view(), name="api-model-list"),
 ]

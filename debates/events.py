@@ -93,6 +93,8 @@ class TurnCompletedPayload(TypedDict):
     output_tokens: int
     cost_usd: str
     latency_ms: int
+    # A fork's copied turn: the model that wrote it in the original debate (display name).
+    copied_from_model: NotRequired[str]
 
 
 class TurnFailedPayload(TypedDict):
@@ -174,6 +176,15 @@ class DebateFinishedPayload(TypedDict):
     failed: NotRequired[int]
 
 
+class DebateForkedPayload(TypedDict):
+    """Written once, when a fork is created: the turns before `round` that follow it in the log
+    are copies of the debate `forked_from`'s, and the fork runs from `round` on itself."""
+
+    forked_from: str
+    round: int
+    copied_turns: int
+
+
 PAYLOADS: dict[EventType, type] = {
     EventType.DEBATE_STARTED: DebateStartedPayload,
     EventType.STAGE_STARTED: StageStartedPayload,
@@ -186,6 +197,7 @@ PAYLOADS: dict[EventType, type] = {
     EventType.DEBATE_COMPLETED: DebateFinishedPayload,
     EventType.DEBATE_FAILED: DebateFinishedPayload,
     EventType.DEBATE_CANCELLED: DebateFinishedPayload,
+    EventType.DEBATE_FORKED: DebateForkedPayload,
 }
 
 
@@ -256,6 +268,13 @@ def turn_failed(*, seat: int, label: str, round: int, error_code: str, detail: s
 
 def judgment_completed(payload: JudgmentCompletedPayload) -> NewEvent:
     return NewEvent(EventType.JUDGMENT_COMPLETED, payload)
+
+
+def debate_forked(*, forked_from: str, round: int, copied_turns: int) -> NewEvent:
+    return NewEvent(
+        EventType.DEBATE_FORKED,
+        DebateForkedPayload(forked_from=forked_from, round=round, copied_turns=copied_turns),
+    )
 
 
 _FINISHED_EVENT = {

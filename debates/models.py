@@ -210,6 +210,17 @@ class Debate(TimeStampedModel):
     # deletion, which wipes the text like retention and hides the debate from everyone.
     title = models.CharField(max_length=120, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Threads: a follow-up asks the same panel a new question with the earlier debate's answer
+    # as context; a fork re-runs a debate from round `fork_round` with its earlier turns copied.
+    follow_up_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
+    )
+    forked_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="forks"
+    )
+    fork_round = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text=_("The first round the fork ran itself.")
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -374,6 +385,10 @@ class Turn(models.Model):
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal(0))
     latency_ms = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A fork's turns before its fork round are copies (not generated, not billed) of these.
+    copied_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["round", "seat__position"]
@@ -431,6 +446,7 @@ class EventType(models.TextChoices):
     DEBATE_COMPLETED = "debate.completed"
     DEBATE_FAILED = "debate.failed"
     DEBATE_CANCELLED = "debate.cancelled"
+    DEBATE_FORKED = "debate.forked"
 
 
 class DebateEvent(models.Model):
@@ -459,3 +475,36 @@ class DebateEvent(models.Model):
             "at": self.created_at.isoformat(),
             "payload": self.payload,
         }
+
+
+class ContextKind(models.TextChoices):
+    DOCUMENT = "document", _("Document")
+    PREVIOUS_ANSWER = "previous_answer", _("The earlier debate's answer")
+    PREVIOUS_TRANSCRIPT = "previous_transcript", _("The earlier debate's transcript")
+
+
+class DebateDocument(models.Model):
+    """Context the seats, judges and chair read with the question: a file attached to the
+    debate (its text extracted and scrubbed of personal data) or, for a follow-up, the earlier
+    debate's answer and transcript. Always fenced as untrusted data in prompts."""
+
+    debate = models.ForeignKey(Debate, on_delete=models.CASCADE, related_name="documents")
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=24, choices=ContextKind.choices)
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=80, blank=True)
+    size_bytes = models.PositiveIntegerField(default=0)
+    tokens = models.PositiveIntegerField(default=0)
+    text = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["debate", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["debate", "position"], name="debates_document_position_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.debate_id} {self.name}"

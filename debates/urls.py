@@ -1,5 +1,10 @@
 from django.urls import URLPattern
 
-from debates.views import live, pages, tidy
+from debates.views import live, pages, threads, tidy
 
-urlpatterns: list[URLPattern] = [*pages.urlpatterns, *live.urlpatterns, *tidy.urlpatterns]
+urlpatterns: list[URLPattern] = [
+    *pages.urlpatterns,
+    *live.urlpatterns,
+    *tidy.urlpatterns,
+    *threads.urlpatterns,
+]

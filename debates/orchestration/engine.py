@@ -51,8 +51,10 @@ def provider_for_settings(name: str) -> Provider:
 
 
 def default_stages(state: DebateState) -> list[DebateStage]:
-    """opening -> rebuttal x rounds -> judging -> synthesis (finalization closes every run)."""
-    stages: list[DebateStage] = [TurnStage(number) for number in range(state.rounds + 1)]
+    """opening -> rebuttal x rounds -> judging -> synthesis (finalization closes every run).
+    A fork starts at its first round of its own: the rounds before it were copied."""
+    rounds = range(state.first_round, state.rounds + 1)
+    stages: list[DebateStage] = [TurnStage(number) for number in rounds]
     stages += [JudgingStage(), SynthesisStage()]
     return stages
 

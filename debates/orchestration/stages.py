@@ -160,6 +160,7 @@ def budget_exceeded_by(ctx: RunContext, seats: list[SeatState]) -> str:
     if cap is None:
         return ""
     transcript_chars = sum(len(c.content) for c in ctx.state.transcript()) + len(ctx.state.question)
+    transcript_chars += sum(len(doc.text) for doc in ctx.state.context)
     stage = _projected_cost(ctx, seats, transcript_chars + 2000)
     chair = ctx.state.chair.cost(
         estimate_tokens("x" * (transcript_chars + 2000)), ctx.state.max_output_tokens
@@ -209,6 +210,7 @@ class TurnStage:
             rounds_total=state.rounds,
             earlier=state.earlier_contributions(self.number),
             boundary=state.fence,
+            context=state.context,
         )
         batcher = DeltaBatcher(ctx, seat.id, self.number)
 
@@ -337,6 +339,7 @@ class JudgingStage:
             transcript=[c for c in ctx.state.transcript() if c.label in labels],
             seat_labels=labels,
             boundary=ctx.state.fence,
+            context=ctx.state.context,
         )
         request = ctx.request(judge, messages, temperature=0.2)
         parsed: dict[str, prompts.SeatScore] | None = None
@@ -426,6 +429,7 @@ class SynthesisStage:
             standings=standings,
             budget_note=state.budget_reason,
             boundary=state.fence,
+            context=state.context,
         )
         last_error: CallError | None = None
         for chair in self._chairs(state, standings):

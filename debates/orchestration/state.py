@@ -10,6 +10,7 @@ from django.conf import settings
 
 from debates.models import (
     Debate,
+    DebateDocument,
     Judgment,
     JudgmentStatus,
     LLMModel,
@@ -18,7 +19,7 @@ from debates.models import (
     Turn,
     TurnStatus,
 )
-from debates.prompts import Contribution
+from debates.prompts import ContextDoc, Contribution
 from providerkeys.credentials import TeamCredential
 from providerkeys.selectors import team_credentials
 from safety.options import PiiOptions, options_from_settings
@@ -90,6 +91,10 @@ class DebateState:
     # value echoed by a model gets the placeholder it already has; and what to scrub.
     pii: PlaceholderMap = field(default_factory=PlaceholderMap)
     pii_options: PiiOptions = field(default_factory=PiiOptions)
+    # Read with the question in every prompt: attached files, a follow-up's earlier answer.
+    context: tuple[ContextDoc, ...] = ()
+    # A fork's first round of its own: the turns before it were copied, never run here.
+    first_round: int = 0
 
     def scrub(self, text: str) -> tuple[str, dict[str, int]]:
         """`text` with personal data replaced (placeholders shared by the whole debate), and
@@ -187,6 +192,11 @@ def debate_load_state(*, debate_id: UUID) -> DebateState:
         fence=debate.fence,
         pii=PlaceholderMap.from_dict(debate.pii_map),
         pii_options=options_from_settings(settings).pii,
+        context=tuple(
+            ContextDoc(doc.name, doc.kind, doc.text)
+            for doc in DebateDocument.objects.filter(debate=debate)
+        ),
+        first_round=debate.fork_round or 0,
     )
     labels = {seat.id: seat.label for seat in seats}
     for turn in Turn.objects.filter(debate=debate, status=TurnStatus.COMPLETED):

@@ -30,7 +30,9 @@ from consultation.exceptions import Conflict, ProviderUnavailable, QuotaExceeded
 from debates.credentials import scope_for_team, team_own_providers
 from debates.models import (
     Category,
+    ContextKind,
     Debate,
+    DebateDocument,
     DebateStatus,
     FailureReason,
     LLMModel,
@@ -40,9 +42,11 @@ from debates.models import (
 from debates.orchestration.progress import team_next_waiting
 from debates.orchestration.state import model_ref
 from debates.presets import PRESETS
-from debates.prompts import detect_language
+from debates.prompts import ContextDoc, detect_language
+from debates.providers.base import estimate_tokens
 from debates.queue import debate_run_later
 from debates.selectors import model_is_available
+from debates.services.context import DocumentInput, PreparedDocument, documents_prepare
 from debates.services.estimates import estimate_debate
 from debates.services.finalization import debate_finalize
 from debates.services.panel import judges_and_chair
@@ -227,13 +231,24 @@ def debate_create(
     listed_in_hall_of_fame: bool = False,
     substitute_unavailable: bool = False,
     run_in_worker: bool = True,
+    documents: Sequence[DocumentInput] = (),
+    context: Sequence[ContextDoc] = (),
+    follow_up_of: Debate | None = None,
+    pii_from: Debate | None = None,
 ) -> Debate:
     """Validate the panel against the catalog, screen the question (normalised, personal data
     replaced, checked for injection: debates.services.screening), save the debate queued, and
     have a worker run it once this transaction commits (unless the caller runs it itself, like
     the `debate` command). Bad input changes nothing. A panel whose models' circuit breakers
     are open is refused with `provider_unavailable`, or, with `substitute_unavailable`, gets
-    healthy models of the same tier in their place."""
+    healthy models of the same tier in their place.
+
+    `documents` are files to read with the question (debates.services.context: checked
+    against the plan, their text scrubbed like the question); `context` is text already
+    screened (a follow-up's earlier answer, `follow_up_of`'s). Both are fenced in every prompt
+    and counted in the estimate. A thread keeps its placeholders (`pii_from`, default
+    `follow_up_of`) when its creator is the same person: only they may see the originals."""
+    pii_from = pii_from or follow_up_of
     errors: dict[str, list[str]] = {}
     # NFKC, invisible characters stripped, white space tidied: before the length check.
     question = normalize_question(question)
@@ -312,13 +327,15 @@ def debate_create(
     debate_shape_check(
         team=team, seats=len(seats), rounds=rounds, tiers=[model.tier for model in every_model]
     )
+    prepared = documents_prepare(team=team, uploads=documents)
+    context_chars = sum(len(doc.text) for doc in prepared) + sum(len(doc.text) for doc in context)
     debate_id = uuid.uuid4()
     estimate = estimate_debate(
         seats=[model_ref(model) for model in panel_models],
         judges=[model_ref(model) for model in judge_list],
         chair=model_ref(chair_model),
         rounds=rounds,
-        question_chars=len(question),
+        question_chars=len(question) + context_chars,
         max_output_tokens=settings.LLM_MAX_OUTPUT_TOKENS,
         demo_tokens_per_second=settings.DEMO_TOKENS_PER_SECOND,
         own_key_providers=own,
@@ -333,7 +350,13 @@ def debate_create(
     )
 
     screened = question_screen(
-        question=question, instructions=[seat.instruction.strip() for seat in seats]
+        question=question,
+        instructions=[seat.instruction.strip() for seat in seats],
+        # [EMAIL_1] stays the same address along a thread, for the person who may see it.
+        pii_map=pii_from.pii_map
+        if pii_from is not None and pii_from.created_by_id == user.pk
+        else None,
+        documents=[(doc.name, doc.text) for doc in prepared],
     )
     debate = Debate.objects.create(
         id=debate_id,
@@ -357,8 +380,10 @@ def debate_create(
         is_public=is_public or listed_in_hall_of_fame,
         listed_in_hall_of_fame=listed_in_hall_of_fame,
         uses_demo=any(model.is_demo for model in every_model),
+        follow_up_of=follow_up_of,
     )
     debate.judge_models.set(judge_list)
+    _documents_save(debate, context, prepared, screened.documents)
     Seat.objects.bulk_create(
         Seat(
             debate=debate,
@@ -384,6 +409,43 @@ def debate_create(
     if run_in_worker:
         debate_run_later(debate_id=debate.pk)
     return debate
+
+
+def _documents_save(
+    debate: Debate,
+    context: Sequence[ContextDoc],
+    prepared: Sequence[PreparedDocument],
+    scrubbed: Sequence[tuple[str, str]],
+) -> None:
+    """The debate's context as the models read it: a follow-up's earlier answer first, then
+    the attached files (names and texts with personal data replaced)."""
+    rows = [
+        DebateDocument(
+            debate=debate,
+            kind=doc.kind,
+            name=doc.name,
+            content_type="text/markdown",
+            size_bytes=len(doc.text.encode()),
+            tokens=estimate_tokens(doc.text),
+            text=doc.text,
+        )
+        for doc in context
+    ]
+    rows += [
+        DebateDocument(
+            debate=debate,
+            kind=ContextKind.DOCUMENT,
+            name=name,
+            content_type=doc.content_type,
+            size_bytes=doc.size_bytes,
+            tokens=estimate_tokens(text),
+            text=text,
+        )
+        for doc, (name, text) in zip(prepared, scrubbed, strict=True)
+    ]
+    for position, row in enumerate(rows):
+        row.position = position
+    DebateDocument.objects.bulk_create(rows)
 
 
 @transaction.atomic

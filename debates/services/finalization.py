@@ -10,6 +10,7 @@ from uuid import UUID
 
 import structlog
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Team
@@ -67,7 +68,7 @@ def _outcomes_record(
     debate: Debate, seats: Sequence[Seat], judged: Sequence[ratings.JudgeScore]
 ) -> bool:
     """Hand a rated debate's verdicts to the ratings, by id: seats by panel position."""
-    if debate.status not in RATED_STATUSES:
+    if debate.status not in RATED_STATUSES or _fork_mixes_models(debate):
         return False
     position = {seat.pk: seat.position for seat in seats}
     scores = [
@@ -88,6 +89,18 @@ def _outcomes_record(
                 for seat in seats
             ],
         )
+    )
+
+
+def _fork_mixes_models(debate: Debate) -> bool:
+    """A fork whose seat continues turns another model wrote (its panel changed): the judges
+    scored two models' work as one seat's, which no model's rating should take."""
+    if debate.forked_from_id is None:
+        return False
+    return (
+        Turn.objects.filter(debate=debate, copied_from__isnull=False)
+        .exclude(copied_from__seat__llm_model=F("seat__llm_model"))
+        .exists()
     )
 
 

@@ -26,7 +26,15 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.services import audit_purge, audit_record
 from consultation.exceptions import Conflict
-from debates.models import FINISHED_STATUSES, Debate, DebateEvent, Judgment, Seat, Turn
+from debates.models import (
+    FINISHED_STATUSES,
+    Debate,
+    DebateDocument,
+    DebateEvent,
+    Judgment,
+    Seat,
+    Turn,
+)
 from ops.retention import ops_purge
 
 logger = structlog.get_logger(__name__)
@@ -66,6 +74,7 @@ def debate_anonymise(
     Turn.objects.filter(debate_id=debate_id).update(content="", key_claims=[])
     Judgment.objects.filter(debate_id=debate_id).update(rationale="")
     Seat.objects.filter(debate_id=debate_id).update(instruction="")
+    DebateDocument.objects.filter(debate_id=debate_id).update(text="")
     events = DebateEvent.objects.filter(debate_id=debate_id).delete()[0]
     _scrub_admin_history(debate_id, replacement=replacement)
     Debate.objects.filter(pk=debate_id).update(

@@ -38,29 +38,44 @@ class Screened:
     mapping: PlaceholderMap
     redactions: dict[str, int]
     verdict: InjectionVerdict
+    # Context documents, (name, text), scrubbed with the same map.
+    documents: tuple[tuple[str, str], ...] = ()
 
 
-def question_screen(*, question: str, instructions: Sequence[str] = ()) -> Screened:
-    """Scrub the question and the seats' instructions with one placeholder map, and check the
-    question for an injection attempt. In block mode a suspected one is refused (counted and
-    logged first); in log mode the caller marks the debate for staff."""
+def question_screen(
+    *,
+    question: str,
+    instructions: Sequence[str] = (),
+    pii_map: Mapping[str, Mapping[str, str]] | None = None,
+    documents: Sequence[tuple[str, str]] = (),
+) -> Screened:
+    """Scrub the question, the seats' instructions and any context documents (name and text)
+    with one placeholder map (`pii_map`'s, when a thread continues), and check the question
+    for an injection attempt. In block mode a suspected one is refused (counted and logged
+    first); in log mode the caller marks the debate for staff."""
     options = options_from_settings(settings)
     verdict = detect(question, options=options.injection)
     if verdict.suspected and options.injection.mode == "block":
         refused = InjectionSuspected()
         refused.verdict = verdict
         raise refused
-    mapping = PlaceholderMap()
+    mapping = PlaceholderMap.from_dict(pii_map)
     redactions: dict[str, int] = {}
     texts = []
-    for text in (question, *instructions):
+    for text in (question, *instructions, *(part for doc in documents for part in doc)):
         result = scrub(text, options=options.pii, mapping=mapping)
         texts.append(result.text)
         for kind, count in result.counts.items():
             redactions[kind.value.lower()] = redactions.get(kind.value.lower(), 0) + count
+    ends = 1 + len(instructions)
+    scrubbed_documents = texts[ends:]
     return Screened(
         question=texts[0],
-        instructions=tuple(texts[1:]),
+        instructions=tuple(texts[1:ends]),
+        documents=tuple(
+            (scrubbed_documents[i], scrubbed_documents[i + 1])
+            for i in range(0, len(scrubbed_documents), 2)
+        ),
         mapping=mapping,
         redactions=redactions,
         verdict=verdict,

@@ -51,6 +51,7 @@ from debates.forms import (
     seat_formset,
     seat_inputs,
 )
+from debates.forms_threads import DocumentsForm
 from debates.models import Debate
 from debates.presets import PRESETS
 from debates.services.creation import debate_create
@@ -63,6 +64,7 @@ from debates.services.exports import (
     round_title,
 )
 from debates.services.sharing import debate_set_listed, debate_set_public, debate_share
+from debates.views.threads import context_chars, documents_of, thread_context
 from debates.views.tidy import detail_extras
 
 PAGE_SIZE = 20
@@ -135,6 +137,7 @@ def _new_debate_context(
         "presets": list(PRESETS.values()),
         "limits": limits,
         "estimate": estimate,
+        "documents_form": DocumentsForm(),
     }
 
 
@@ -153,7 +156,11 @@ def debate_new(request: HttpRequest) -> HttpResponse:
         if form.is_valid() and formset.is_valid():
             try:
                 debate = debate_create(
-                    user=user, team=team, seats=seat_inputs(formset), **form.service_arguments()
+                    user=user,
+                    team=team,
+                    seats=seat_inputs(formset),
+                    documents=documents_of(request),
+                    **form.service_arguments(),
                 )
             except (ValidationFailed, ProviderUnavailable) as error:
                 change.errors = form.add_service_errors(error)
@@ -221,7 +228,7 @@ def debate_new_estimate(request: HttpRequest) -> HttpResponse:
         judges=draft.judges,
         chair=draft.chair,
         rounds=draft.rounds,
-        question_chars=len(draft.question),
+        question_chars=len(draft.question) + context_chars(request),
         tiers=limits.allowed_tiers,
         own_providers=own,
     )
@@ -281,6 +288,7 @@ def _detail_context(
         "public_url": request.build_absolute_uri(reverse("debate-public", args=[debate.pk])),
         "exports_enabled": user is not None
         and debate_limits_for_team(team=debate.team).exports_enabled,
+        **thread_context(debate, user=user),
     }
 
 

@@ -37,6 +37,7 @@ export interface TurnCompletedPayload {
   output_tokens: number;
   cost_usd: string;
   latency_ms: number;
+  copied_from_model?: string;
 }
 
 export interface TurnFailedPayload {
@@ -131,6 +132,12 @@ export interface DebateFinishedPayload {
   failed?: number;
 }
 
+export interface DebateForkedPayload {
+  forked_from: string;
+  round: number;
+  copied_turns: number;
+}
+
 export const EVENT_TYPES = [
   "debate.started",
   "stage.started",
@@ -143,6 +150,7 @@ export const EVENT_TYPES = [
   "debate.completed",
   "debate.failed",
   "debate.cancelled",
+  "debate.forked",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -159,6 +167,7 @@ export interface EventPayloads {
   "debate.completed": DebateFinishedPayload;
   "debate.failed": DebateFinishedPayload;
   "debate.cancelled": DebateFinishedPayload;
+  "debate.forked": DebateForkedPayload;
 }
 
 /** One entry of a debate's log, as the server sends it. */

@@ -53,10 +53,16 @@ export function turnStep(events: readonly DebateEvent[], position: number, direc
 
 /**
  * The position where a round starts (just after its stage.started): "0" the opening, "1".."5"
- * rebuttals, "judging", "synthesis"; "end" the end. null when the log has no such stage.
+ * rebuttals, "judging", "synthesis"; "fork" where a fork starts running its own rounds; "end"
+ * the end. null when the log has no such stage.
  */
 export function roundPosition(events: readonly DebateEvent[], target: string): number | null {
   if (target === "end") return events.length;
+  if (target === "fork") {
+    // Just after the fork's marker: the copied turns are on screen, the fork's own are next.
+    const marker = events.findIndex((event) => event.type === "debate.forked");
+    return marker < 0 ? null : marker + 1;
+  }
   const index = events.findIndex((event) => {
     if (event.type !== "stage.started") return false;
     const stage = event.payload.stage;

@@ -55,6 +55,8 @@ export interface Turn {
   keyClaims: string[];
   errorCode: string;
   detail: string;
+  /** A fork's copied turn: the model that wrote it in the original debate. */
+  copiedModel: string;
 }
 
 export interface Judgment {
@@ -141,6 +143,8 @@ export interface LiveState {
   lastAt: number | null;
   rendered: Rendered;
   replay: ReplayState;
+  /** A fork: the debate it was forked from and the round it ran from (turns before are copies). */
+  fork: { from: string; round: number; copied: number } | null;
 }
 
 export interface LiveConfig {
@@ -187,6 +191,7 @@ export function initialState(config: LiveConfig, rendered?: Rendered): LiveState
     lastAt: null,
     rendered: rendered ?? { turns: {}, synthesis: null },
     replay: { position: 0, playing: false, speed: 1 },
+    fork: null,
   };
 }
 
@@ -271,6 +276,7 @@ function emptyTurn(seat: number, round: number): Turn {
     keyClaims: [],
     errorCode: "",
     detail: "",
+    copiedModel: "",
   };
 }
 
@@ -379,6 +385,7 @@ export function applyEvent(state: LiveState, event: DebateEvent): LiveState {
           stance: str(p.stance),
           confidence: num(p.confidence),
           keyClaims: strings(p.key_claims),
+          copiedModel: str(p.copied_from_model),
         });
       }
       break;
@@ -440,6 +447,15 @@ export function applyEvent(state: LiveState, event: DebateEvent): LiveState {
       next.turns = stopStreaming(state.turns);
       next.endedAt = next.lastAt;
       if (next.status === "failed") next.failure = { reason: str(p.reason), detail: str(p.detail) };
+      break;
+    }
+    case "debate.forked": {
+      const p = payloadOf(event, "debate.forked");
+      next.fork = {
+        from: str(p.forked_from),
+        round: num(p.round) ?? 0,
+        copied: num(p.copied_turns) ?? 0,
+      };
       break;
     }
     default:

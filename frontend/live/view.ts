@@ -297,7 +297,8 @@ export class DebateView {
     const who = el(
       "span",
       "live-turn-who",
-      seat ? [seat.roleLabel, seat.modelName].filter(Boolean).join(" · ") : "",
+      // A fork's copied turn names the model that wrote it, not the seat's model now.
+      seat ? [seat.roleLabel, turn.copiedModel || seat.modelName].filter(Boolean).join(" · ") : "",
     );
     const stance = el("span", "badge stance");
     stance.hidden = true;

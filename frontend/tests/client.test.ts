@@ -298,3 +298,9 @@ test("format fills placeholders and leaves unknown ones", () => {
   assert.equal(format("reconnecting in {seconds} s", { seconds: 4 }), "reconnecting in 4 s");
   assert.equal(format("{a} {b}", { a: "x" }), "x {b}");
 });
+
+test("roundPosition finds a fork's marker, and nothing in a debate that is no fork", () => {
+  const forked = [ev(1, "stage.started", { stage: "opening", round: 0 }), ev(2, "debate.forked"), ev(3, "debate.started")];
+  assert.equal(roundPosition(forked, "fork"), 2);
+  assert.equal(roundPosition([ev(1, "debate.started")], "fork"), null);
+});

@@ -302,3 +302,24 @@ describe("times", () => {
     assert.equal(upTo(0).startedAt, null);
   });
 });
+
+describe("a fork's log", () => {
+  // Copied opening, the marker, then the fork's own round.
+  const log = [
+    ev(1, "stage.started", { stage: "opening", round: 0 }),
+    ev(2, "turn.completed", { seat: 11, label: "Seat A", round: 0, turn: "c-1", content: "Copied.", stance: "for", confidence: null, key_claims: [], copied_from_model: "Demo Sage" }),
+    ev(3, "stage.completed", { stage: "opening", round: 0, succeeded: 1, failed: 0 }),
+    ev(4, "debate.forked", { forked_from: "d-0", round: 1, copied_turns: 1 }),
+    ev(5, "debate.started", { attempt: 1 }),
+  ];
+
+  test("shows the copied turns and where the fork starts", () => {
+    const before = log.slice(0, 3).reduce(applyEvent, base());
+    assert.equal(before.fork, null);
+    assert.equal(before.turns[turnKey(11, 0)]?.content, "Copied.");
+    assert.equal(before.turns[turnKey(11, 0)]?.copiedModel, "Demo Sage");
+    const after = log.reduce(applyEvent, base());
+    assert.deepEqual(after.fork, { from: "d-0", round: 1, copied: 1 });
+    assert.equal(after.status, "running");
+  });
+});
