@@ -278,11 +278,16 @@ def test_seat_formset_refuses_more_seats_than_the_limit() -> None:
 def test_filter_form_defaults_and_rejects_unknown_values() -> None:
     form = DebateFilterForm(query())
     assert form.is_valid()
-    assert form.filters() == {"tab": "mine", "status": "", "query": ""}
+    assert form.filters() == {"tab": "mine", "status": "", "query": "", "starred": False}
     assert form["tab"].value() == "mine"
     form = DebateFilterForm(query(tab="team", status="failed", q=" four-day "))
     assert form.is_valid()
-    assert form.filters() == {"tab": "team", "status": "failed", "query": "four-day"}
+    assert form.filters() == {
+        "tab": "team",
+        "status": "failed",
+        "query": "four-day",
+        "starred": False,
+    }
     assert not DebateFilterForm(query(status="bogus")).is_valid()
     assert not DebateFilterForm(query(tab="everyone")).is_valid()
 
