@@ -74,7 +74,8 @@ def debate_anonymise(
     Turn.objects.filter(debate_id=debate_id).update(content="", key_claims=[])
     Judgment.objects.filter(debate_id=debate_id).update(rationale="")
     Seat.objects.filter(debate_id=debate_id).update(instruction="")
-    DebateDocument.objects.filter(debate_id=debate_id).update(text="")
+    # A file's name is the person's words too ("smith-medical-history.pdf"): both go.
+    DebateDocument.objects.filter(debate_id=debate_id).update(text="", name="")
     events = DebateEvent.objects.filter(debate_id=debate_id).delete()[0]
     _scrub_admin_history(debate_id, replacement=replacement)
     Debate.objects.filter(pk=debate_id).update(

@@ -23,6 +23,7 @@ from debates.services.context import (
     DocumentInput,
     document_prepare,
 )
+from debates.services.retention import debate_anonymise
 from debates.services.running import debate_run
 from debates.tests import factories
 from debates.tests.fakes import ScriptedProvider
@@ -256,3 +257,16 @@ def test_the_live_estimate_counts_the_files_chosen(owner: User, owner_client: Cl
         return int(text.split("≈ ", 1)[1].split(" in", 1)[0].replace(",", ""))
 
     assert tokens_in(with_file) > tokens_in(plain) + 4_000
+
+
+def test_anonymising_a_debate_wipes_its_documents_text_and_names(owner: User) -> None:
+    debate = factories.make_debate(
+        owner,
+        rounds=1,
+        status="completed",
+        documents=[DocumentInput("smith-medical-history.txt", b"Blood pressure 150/95.")],
+    )
+    debate_anonymise(debate_id=debate.pk)
+    assert list(DebateDocument.objects.filter(debate=debate).values_list("name", "text")) == [
+        ("", "")
+    ]
