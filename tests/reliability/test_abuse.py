@@ -29,6 +29,9 @@ from apikeys.tests.factories import make_key
 from debates.models import Debate
 from debates.tests.factories import make_debate
 from evals.models import Evaluation
+from privacy.models import DataExport
+from providerkeys.models import ProviderKey
+from providerkeys.services import key_save
 
 pytestmark = [
     pytest.mark.reliability,
@@ -39,7 +42,9 @@ pytestmark = [
 # Routes whose path parameters are not object ids of a team: staff-only admin pages (Django's
 # own permission checks), allauth's token links, and names looked up by value (a model's key,
 # a plan's slug, a public handle, an invitation token: a wrong one is a plain 404).
-_NOT_OWNED = {"key", "slug", "handle", "token", "path", "url", "app_label"}
+# A provider's name is the same for every team: on the team's own page it names the team's key
+# (the team id in the path is the owned object), on /api/v1/provider-keys/ the caller's own.
+_NOT_OWNED = {"key", "slug", "handle", "token", "path", "url", "app_label", "provider"}
 
 
 @dataclass(frozen=True)
@@ -78,9 +83,11 @@ class Victim:
 
     def fingerprint(self) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = [model_to_dict(Team.objects.get(pk=self.team.pk))]
-        for model in (Debate, APIKey, Membership, Invitation, Evaluation):
+        for model in (Debate, APIKey, Membership, Invitation, Evaluation, ProviderKey):
             for obj in model.objects.filter(team=self.team).order_by("pk"):
                 rows.append({"model": model.__name__, **model_to_dict(obj)})
+        for export in DataExport.objects.filter(user=self.owner).order_by("pk"):
+            rows.append({"model": "DataExport", **model_to_dict(export)})
         return rows
 
 
@@ -92,6 +99,9 @@ def _victim() -> Victim:
     key = make_key(actor=owner, team=team)
     invitation = invitation_create(actor=owner, team=team, email="invitee@example.com")
     evaluation = Evaluation.objects.create(team=team, name="Victims' evaluation")
+    other_debate = make_debate(owner, team=team)
+    export = DataExport.objects.create(user=owner)
+    key_save(actor=owner, team=team, provider="openai", secret="sk-victim-" + "x" * 24)
     ids = {
         "debate_id": str(debate.pk),
         "key_id": str(key.api_key.pk),
@@ -99,6 +109,9 @@ def _victim() -> Victim:
         "invitation_id": str(invitation.pk),
         "membership_id": str(Membership.objects.get(team=team, user=member).pk),
         "evaluation_id": str(evaluation.pk),
+        "other_id": str(other_debate.pk),
+        "export_id": str(export.pk),
+        "provider": "openai",
     }
     return Victim(owner=owner, team=team, ids=ids)
 
@@ -113,7 +126,17 @@ def _url(route: Route, victim: Victim) -> str:
 
 
 def test_every_route_with_an_id_is_covered() -> None:
-    known = {"debate_id", "key_id", "team_id", "invitation_id", "membership_id", "evaluation_id"}
+    known = {
+        "debate_id",
+        "key_id",
+        "team_id",
+        "invitation_id",
+        "membership_id",
+        "evaluation_id",
+        "other_id",
+        "export_id",
+        "provider",
+    }
     unknown = {
         f"{route.path} ({param})"
         for route in _owned_routes()
