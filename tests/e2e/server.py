@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import select
 import socket
 import subprocess
@@ -237,6 +238,31 @@ def embedded_env(data_dir: Path, *, url: str) -> dict[str, str]:
         "SITE_URL": url,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def production_env(
+    data_dir: Path, *, site_url: str, database_url: str, redis_url: str
+) -> dict[str, str]:
+    """Production settings (`consultation.settings`, DEBUG off, fresh secrets), as a deployment
+    runs them, for processes the tests start; only TLS is left to a proxy."""
+    return {
+        "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(data_dir),
+        "LANG": "C.UTF-8",
+        "DJANGO_SETTINGS_MODULE": "consultation.settings",
+        "ENV_FILE": "",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "APIKEY_PEPPER": secrets.token_urlsafe(32),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": site_url,
+        "EMAIL_URL": "consolemail://",
+        "SECURE_SSL_REDIRECT": "0",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "LLM_PROVIDERS": "demo",
         "PYTHONUNBUFFERED": "1",
     }
 

@@ -39,7 +39,7 @@ from redis import Redis
 from rq import Worker
 from websockets.sync.client import connect
 
-from tests.e2e.server import E2EServer, free_port
+from tests.e2e.server import E2EServer, free_port, production_env
 
 pytestmark = pytest.mark.services
 
@@ -175,26 +175,15 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     redis_url = _own_redis_db(settings.REDIS_URL)
     ports = [free_port(), free_port()]
     env = {
-        "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "LANG": "C.UTF-8",
-        # Production settings, as a deployment runs them; only TLS is left to the proxy.
-        "DJANGO_SETTINGS_MODULE": "consultation.settings",
-        "ENV_FILE": "",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "APIKEY_PEPPER": secrets.token_urlsafe(32),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": f"http://127.0.0.1:{ports[0]}",
-        "EMAIL_URL": "consolemail://",
-        "SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": database_url,
+        **production_env(
+            tmp_path,
+            site_url=f"http://127.0.0.1:{ports[0]}",
+            database_url=database_url,
+            redis_url=redis_url,
+        ),
         "DATABASE_POOL_MAX_SIZE": "4",
         "DATABASE_POOL_MIN_SIZE": "1",
-        "REDIS_URL": redis_url,
-        "LLM_PROVIDERS": "demo",
         "LOG_LEVEL": "INFO",
-        "PYTHONUNBUFFERED": "1",
         # Slow enough to kill a worker mid-debate, fast enough to finish in seconds; a dead
         # runner is noticed after 2 s without a heartbeat.
         "DEMO_TOKENS_PER_SECOND": "150",

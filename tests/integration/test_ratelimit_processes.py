@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.e2e.server import E2EServer, free_port
+from tests.e2e.server import E2EServer, free_port, production_env
 
 pytestmark = pytest.mark.services
 
@@ -41,25 +41,15 @@ def servers(tmp_path: Path) -> Iterator[tuple[E2EServer, list[str]]]:
     if not redis_url:
         pytest.fail("REDIS_URL is not set: run this with `make test-services`.")
     ports = [free_port(), free_port()]
+    # Production settings: no per-process cache prefix, so both servers count together.
     env = {
-        "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "LANG": "C.UTF-8",
-        # Production settings: no per-process cache prefix, so both servers count together.
-        "DJANGO_SETTINGS_MODULE": "consultation.settings",
-        "ENV_FILE": "",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "APIKEY_PEPPER": secrets.token_urlsafe(32),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": f"http://127.0.0.1:{ports[0]}",
-        "EMAIL_URL": "consolemail://",
-        "SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "REDIS_URL": redis_url,
-        "LLM_PROVIDERS": "demo",
+        **production_env(
+            tmp_path,
+            site_url=f"http://127.0.0.1:{ports[0]}",
+            database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            redis_url=redis_url,
+        ),
         "LOG_LEVEL": "WARNING",
-        "PYTHONUNBUFFERED": "1",
     }
     handle = E2EServer(url="", data_dir=tmp_path, env=env)
     handle.manage("migrate", "--run-syncdb", "--noinput", "-v", "0", timeout=300)
