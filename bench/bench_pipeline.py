@@ -1,72 +1,56 @@
-"""How much the pipeline adds to the model calls themselves.
+"""Debate efficiency: how close a debate comes to the time its provider calls must take.
 
-A debate of 5 seats x 3 rebuttal rounds (opening, 3 rebuttals, judging, synthesis: 6 stages)
-runs against the fake OpenAI-compatible server with 200 ms latency per call, through the real
-OpenAI SDK adapter, the breaker, the retry layer and the database writes. The floor is the sum
-over stages of each stage's slowest call (seats of a stage run concurrently); the figure is
-wall time / floor, which should stay at or below ~1.1.
+A fake OpenAI-compatible server (`bench.fakellm`, its own process) answers every call exactly
+L ms after it arrives. Debates run through the real pipeline (OpenAI SDK adapter, breaker,
+retries, every database write, claim and finalization) with production settings. Definitions
+(docs/PERFORMANCE.md):
 
-    python -m bench.bench_pipeline [--latency-ms 200] [--seats 5] [--rounds 3] [--runs 3]
+- a wave is one stage's calls, made together (opening, each rebuttal round, judging, synthesis);
+- the floor is L x the number of waves of the debate's plan: what no orchestrator can beat;
+- efficiency = floor / wall time, wall from the claim to the end of finalization;
+- overhead per call = (wall - floor) / calls.
+
+Beside each shape, a plain-asyncio baseline makes the same waves (the same number of calls,
+streamed, through one shared HTTP client) against the same server in the same run: the ratio
+between the two is the figure that holds across machines. The server's own log (`GET /log`)
+gives how far apart the calls of a wave arrived.
+
+Each debate also reports what our own side spent: the process's CPU time and the database
+queries it made (provider waiting excluded).
+
+    python -m bench.bench_pipeline [--latency-ms 50,200,1000] [--shapes 3x1,4x1,5x3,8x2]
+        [--runs 3] [--database-url postgres://postgres@127.0.0.1:5432/postgres] [--profile]
 """
 
+from __future__ import annotations
+
 import argparse
-import re
+import asyncio
+import json
+import os
+import platform
+import secrets
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from contextlib import ExitStack, nullcontext
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from debates.providers.base import TextDelta
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import Callable, Iterator
 
-    from debates.models import Debate
-    from debates.providers.base import Completion, CompletionRequest, Provider, StreamEvent
+    from accounts.models import Team, User
 
-
-def _setup_django() -> None:
-    """In the child process: its environment (set by main) points Django at a fresh file."""
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", "--run-syncdb", verbosity=0)
-
-
-class Timed:
-    """Wraps a provider and times each call, grouped by stage (task tag and round)."""
-
-    def __init__(self, inner: "Provider") -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.by_stage: dict[str, list[float]] = {}
-
-    def _record(self, request: "CompletionRequest", started: float) -> None:
-        task = re.search(r"\[task:(\w+)\]", request.system_text)
-        number = re.search(r"\[round:(\d+)\]", request.messages[-1].content)
-        stage = f"{task.group(1) if task else '?'}:{number.group(1) if number else ''}"
-        self.by_stage.setdefault(stage, []).append((time.perf_counter() - started) * 1000)
-
-    async def complete(self, request: "CompletionRequest") -> "Completion":
-        started = time.perf_counter()
-        completion = await self.inner.complete(request)
-        self._record(request, started)
-        return completion
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()  # type: ignore[attr-defined]
-
-    async def stream(self, request: "CompletionRequest") -> "AsyncIterator[StreamEvent]":
-        started = time.perf_counter()
-        async for event in self.inner.stream(request):
-            if not isinstance(event, TextDelta):
-                self._record(request, started)
-            yield event
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "bench_pipeline.json"
+MODELS = ["openai:gpt-5-mini", "openai:gpt-4.1-mini", "openai:gpt-4.1", "openai:gpt-5"]
+ROLES = ["proponent", "skeptic", "pragmatist", "researcher", "devils_advocate"]
 
 
 def _free_port() -> int:
@@ -88,120 +72,378 @@ def _wait_for_port(port: int, timeout: float = 20.0) -> None:
     raise RuntimeError(f"the fake LLM server did not listen on {port} within {timeout} s")
 
 
-def main() -> None:
+def _shape(text: str) -> tuple[int, int]:
+    seats, rounds = text.lower().split("x")
+    return int(seats), int(rounds)
+
+
+def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--latency-ms", type=int, default=200)
+    parser.add_argument("--latency-ms", default="50,200,1000", help="comma-separated L values")
     parser.add_argument(
-        "--tokens-per-second", type=float, default=0, help="the server's pace (0: one burst)"
+        "--shapes", default="3x1,4x1,5x3,8x2", help="seats x rebuttal rounds, comma-separated"
     )
-    parser.add_argument("--seats", type=int, default=5)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--stages", action="store_true", help="print each run's event timeline")
+    parser.add_argument("--runs", type=int, default=3, help="measured debates per case")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="a PostgreSQL server's admin URL: run on a scratch database there (default SQLite)",
+    )
+    parser.add_argument("--profile", action="store_true", help="cProfile one 5x3 debate at 200 ms")
+    parser.add_argument("--label", default="default", help="the results' key in the JSON file")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-
-    if not args.child:
-        # The benchmark runs in a child process whose whole environment is chosen here: a
-        # fresh SQLite file, the openai provider enabled (served by the fake server), no .env.
-        with tempfile.TemporaryDirectory() as tmp:
-            env = {
-                "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-                "HOME": tmp,
-                "DJANGO_SETTINGS_MODULE": "tests.e2e.settings",
-                "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.sqlite3'}",
-                "LLM_PROVIDERS": "openai,demo",
-                "OPENAI_API_KEY": "sk-bench-fake",
-                "LOG_LEVEL": "WARNING",
-            }
-            command = [sys.executable, "-m", "bench.bench_pipeline", "--child", *sys.argv[1:]]
-            sys.exit(subprocess.run(command, env=env, check=False).returncode)
-    _setup_django()
-    ratios = [run_once(args) for _ in range(args.runs)]
-    print(
-        f"pipeline overhead: wall / sum of stages' slowest calls = "
-        f"median {statistics.median(ratios):.3f} (runs: {', '.join(f'{r:.3f}' for r in ratios)})"
-    )
+    return parser.parse_args()
 
 
-def run_once(args: argparse.Namespace) -> float:
-    from asgiref.sync import async_to_sync
+def main() -> None:
+    args = _parse_args()
+    if args.child:
+        _child(args)
+        return
+    # The benchmark runs in a child process whose whole environment is chosen here:
+    # production settings (DEBUG off), a fresh SQLite file or PostgreSQL database, no .env.
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        database_url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        if args.database_url:
+            database_url = stack.enter_context(_scratch_postgres(args.database_url))
+        env = {
+            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+            "HOME": tmp,
+            "LANG": "C.UTF-8",
+            "DJANGO_SETTINGS_MODULE": "consultation.settings",
+            "ENV_FILE": "",
+            "DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "APIKEY_PEPPER": secrets.token_urlsafe(32),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SITE_URL": "http://127.0.0.1",
+            "EMAIL_URL": "consolemail://",
+            "SECURE_SSL_REDIRECT": "0",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": "",
+            "LLM_PROVIDERS": "openai,demo",
+            "OPENAI_API_KEY": "sk-bench-fake",
+            "LOG_LEVEL": "WARNING",
+        }
+        command = [sys.executable, "-m", "bench.bench_pipeline", "--child", *sys.argv[1:]]
+        sys.exit(subprocess.run(command, env=env, check=False, cwd=ROOT).returncode)
 
+
+class _scratch_postgres:
+    """A PostgreSQL database of its own for the run, dropped afterwards."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.name = f"consultation_bench_{secrets.token_hex(4)}"
+
+    def __enter__(self) -> str:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{self.name}"')
+        base = self.admin_url.rsplit("/", 1)[0]
+        return f"{base}/{self.name}"
+
+    def __exit__(self, *exc: object) -> None:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+# --- the child: Django set up, one fake server per latency ------------------------------------
+
+
+def _child(args: argparse.Namespace) -> None:
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    latencies = [int(v) for v in args.latency_ms.split(",") if v]
+    shapes = [_shape(s) for s in args.shapes.split(",") if s]
+    user, team = _owner()
+    results: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "database": "postgresql" if "postgres" in os.environ["DATABASE_URL"] else "sqlite",
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "runs": args.runs,
+        "load_before": [round(v, 2) for v in os.getloadavg()],
+        "cases": [],
+    }
+    for latency in latencies:
+        with _fake_server(latency) as base_url:
+            provider = _provider(base_url)
+            # The first debate of a fresh process pays the imports and first connections.
+            first = _debate_once(user, team, provider, base_url, seats=2, rounds=1, latency=latency)
+            results.setdefault("first_debate_wall_ms", {})[str(latency)] = first["wall_ms"]
+            for seats, rounds in shapes:
+                case = _case(args, user, team, provider, base_url, seats, rounds, latency)
+                results["cases"].append(case)
+                _print_case(case)
+            if args.profile and latency == 200:
+                _profile(user, team, provider, base_url)
+    results["load_after"] = [round(v, 2) for v in os.getloadavg()]
+    _save(args.label, results)
+
+
+def _owner() -> tuple[User, Team]:
     from accounts.models import User
     from accounts.selectors import active_team_for_user
     from accounts.services import user_create
-    from debates.orchestration.engine import DebatePipeline
-    from debates.providers.openai_compat import OpenAICompatProvider
-    from debates.services.creation import SeatInput, debate_create
-    from debates.services.running import debate_run
+    from billing.models import Plan
 
-    models = ["openai:gpt-5-mini", "openai:gpt-4.1-mini", "openai:gpt-4.1", "openai:gpt-5"]
+    # The benchmark measures the pipeline, not the plan's limits.
+    Plan.objects.update(
+        debates_per_month=None,
+        tokens_per_month=None,
+        cost_per_month_usd=None,
+        concurrent_debates=1000,
+        max_seats=8,
+        max_rounds=3,
+        allowed_tiers=[],
+    )
     user = User.objects.filter(email="bench@example.com").first() or user_create(
         email="bench@example.com", password=None
     )
     team = active_team_for_user(user=user)
     assert team is not None
-    roles = ["proponent", "skeptic", "pragmatist", "researcher", "devils_advocate"]
+    return user, team
+
+
+class _fake_server:
+    """The fake provider in its own process, so its work does not compete for our GIL."""
+
+    def __init__(self, latency_ms: int) -> None:
+        self.latency_ms = latency_ms
+        self.port = _free_port()
+
+    def __enter__(self) -> str:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.fakellm", "--port", str(self.port),
+             "--latency-ms", str(self.latency_ms), "--tokens-per-second", "0"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        _wait_for_port(self.port)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def _provider(base_url: str) -> Any:
+    from debates.providers.openai_compat import OpenAICompatProvider
+
+    return OpenAICompatProvider("openai", "sk-bench-fake", base_url=f"{base_url}/v1")
+
+
+def _server_log(base_url: str, *, clear: bool) -> list[dict[str, Any]]:
+    assert base_url.startswith("http://127.0.0.1:")
+    request = urllib.request.Request(  # noqa: S310 (loopback, checked above)
+        f"{base_url}/log", method="DELETE" if clear else "GET"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        lines: list[dict[str, Any]] = json.loads(response.read())["requests"]
+        return lines
+
+
+def waves_of(lines: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The server's requests grouped into waves: a request joins the current wave when it
+    arrived before any of the wave's answers was sent, else it starts the next one."""
+    waves: list[list[dict[str, Any]]] = []
+    for line in sorted(lines, key=lambda item: item["arrived"]):
+        if waves and line["arrived"] < min(other["finished"] for other in waves[-1]):
+            waves[-1].append(line)
+        else:
+            waves.append([line])
+    return waves
+
+
+def _debate_once(
+    user: User,
+    team: Team,
+    provider: Any,
+    base_url: str,
+    *,
+    seats: int,
+    rounds: int,
+    latency: int,
+    count_queries: bool = True,
+) -> dict[str, Any]:
+    from asgiref.sync import async_to_sync
+    from django.db import connection
+
+    from debates.orchestration.engine import DebatePipeline
+    from debates.services.creation import SeatInput, debate_create
+    from debates.services.running import debate_run
+
     debate = debate_create(
         user=user,
         team=team,
         question="Should a 20-person startup adopt a four-day week?",
-        seats=[
-            SeatInput(models[i % len(models)], roles[i % len(roles)]) for i in range(args.seats)
-        ],
-        rounds=args.rounds,
+        seats=[SeatInput(MODELS[i % len(MODELS)], ROLES[i % len(ROLES)]) for i in range(seats)],
+        rounds=rounds,
         judges=["openai:gpt-5"],
         chair="openai:gpt-4.1",
         run_in_worker=False,
     )
-    # The server runs in its own process, so its work does not compete for this one's GIL.
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bench.fakellm", "--port", str(port),
-         "--latency-ms", str(args.latency_ms),
-         "--tokens-per-second", str(args.tokens_per_second)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        _wait_for_port(port)
-        provider = Timed(
-            OpenAICompatProvider("openai", "sk-bench-fake", base_url=f"http://127.0.0.1:{port}/v1")
-        )
-        pipeline = DebatePipeline(providers=lambda _name: provider)
+    _server_log(base_url, clear=True)
+    queries = 0
+
+    def counted(execute: Callable[..., Any], *args: Any) -> Any:
+        nonlocal queries
+        queries += 1
+        return execute(*args)
+
+    pipeline = DebatePipeline(providers=lambda _name: provider)
+    with connection.execute_wrapper(counted) if count_queries else nullcontext():
+        cpu = time.process_time()
         started = time.perf_counter()
         status = async_to_sync(debate_run)(debate.pk, pipeline=pipeline)
-        wall = time.perf_counter() - started
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+        wall_ms = (time.perf_counter() - started) * 1000
+        cpu_ms = (time.process_time() - cpu) * 1000
     assert status == "completed", status
-    # Each stage's slowest call, timed around the adapter from request to final completion.
-    floor_ms = sum(max(durations) for durations in provider.by_stage.values())
-    ratio: float = wall * 1000 / floor_ms
-    print(f"  wall {wall * 1000:.0f} ms, floor {floor_ms:.0f} ms, ratio {ratio:.3f}")
-    if args.stages:
-        _print_stages(debate)
-    return ratio
+    lines = _server_log(base_url, clear=True)
+    waves = waves_of(lines)
+    planned = rounds + 1 + 2  # turn stages, judging, synthesis
+    floor_ms = latency * planned
+    spread = [
+        (max(line["arrived"] for line in wave) - min(line["arrived"] for line in wave)) * 1000
+        for wave in waves
+    ]
+    return {
+        "wall_ms": wall_ms,
+        "floor_ms": floor_ms,
+        "efficiency": floor_ms / wall_ms,
+        "calls": len(lines),
+        "waves": len(waves),
+        "planned_waves": planned,
+        "overhead_per_call_ms": (wall_ms - floor_ms) / max(len(lines), 1),
+        "arrival_spread_ms": max(spread, default=0.0),
+        "cpu_ms": cpu_ms,
+        "queries": queries,
+        "wave_sizes": [len(wave) for wave in waves],
+    }
 
 
-def _print_stages(debate: "Debate") -> None:
-    """Where the time goes: each stage's span next to its slowest call, from the event log."""
-    from debates.models import DebateEvent
+def baseline(base_url: str, wave_sizes: list[int], latency: int) -> dict[str, float]:
+    """The same waves from a plain asyncio orchestrator: one shared HTTP client, each wave's
+    calls streamed together, nothing stored."""
+    import httpx2
 
-    events = list(DebateEvent.objects.filter(debate=debate).order_by("seq"))
-    start = events[0].created_at
-    for event in events:
-        if event.type in ("turn.delta",):
-            continue
-        offset = (event.created_at - start).total_seconds() * 1000
-        payload = event.payload
-        detail = " ".join(
-            str(payload[k])
-            for k in ("stage", "round", "label", "latency_ms")
-            if payload.get(k) is not None
-        )
-        print(f"    {offset:8.1f} ms  {event.type:20} {detail}")
+    async def call(client: httpx2.AsyncClient, number: int) -> None:
+        body = {
+            "model": "gpt-5-mini",
+            "stream": True,
+            "messages": [
+                {"role": "system", "content": "[task:turn] [role:proponent]"},
+                {"role": "user", "content": f"[round:{number}] You are Seat A. Question?"},
+            ],
+        }
+        async with client.stream("POST", f"{base_url}/v1/chat/completions", json=body) as reply:
+            async for _line in reply.aiter_lines():
+                pass
+
+    async def run() -> float:
+        async with httpx2.AsyncClient(timeout=30) as client:
+            await call(client, 0)  # connections opened before the clock starts, as in a worker
+            started = time.perf_counter()
+            for number, size in enumerate(wave_sizes):
+                await asyncio.gather(*(call(client, number) for _ in range(size)))
+            return (time.perf_counter() - started) * 1000
+
+    wall_ms = asyncio.run(run())
+    floor_ms = latency * len(wave_sizes)
+    return {"wall_ms": wall_ms, "efficiency": floor_ms / wall_ms}
+
+
+def _case(
+    args: argparse.Namespace,
+    user: User,
+    team: Team,
+    provider: Any,
+    base_url: str,
+    seats: int,
+    rounds: int,
+    latency: int,
+) -> dict[str, Any]:
+    runs = [
+        _debate_once(user, team, provider, base_url, seats=seats, rounds=rounds, latency=latency)
+        for _ in range(args.runs)
+    ]
+    planned_sizes = [seats] * (rounds + 1) + [1, 1]
+    plain: list[dict[str, Any]] = [
+        dict(baseline(base_url, planned_sizes, latency)) for _ in range(args.runs)
+    ]
+
+    def median(key: str, items: list[dict[str, Any]] = runs) -> float:
+        return round(float(statistics.median(item[key] for item in items)), 3)
+
+    efficiency = median("efficiency")
+    plain_efficiency = median("efficiency", plain)
+    return {
+        "shape": f"{seats} seats x {rounds} rounds",
+        "seats": seats,
+        "rounds": rounds,
+        "latency_ms": latency,
+        "calls": median("calls"),
+        "waves": median("waves"),
+        "planned_waves": rounds + 3,
+        "efficiency": efficiency,
+        "efficiency_runs": [round(run["efficiency"], 3) for run in runs],
+        "wall_ms": median("wall_ms"),
+        "floor_ms": latency * (rounds + 3),
+        "overhead_per_call_ms": median("overhead_per_call_ms"),
+        "arrival_spread_ms": median("arrival_spread_ms"),
+        "cpu_ms": median("cpu_ms"),
+        "queries": median("queries"),
+        "baseline_efficiency": plain_efficiency,
+        "ratio_to_baseline": round(efficiency / plain_efficiency, 3),
+        "load": [round(v, 2) for v in os.getloadavg()],
+    }
+
+
+def _print_case(case: dict[str, Any]) -> None:
+    print(
+        f"{case['shape']:>20} L={case['latency_ms']:>4} ms  efficiency {case['efficiency']:.3f} "
+        f"(runs {', '.join(f'{v:.3f}' for v in case['efficiency_runs'])})  "
+        f"baseline {case['baseline_efficiency']:.3f}  ratio {case['ratio_to_baseline']:.3f}  "
+        f"overhead/call {case['overhead_per_call_ms']:.1f} ms  "
+        f"spread {case['arrival_spread_ms']:.1f} ms  waves {case['waves']:g}/"
+        f"{case['planned_waves']}  cpu {case['cpu_ms']:.0f} ms  queries {case['queries']:g}  "
+        f"load {case['load'][0]:.2f}",
+        flush=True,
+    )
+
+
+def _profile(user: User, team: Team, provider: Any, base_url: str) -> None:
+    """Our side of one 5x3 debate at 200 ms, by own time: where the pipeline's CPU goes."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    _debate_once(user, team, provider, base_url, seats=5, rounds=3, latency=200)
+    profiler.disable()
+    print("profile of one 5 seats x 3 rounds debate at 200 ms (top 15 by own time):")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+
+
+def _save(label: str, results: dict[str, Any]) -> None:
+    saved: dict[str, Any] = {}
+    if RESULTS.exists():
+        saved = json.loads(RESULTS.read_text())
+    saved[f"{label}:{results['database']}"] = results
+    RESULTS.write_text(json.dumps(saved, indent=2) + "\n")
+    print(f"results: {RESULTS.relative_to(ROOT)} [{label}:{results['database']}]")
+
+
+def iter_cases(path: Path = RESULTS) -> Iterator[dict[str, Any]]:
+    """Every recorded case (for docs and checks)."""
+    for run in json.loads(path.read_text()).values():
+        yield from run["cases"]
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 import threading
+import time
 from collections import deque
 from contextlib import suppress
 from dataclasses import fields
@@ -31,6 +33,10 @@ from bench.fakellm.http import (
 # Request heads larger than this are refused (asyncio's default of 64 KiB is too tight for the
 # long header sets some SDKs send).
 _HEAD_LIMIT = 1024 * 1024
+# How many chat requests `GET /log` keeps (the oldest go first): enough for any benchmark run.
+_LOG_LIMIT = 10_000
+_TASK = re.compile(r"\[task:(\w+)\]")
+_ROUND = re.compile(r"\[round:(\d+)\]")
 
 
 class FakeLLM:
@@ -42,6 +48,10 @@ class FakeLLM:
         self._lock = threading.Lock()
         self._counters = Counters()
         self._queued: deque[Fault] = deque()
+        # One line per chat request: when it arrived and when its answer was sent (wall
+        # clock, comparable across processes on one machine), so a benchmark measures the
+        # floor from the server's side of the wire.
+        self._log: deque[dict[str, Any]] = deque(maxlen=_LOG_LIMIT)
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
         self._closing: asyncio.Event | None = None
@@ -79,6 +89,14 @@ class FakeLLM:
     def reset_counters(self) -> None:
         with self._lock:
             self._counters = Counters()
+
+    def request_log(self, *, clear: bool = False) -> list[dict[str, Any]]:
+        """The chat requests served so far (oldest first); `clear` forgets them."""
+        with self._lock:
+            lines = list(self._log)
+            if clear:
+                self._log.clear()
+        return lines
 
     def inject(self, *faults: Fault) -> None:
         """Answer the next requests with these faults, in order, before any random ones."""
@@ -151,6 +169,10 @@ class FakeLLM:
             await send_json(writer, 200, {"status": "ok"})
         elif request.method == "GET" and path == "/stats":
             await send_json(writer, 200, self.counters().as_dict())
+        elif request.method == "GET" and path == "/log":
+            await send_json(writer, 200, {"requests": self.request_log()})
+        elif request.method == "DELETE" and path == "/log":
+            await send_json(writer, 200, {"requests": self.request_log(clear=True)})
         elif request.method == "GET" and path in ("/v1/models", "/models"):
             await send_json(writer, 200, {"object": "list", "data": []})
         elif request.method == "POST" and path in ("/v1/chat/completions", "/chat/completions"):
@@ -164,6 +186,22 @@ class FakeLLM:
     async def _chat(
         self, request: Request, writer: asyncio.StreamWriter, protocol: protocols.Protocol
     ) -> bool:
+        arrived = time.time()
+        line: dict[str, Any] = {"arrived": arrived, "finished": None, "task": "", "round": None}
+        with self._lock:
+            self._log.append(line)
+        try:
+            return await self._answer_chat(request, writer, protocol, line)
+        finally:
+            line["finished"] = time.time()
+
+    async def _answer_chat(
+        self,
+        request: Request,
+        writer: asyncio.StreamWriter,
+        protocol: protocols.Protocol,
+        line: dict[str, Any],
+    ) -> bool:
         try:
             body = request.json()
             chat = (
@@ -174,11 +212,35 @@ class FakeLLM:
         except (ValueError, TypeError, AttributeError):
             await send_json(writer, 400, _error(protocol, 400, "the request body is not valid"))
             return True
+        system = "\n".join(m.content for m in chat.messages if m.role == "system")
+        last = chat.messages[-1].content if chat.messages else ""
+        task, number_in_prompt = _TASK.search(system), _ROUND.search(last)
+        line["task"] = task.group(1) if task else ""
+        line["round"] = int(number_in_prompt.group(1)) if number_in_prompt else None
+        line["stream"] = chat.stream
         number, fault = self._next(request)
+        line["fault"] = fault
         if fault is not None:
             self._count(fault_counter(fault))
+        answering = fault not in ("auth", "rate_limit", "error", "timeout") and not (
+            fault in ("stall_start", "stall") and not chat.stream
+        )
+        # The answer is prepared during the latency, not after it: every call completes
+        # `latency_ms` after it arrived, however many arrive together (what a benchmark's
+        # floor assumes).
+        ans = protocols.answer(chat) if answering else None
+        ident = f"chatcmpl-fake{number:06d}" if protocol == "openai" else f"msg_fake{number:06d}"
+        prepared: list[bytes] | bytes | None = None
+        if ans is not None:
+            prepared = (
+                _stream_events(chat, ans, ident, number, fault)
+                if chat.stream
+                else _whole_body(chat, ans, ident, number, fault)
+            )
         if self.config.latency_ms:
-            await asyncio.sleep(self.config.latency_ms / 1000)
+            await asyncio.sleep(
+                max(0.0, line["arrived"] + self.config.latency_ms / 1000 - time.time())
+            )
         if fault in ("auth", "rate_limit", "error"):
             await self._fail(writer, protocol, fault)
             return True
@@ -186,13 +248,13 @@ class FakeLLM:
             # Say nothing until the client gives up; then drop the connection.
             await self._hang()
             return False
-        ans = protocols.answer(chat)
-        ident = f"chatcmpl-fake{number:06d}" if protocol == "openai" else f"msg_fake{number:06d}"
-        if chat.stream:
-            if not await self._stream(writer, chat, ans, ident, number, fault):
+        assert ans is not None
+        if isinstance(prepared, list):
+            if not await self._stream(writer, chat, prepared, ident, fault):
                 return False
         else:
-            await self._whole(writer, chat, ans, ident, number, fault)
+            assert prepared is not None
+            await self._whole(writer, chat, ans, prepared, ident)
         if fault is None:
             self._count("completed")
         return True
@@ -226,47 +288,22 @@ class FakeLLM:
         writer: asyncio.StreamWriter,
         chat: protocols.Chat,
         ans: protocols.Answer,
+        body: bytes,
         ident: str,
-        number: int,
-        fault: Fault | None,
     ) -> None:
         await self._pace(len(ans.tokens))
-        payload = (
-            protocols.openai_completion(chat, ans, ident, _created(number))
-            if chat.protocol == "openai"
-            else protocols.anthropic_message(chat, ans, ident)
-        )
-        body = _json_bytes(payload)
-        if fault == "malformed":
-            body = b'{"id": "' + ident.encode() + b'", "choices": [{"message": <garbled>'
-        elif fault == "truncate":
-            body = body[: len(body) // 2]
         await send_body(writer, 200, body, headers=_id_header(chat.protocol, ident))
 
     async def _stream(
         self,
         writer: asyncio.StreamWriter,
         chat: protocols.Chat,
-        ans: protocols.Answer,
+        events: list[bytes],
         ident: str,
-        number: int,
         fault: Fault | None,
     ) -> bool:
         """Stream the answer; False when the stream was left hanging (drop the connection)."""
         self._count("streamed")
-        events = (
-            protocols.openai_stream(chat, ans, ident, _created(number))
-            if chat.protocol == "openai"
-            else protocols.anthropic_stream(chat, ans, ident)
-        )
-        if fault == "truncate":
-            # A clean end of the body, half-way: the hard case, since no transport error
-            # reveals it. Clients must notice the missing final events themselves.
-            events = events[: max(2, len(events) // 2)]
-        elif fault == "malformed":
-            middle = len(events) // 2
-            name = "event: content_block_delta\n" if chat.protocol == "anthropic" else ""
-            events[middle] = f'{name}data: {{"garbled": tru\n\n'.encode()
         out = ChunkedWriter(writer)
         headers = {"content-type": "text/event-stream", "cache-control": "no-cache"}
         await out.start(200, {**headers, **_id_header(chat.protocol, ident)})
@@ -274,6 +311,11 @@ class FakeLLM:
         # nothing; stall: it goes silent half-way through the text. Neither ever ends cleanly.
         stall_at = {"stall_start": 1, "stall": max(2, len(events) // 2)}.get(fault or "")
         pause = 1 / self.config.tokens_per_second if self.config.tokens_per_second > 0 else 0.0
+        if not pause and stall_at is None:
+            # Unpaced: the whole answer in one write, as a server that had it ready would.
+            await out.write(b"".join(events))
+            await out.end()
+            return True
         for index, event in enumerate(events):
             if index == stall_at:
                 await self._hang()
@@ -283,6 +325,43 @@ class FakeLLM:
                 await asyncio.sleep(pause)
         await out.end()
         return True
+
+
+def _whole_body(
+    chat: protocols.Chat, ans: protocols.Answer, ident: str, number: int, fault: Fault | None
+) -> bytes:
+    """A whole (unstreamed) answer's body, garbled or cut when that is its fault."""
+    payload = (
+        protocols.openai_completion(chat, ans, ident, _created(number))
+        if chat.protocol == "openai"
+        else protocols.anthropic_message(chat, ans, ident)
+    )
+    body = _json_bytes(payload)
+    if fault == "malformed":
+        body = b'{"id": "' + ident.encode() + b'", "choices": [{"message": <garbled>'
+    elif fault == "truncate":
+        body = body[: len(body) // 2]
+    return body
+
+
+def _stream_events(
+    chat: protocols.Chat, ans: protocols.Answer, ident: str, number: int, fault: Fault | None
+) -> list[bytes]:
+    """A streamed answer's SSE events, garbled or cut when that is its fault."""
+    events = (
+        protocols.openai_stream(chat, ans, ident, _created(number))
+        if chat.protocol == "openai"
+        else protocols.anthropic_stream(chat, ans, ident)
+    )
+    if fault == "truncate":
+        # A clean end of the body, half-way: the hard case, since no transport error
+        # reveals it. Clients must notice the missing final events themselves.
+        events = events[: max(2, len(events) // 2)]
+    elif fault == "malformed":
+        middle = len(events) // 2
+        name = "event: content_block_delta\n" if chat.protocol == "anthropic" else ""
+        events[middle] = f'{name}data: {{"garbled": tru\n\n'.encode()
+    return events
 
 
 def _authorized(request: Request, key: str) -> bool:
