@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+import itertools
 import json
 import os
 import platform
@@ -37,7 +39,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from contextlib import ExitStack, nullcontext
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -272,10 +274,10 @@ def _debate_once(
     latency: int,
     count_queries: bool = True,
 ) -> dict[str, Any]:
-    from asgiref.sync import async_to_sync
-    from django.db import connection
+    from django.db.backends.signals import connection_created
 
     from debates.orchestration.engine import DebatePipeline
+    from debates.orchestration.loop import debate_loop_install
     from debates.services.creation import SeatInput, debate_create
     from debates.services.running import debate_run
 
@@ -297,12 +299,23 @@ def _debate_once(
         queries += 1
         return execute(*args)
 
+    def count_on(sender: object, connection: Any, **kwargs: object) -> None:
+        if count_queries:
+            connection.execute_wrappers.append(counted)
+
+    # As the worker runs it (`--concurrency`): on the process's long-lived debate loop, its
+    # database work on a thread (and connection) of its own, whose queries are counted.
     pipeline = DebatePipeline(providers=lambda _name: provider)
-    with connection.execute_wrapper(counted) if count_queries else nullcontext():
+    loop = debate_loop_install()
+    connection_created.connect(count_on)
+    try:
         cpu = time.process_time()
-        started = time.perf_counter()
-        status = async_to_sync(debate_run)(debate.pk, pipeline=pipeline)
+        started, started_at = time.perf_counter(), time.time()
+        status = loop.run(functools.partial(debate_run, pipeline=pipeline), debate.pk)
         wall_ms = (time.perf_counter() - started) * 1000
+        ended_at = time.time()
+    finally:
+        connection_created.disconnect(count_on)
         cpu_ms = (time.process_time() - cpu) * 1000
     assert status == "completed", status
     lines = _server_log(base_url, clear=True)
@@ -313,8 +326,19 @@ def _debate_once(
         (max(line["arrived"] for line in wave) - min(line["arrived"] for line in wave)) * 1000
         for wave in waves
     ]
+    # Our side of the critical path, from the server's clock: before the first wave, between
+    # waves (last answer sent -> next wave's first request), after the last one.
+    gaps = [
+        (min(line["arrived"] for line in after) - max(line["finished"] for line in before)) * 1000
+        for before, after in itertools.pairwise(waves)
+    ]
+    head_ms = (min(line["arrived"] for line in lines) - started_at) * 1000
+    tail_ms = (ended_at - max(line["finished"] for line in lines)) * 1000
     return {
         "wall_ms": wall_ms,
+        "head_ms": head_ms,
+        "gaps_ms": gaps,
+        "tail_ms": tail_ms,
         "floor_ms": floor_ms,
         "efficiency": floor_ms / wall_ms,
         "calls": len(lines),
@@ -397,6 +421,9 @@ def _case(
         "floor_ms": latency * (rounds + 3),
         "overhead_per_call_ms": median("overhead_per_call_ms"),
         "arrival_spread_ms": median("arrival_spread_ms"),
+        "head_ms": median("head_ms"),
+        "gap_ms": round(statistics.median(gap for run in runs for gap in run["gaps_ms"]), 1),
+        "tail_ms": median("tail_ms"),
         "cpu_ms": median("cpu_ms"),
         "queries": median("queries"),
         "baseline_efficiency": plain_efficiency,
@@ -411,7 +438,8 @@ def _print_case(case: dict[str, Any]) -> None:
         f"(runs {', '.join(f'{v:.3f}' for v in case['efficiency_runs'])})  "
         f"baseline {case['baseline_efficiency']:.3f}  ratio {case['ratio_to_baseline']:.3f}  "
         f"overhead/call {case['overhead_per_call_ms']:.1f} ms  "
-        f"spread {case['arrival_spread_ms']:.1f} ms  waves {case['waves']:g}/"
+        f"spread {case['arrival_spread_ms']:.1f} ms  head/gap/tail {case['head_ms']:.0f}/"
+        f"{case['gap_ms']:.0f}/{case['tail_ms']:.0f} ms  waves {case['waves']:g}/"
         f"{case['planned_waves']}  cpu {case['cpu_ms']:.0f} ms  queries {case['queries']:g}  "
         f"load {case['load'][0]:.2f}",
         flush=True,

@@ -11,6 +11,7 @@ from asgiref.sync import async_to_sync
 from django.tasks import task
 
 from debates.models import Debate
+from debates.orchestration.loop import debate_loop
 from debates.services.creation import debate_recover_stale
 from debates.services.retention import retention_purge
 from debates.services.running import debate_run
@@ -25,7 +26,12 @@ def run_debate(debate_id: str, request_id: str = "") -> str | None:
     if team_id is not None:
         context["team_id"] = str(team_id)
     with structlog.contextvars.bound_contextvars(**context):
-        # async_to_sync keeps the pipeline's database work on this thread and its connection.
+        loop = debate_loop()
+        if loop is not None:
+            # The worker's shared loop, beside the other debates it runs (`--concurrency`).
+            return loop.run(debate_run, UUID(debate_id))
+        # A loop of its own; async_to_sync keeps the pipeline's database work on this
+        # thread and its connection.
         return async_to_sync(debate_run)(UUID(debate_id))
 
 

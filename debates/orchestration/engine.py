@@ -1,12 +1,15 @@
 """DebatePipeline: claims a debate, runs its stages in order, keeps a heartbeat, and says how
 it ended (`RunOutcome`); `debates.services.running.debate_run` finalizes it.
 
-A run that dies loses nothing: every completed turn, judgment and the synthesis are stored as
-they happen, and the next run (after the heartbeat goes stale) resumes from there. Only the
-runner holding the claim writes; finalization (a service) happens exactly once.
+Every completed turn, judgment and the synthesis is stored as it happens, in order, off the
+critical path (`writes.Writes`): a run that dies loses at most the writes of its last moments,
+and the next run (after the heartbeat goes stale) resumes from what was stored. Only the
+runner holding the claim writes; finalization (a service) happens exactly once, after the run
+drained its writes.
 """
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -31,6 +34,7 @@ from debates.orchestration.stages import (
     db,
 )
 from debates.orchestration.state import DebateState, debate_load_state
+from debates.orchestration.writes import Writes
 from debates.providers.base import Provider
 from debates.providers.registry import build_provider
 from debates.providers.streaming import StreamTimeouts
@@ -113,12 +117,17 @@ class DebatePipeline:
                 logging.INFO if attempt == 1 else logging.WARNING,
                 "debate.started" if attempt == 1 else "debate.resumed",
             )
-            work = asyncio.create_task(self._run_stages(debate_id))
+            writes = Writes()
+            work = asyncio.create_task(self._run_stages(debate_id, writes))
             beat = asyncio.create_task(self._heartbeat(debate_id, token, work))
+            lost = False
             try:
                 result = await work
+                await writes.drain()
             except asyncio.CancelledError:
                 log.warning("debate_run_lost_claim")
+                lost = True
+                writes.cancel()
                 return None
             except Exception as exc:
                 log.exception("debate_run_crashed")
@@ -127,6 +136,10 @@ class DebatePipeline:
                 )
             finally:
                 beat.cancel()
+                if not lost:
+                    # What was stored stays stored, even when the run stops on an error.
+                    with contextlib.suppress(Exception):
+                        await writes.drain()
                 await self.gateway.record_successes()
                 await self.gateway.aclose()
         status, reason = _status_for(result)
@@ -138,17 +151,18 @@ class DebatePipeline:
             where=result.where,
         )
 
-    async def _run_stages(self, debate_id: UUID) -> StageResult:
+    async def _run_stages(self, debate_id: UUID, writes: Writes) -> StageResult:
         state = await db(debate_load_state)(debate_id=debate_id)
         own = {
             ref.id
             for ref in [*(seat.model for seat in state.seats), *state.judges, state.chair]
             if ref.credential is not None
         }
-        await db(progress.usage_mark_own_keys)(debate_id=debate_id, own=own)
+        writes.submit(progress.usage_mark_own_keys, debate_id=debate_id, own=own)
         ctx = RunContext(
             state=state,
             gateway=self.gateway,
+            writes=writes,
             delta_interval_s=settings.DEBATE_DELTA_INTERVAL_SECONDS,
             timeout_s=settings.LLM_TIMEOUT_SECONDS,
         )
@@ -156,10 +170,12 @@ class DebatePipeline:
         for stage in self.stages(state):
             if to_synthesis and stage.name != Stage.SYNTHESIS:
                 continue
-            if await ctx.cancelled():
+            if writes.closed:  # a stage's opening said the debate was cancelled
                 return StageResult(Next.CANCEL)
+            if writes.error is not None:
+                await writes.drain()  # raises: the run stops on a failed write
             result = await stage.run(ctx)
-            await self.gateway.record_successes()
+            self.gateway.record_successes_later(writes)
             if result.next in (Next.FAIL, Next.CANCEL):
                 return result
             to_synthesis = to_synthesis or result.next is Next.TO_SYNTHESIS

@@ -15,7 +15,9 @@ import structlog
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
+from debates.orchestration.loop import on_shared_loop
 from debates.orchestration.state import ModelRef
+from debates.orchestration.writes import Writes
 from debates.providers.base import (
     Completion,
     CompletionRequest,
@@ -115,8 +117,21 @@ class Gateway:
             retries, self._retries = self._retries, {}
             await sync_to_async(breaker_record_successes)(calls=calls, retries=retries)
 
+    def record_successes_later(self, writes: Writes) -> None:
+        """The same, handed to the run's writes (a success never changes a breaker's state,
+        so nothing needs to wait for it)."""
+        if self._successes or self._retries:
+            calls, self._successes = self._successes, []
+            retries, self._retries = self._retries, {}
+            writes.submit(breaker_record_successes, calls=calls, retries=retries)
+
     async def aclose(self) -> None:
-        """Close the connections this run's event loop opened (SDK clients are per loop)."""
+        """Close the connections this run's event loop opened (SDK clients are per loop),
+        unless the loop is the worker's shared one: other debates use them, and the loop
+        closes them when the worker stops."""
+        if on_shared_loop():
+            self._used.clear()
+            return
         for provider in self._used.values():
             close = getattr(provider, "aclose", None)
             if close is not None:

@@ -110,8 +110,12 @@ def debate_cancel_requested(*, debate_id: UUID) -> bool:
 
 
 @transaction.atomic
-def stage_start(*, debate_id: UUID, stage: str, round_number: int | None) -> None:
+def stage_start(*, debate_id: UUID, stage: str, round_number: int | None) -> bool:
+    """Open a stage. Returns False, writing nothing, when a cancel was asked for."""
+    if debate_cancel_requested(debate_id=debate_id):
+        return False
     event_append(debate_id=debate_id, event=events.stage_started(stage=stage, round=round_number))
+    return True
 
 
 @transaction.atomic
@@ -120,7 +124,8 @@ def turn_stage_start(
 ) -> bool:
     """Open a turn stage and announce every seat's turn (seat id, label, model) in one
     transaction, so all seats start their calls together. Returns False, writing nothing,
-    when a cancel was asked for: the pipeline checks for cancels between calls for free."""
+    when a cancel was asked for: the pipeline checks for cancels between calls for free
+    (the stage's calls start meanwhile, and stop when it says so)."""
     if debate_cancel_requested(debate_id=debate_id):
         return False
     event_append(debate_id=debate_id, event=events.stage_started(stage=stage, round=round_number))

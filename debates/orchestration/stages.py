@@ -12,21 +12,18 @@ from typing import Any, Protocol
 from uuid import UUID
 
 import structlog
-from asgiref.sync import sync_to_async
 
 from debates import events, prompts
 from debates.models import FailureReason, Stage
 from debates.orchestration import progress
 from debates.orchestration.gateway import CALL_ERRORS, CallError, Gateway
 from debates.orchestration.state import DebateState, ModelRef, SeatState
+from debates.orchestration.writes import Writes, db
 from debates.providers.base import Completion, CompletionRequest, estimate_tokens
 
 logger = structlog.get_logger(__name__)
 
-
-def db[T](fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
-    """A sync service, called from the pipeline without blocking its event loop."""
-    return sync_to_async(fn, thread_sensitive=True)
+__all__ = ["db"]
 
 
 class Next(Enum):
@@ -60,10 +57,12 @@ CONTINUE = StageResult()
 
 @dataclass
 class RunContext:
-    """What a stage needs besides the state: the gateway and the clock of delta batches."""
+    """What a stage needs besides the state: the gateway, the writes (in order, off the
+    critical path) and the clock of delta batches."""
 
     state: DebateState
     gateway: Gateway
+    writes: Writes
     delta_interval_s: float
     timeout_s: float
 
@@ -71,10 +70,7 @@ class RunContext:
     def debate_id(self) -> UUID:
         return self.state.debate_id
 
-    async def cancelled(self) -> bool:
-        return await db(progress.debate_cancel_requested)(debate_id=self.debate_id)
-
-    async def scrub(self, *texts: str) -> list[str]:
+    def scrub(self, *texts: str) -> list[str]:
         """Model output with personal data replaced before it is stored (a model may echo or
         invent some); new finds are recorded with the debate's placeholder map."""
         cleaned: list[str] = []
@@ -85,8 +81,11 @@ class RunContext:
             for kind, count in counts.items():
                 found[kind] = found.get(kind, 0) + count
         if found:
-            await db(progress.pii_record)(
-                debate_id=self.debate_id, pii_map=self.state.pii.to_dict(), found=found
+            self.writes.submit(
+                progress.pii_record,
+                debate_id=self.debate_id,
+                pii_map=self.state.pii.to_dict(),
+                found=found,
             )
         return cleaned
 
@@ -125,16 +124,20 @@ class DeltaBatcher:
         if self._last is None:
             self._last = now
         elif now - self._last >= self._ctx.delta_interval_s:
-            await self.flush()
+            self.flush()
 
-    async def flush(self) -> None:
+    def flush(self) -> None:
         if not self._buffer:
             return
         text, self._buffer = "".join(self._buffer), []
         self._last = time.monotonic()
-        (text,) = await self._ctx.scrub(text)
-        await db(progress.turn_delta)(
-            debate_id=self._ctx.debate_id, seat_id=self._seat, round_number=self._round, text=text
+        (text,) = self._ctx.scrub(text)
+        self._ctx.writes.submit(
+            progress.turn_delta,
+            debate_id=self._ctx.debate_id,
+            seat_id=self._seat,
+            round_number=self._round,
+            text=text,
         )
 
     def discard(self) -> None:
@@ -189,15 +192,18 @@ class TurnStage:
             if reason := budget_exceeded_by(ctx, pending):
                 state.budget_reason = reason
                 return StageResult(Next.TO_SYNTHESIS, reason=FailureReason.BUDGET)
-            if not await db(progress.turn_stage_start)(
+            # The calls start at once; the stage's opening is written meanwhile, and stops
+            # the stage if a cancel was asked for.
+            opened = ctx.writes.gate(
+                progress.turn_stage_start,
                 debate_id=ctx.debate_id,
                 stage=self.name,
                 round_number=self.number,
                 seats=[(seat.id, seat.label, seat.model.key) for seat in pending],
-            ):
+            )
+            if not await _unless_cancelled(opened, *(self._speak(ctx, seat) for seat in pending)):
                 return StageResult(Next.CANCEL)
-            await asyncio.gather(*(self._speak(ctx, seat) for seat in pending))
-        return await self._judge_tolerance(ctx)
+        return self._judge_tolerance(ctx)
 
     async def _speak(self, ctx: RunContext, seat: SeatState) -> bool:
         """One seat's turn (already announced): True when it spoke, False when it failed."""
@@ -216,7 +222,8 @@ class TurnStage:
 
         async def restart() -> None:
             batcher.discard()
-            await db(progress.turn_start)(
+            ctx.writes.submit(
+                progress.turn_start,
                 debate_id=ctx.debate_id,
                 seat_id=seat.id,
                 label=seat.label,
@@ -235,7 +242,8 @@ class TurnStage:
         except CALL_ERRORS as exc:
             batcher.discard()
             seat.failed = True
-            await db(progress.turn_fail)(
+            ctx.writes.submit(
+                progress.turn_fail,
                 debate_id=ctx.debate_id,
                 seat_id=seat.id,
                 label=seat.label,
@@ -245,12 +253,11 @@ class TurnStage:
             )
             return False
         output = prompts.parse_turn(completion.text)
-        last_delta, content, *claims = await ctx.scrub(
-            batcher.take(), output.content, *output.key_claims
-        )
+        last_delta, content, *claims = ctx.scrub(batcher.take(), output.content, *output.key_claims)
         output = dataclasses.replace(output, content=content, key_claims=tuple(claims))
         cost = seat.model.cost(completion.input_tokens, completion.output_tokens)
-        await db(progress.turn_complete)(
+        ctx.writes.submit(
+            progress.turn_complete,
             last_delta=last_delta,
             debate_id=ctx.debate_id,
             seat_id=seat.id,
@@ -271,7 +278,7 @@ class TurnStage:
         )
         return True
 
-    async def _judge_tolerance(self, ctx: RunContext) -> StageResult:
+    def _judge_tolerance(self, ctx: RunContext) -> StageResult:
         """After the stage: do enough seats remain for the debate to mean something?"""
         state, tolerance = ctx.state, ctx.state.tolerance
         total, active = len(state.seats), len(state.active_seats)
@@ -279,7 +286,8 @@ class TurnStage:
         breach = failed / total > tolerance.max_seat_fail_ratio or active < (
             tolerance.min_required_seats
         )
-        await db(progress.stage_complete)(
+        ctx.writes.submit(
+            progress.stage_complete,
             debate_id=ctx.debate_id,
             event=events.turn_stage_completed(
                 stage=self.name, round=self.number, succeeded=active, failed=failed, degraded=breach
@@ -317,15 +325,21 @@ class JudgingStage:
         ]
         if not speakers or not state.judges:
             return CONTINUE
-        await db(progress.stage_start)(debate_id=ctx.debate_id, stage=self.name, round_number=None)
-        await asyncio.gather(
+        opened = ctx.writes.gate(
+            progress.stage_start, debate_id=ctx.debate_id, stage=self.name, round_number=None
+        )
+        if not await _unless_cancelled(
+            opened,
             *(
                 self._judge(ctx, judge, seats_for_judge(judge, speakers, state))
                 for judge in state.judges
-            )
-        )
-        await db(progress.stage_complete)(
-            debate_id=ctx.debate_id, event=events.stage_completed(stage=self.name)
+            ),
+        ):
+            return StageResult(Next.CANCEL)
+        ctx.writes.submit(
+            progress.stage_complete,
+            debate_id=ctx.debate_id,
+            event=events.stage_completed(stage=self.name),
         )
         return CONTINUE
 
@@ -357,7 +371,8 @@ class JudgingStage:
                 output_tokens=completion.output_tokens,
                 cost=cost,
             )
-            await db(progress.usage_add)(
+            ctx.writes.submit(
+                progress.usage_add,
                 debate_id=ctx.debate_id,
                 model_id=judge.id,
                 input_tokens=completion.input_tokens,
@@ -366,14 +381,15 @@ class JudgingStage:
             )
             parsed = prompts.parse_judgment(completion.text, labels)
             if parsed is not None:
-                rationales = await ctx.scrub(*(score.rationale for score in parsed.values()))
+                rationales = ctx.scrub(*(score.rationale for score in parsed.values()))
                 parsed = {
                     label: dataclasses.replace(score, rationale=rationale)
                     for (label, score), rationale in zip(parsed.items(), rationales, strict=True)
                 }
                 break
         verdicts = [(seat.id, seat.label, parsed[seat.label] if parsed else None) for seat in seats]
-        await db(progress.judgments_record)(
+        ctx.writes.submit(
+            progress.judgments_record,
             debate_id=ctx.debate_id,
             judge_model_id=judge.id,
             judge_key=judge.key,
@@ -413,7 +429,9 @@ class SynthesisStage:
         state = ctx.state
         if state.has_synthesis:
             return CONTINUE
-        await db(progress.stage_start)(debate_id=ctx.debate_id, stage=self.name, round_number=None)
+        opened = ctx.writes.gate(
+            progress.stage_start, debate_id=ctx.debate_id, stage=self.name, round_number=None
+        )
         standings = sorted(
             (
                 (seat.label, sum(scores) / len(scores))
@@ -431,6 +449,13 @@ class SynthesisStage:
             boundary=state.fence,
             context=state.context,
         )
+        answered = await _unless_cancelled(opened, self._answer(ctx, standings, messages))
+        return StageResult(Next.CANCEL) if answered is None else answered[0]
+
+    async def _answer(
+        self, ctx: RunContext, standings: list[tuple[str, float]], messages: tuple[Any, ...]
+    ) -> StageResult:
+        state = ctx.state
         last_error: CallError | None = None
         for chair in self._chairs(state, standings):
             batcher = DeltaBatcher(ctx, None, None)
@@ -445,9 +470,9 @@ class SynthesisStage:
                 batcher.discard()
                 last_error = exc
                 continue
-            await batcher.flush()
+            batcher.flush()
             output = prompts.parse_synthesis(completion.text)
-            consensus, recommendation, *disagreements = await ctx.scrub(
+            consensus, recommendation, *disagreements = ctx.scrub(
                 output.consensus, output.recommendation, *output.disagreements
             )
             output = dataclasses.replace(
@@ -462,7 +487,8 @@ class SynthesisStage:
                 output_tokens=completion.output_tokens,
                 cost=cost,
             )
-            await db(progress.synthesis_save)(
+            ctx.writes.submit(
+                progress.synthesis_save,
                 debate_id=ctx.debate_id,
                 synthesis=events.SynthesisPayload(
                     consensus=output.consensus,
@@ -498,6 +524,26 @@ class SynthesisStage:
                 chairs.append(seat.model)
                 break
         return chairs
+
+
+async def _unless_cancelled[T](
+    opened: "asyncio.Future[bool]", *work: Awaitable[T]
+) -> list[T] | None:
+    """Run a stage's calls while its opening is written. None, with the calls stopped, when
+    that write says the debate was cancelled (a stage of calls never outlives a cancel)."""
+    calls = asyncio.ensure_future(asyncio.gather(*work))
+    try:
+        go_on = await opened
+    except BaseException:
+        calls.cancel()
+        raise
+    if not go_on:
+        calls.cancel()
+        await asyncio.wait([calls])
+        if not calls.cancelled():
+            calls.exception()  # retrieved: a call that failed as it was stopped is no news
+        return None
+    return await calls
 
 
 def _discarding(batcher: DeltaBatcher) -> Callable[[], Awaitable[None]]:

@@ -70,6 +70,17 @@ def build_provider(
     return provider
 
 
+async def providers_aclose() -> None:
+    """Close every cached provider's connections opened on the running loop (a worker's
+    shared loop, when it stops)."""
+    with _lock:
+        providers = list(_cache.values())
+    for provider in providers:
+        close = getattr(provider, "aclose", None)
+        if close is not None:
+            await close()
+
+
 def clear_provider_cache() -> None:
     """Forget cached instances (tests; after a key rotation)."""
     with _lock:
