@@ -12,8 +12,10 @@ the transaction that changes the state the event describes, so the two commit to
 announcement goes out only after that commit.
 """
 
+import functools
 import types
 import typing
+from collections.abc import Sequence
 from typing import Any, NamedTuple, NotRequired, TypedDict, Union, get_args, get_origin
 from uuid import UUID
 
@@ -21,7 +23,7 @@ import structlog
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
-from django.db.models import F
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from debates.models import Debate, DebateEvent, DebateStatus, EventType
 
@@ -380,17 +382,48 @@ def group_name(debate_id: UUID | str) -> str:
 
 def event_append(*, debate_id: UUID, event: NewEvent) -> DebateEvent:
     """Append the next event (seq = last + 1). Raises unless inside an atomic block."""
+    (row,) = events_append(debate_id=debate_id, events=[event])
+    return row
+
+
+def events_append(*, debate_id: UUID, events: Sequence[NewEvent]) -> list[DebateEvent]:
+    """Append events in order (seqs last + 1 ... last + n): one UPDATE that takes the seqs,
+    one INSERT. Raises unless inside an atomic block (the events' state change's)."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("event_append must run inside the transaction of its state change")
-    # The UPDATE locks the debate row until commit, so concurrent appends get distinct seqs.
-    Debate.objects.filter(pk=debate_id).update(last_seq=F("last_seq") + 1)
-    seq = Debate.objects.filter(pk=debate_id).values_list("last_seq", flat=True).get()
-    row = DebateEvent.objects.create(
-        debate_id=debate_id, seq=seq, type=event.type, payload=dict(event.payload)
-    )
-    transaction.on_commit(lambda: event_publish(row))
-    return row
+    if not events:
+        return []
+    last = _take_seqs(connection, debate_id, len(events))
+    rows = DebateEvent.objects.bulk_create(
+        DebateEvent(
+            debate_id=debate_id, seq=last - len(events) + number, type=event.type,
+            payload=dict(event.payload),
+        )
+        for number, event in enumerate(events, start=1)
+    )  # fmt: skip
+    for row in rows:
+        transaction.on_commit(functools.partial(event_publish, row))
+    return rows
+
+
+def _take_seqs(connection: BaseDatabaseWrapper, debate_id: UUID, count: int) -> int:
+    """Add `count` to the debate's last seq and return the new value, in one statement. The
+    UPDATE locks the debate's row until commit, so concurrent appends get distinct seqs
+    (UPDATE ... RETURNING: PostgreSQL, and SQLite since 3.35)."""
+    meta = Debate._meta
+    quote = connection.ops.quote_name
+    column = quote(str(meta.get_field("last_seq").column))
+    assert meta.pk is not None
+    # Identifiers come from the model's meta, quoted; values are parameters.
+    table, key = quote(meta.db_table), quote(str(meta.pk.column))
+    sql = f"UPDATE {table} SET {column} = {column} + %s WHERE {key} = %s RETURNING {column}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [count, meta.pk.get_db_prep_value(debate_id, connection)])
+        found = cursor.fetchone()
+    if found is None:
+        raise Debate.DoesNotExist(f"no debate {debate_id}")
+    return int(found[0])
 
 
 def event_publish(event: DebateEvent) -> None:

@@ -55,6 +55,8 @@ _CALLER_FAULTS = (ProviderBadRequestError, ProviderContentFilteredError)
 # Both carry `code`, `message` and `retryable`.
 CallError = ProviderError | CircuitOpenError
 CALL_ERRORS = (ProviderError, CircuitOpenError)
+# Successful calls wait at most this long to be recorded (one write for several stages).
+SUCCESSES_FLUSH_SECONDS = 5.0
 
 
 def provider_for_credential(credential: TeamCredential) -> Provider:
@@ -118,8 +120,14 @@ class Gateway:
             await sync_to_async(breaker_record_successes)(calls=calls, retries=retries)
 
     def record_successes_later(self, writes: Writes) -> None:
-        """The same, handed to the run's writes (a success never changes a breaker's state,
-        so nothing needs to wait for it)."""
+        """The same, handed to the run's writes, once the oldest success waiting is
+        SUCCESSES_FLUSH_SECONDS old (a success never changes a breaker's state, so nothing
+        waits for it; the run records what is left when it ends)."""
+        oldest = self._successes[0][2] if self._successes else None
+        if oldest is not None and (timezone.now() - oldest).total_seconds() < (
+            SUCCESSES_FLUSH_SECONDS
+        ):
+            return
         if self._successes or self._retries:
             calls, self._successes = self._successes, []
             retries, self._retries = self._retries, {}

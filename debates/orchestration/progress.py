@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import Team
 from billing.limits import debate_limits_for_team
 from debates import events
-from debates.events import event_append
+from debates.events import event_append, events_append
 from debates.models import (
     Debate,
     DebateModelUsage,
@@ -128,12 +128,16 @@ def turn_stage_start(
     (the stage's calls start meanwhile, and stop when it says so)."""
     if debate_cancel_requested(debate_id=debate_id):
         return False
-    event_append(debate_id=debate_id, event=events.stage_started(stage=stage, round=round_number))
-    for seat_id, label, model in seats:
-        event_append(
-            debate_id=debate_id,
-            event=events.turn_started(seat=seat_id, label=label, round=round_number, model=model),
-        )
+    events_append(
+        debate_id=debate_id,
+        events=[
+            events.stage_started(stage=stage, round=round_number),
+            *(
+                events.turn_started(seat=seat_id, label=label, round=round_number, model=model)
+                for seat_id, label, model in seats
+            ),
+        ],
+    )
     return True
 
 
