@@ -21,7 +21,7 @@ from uuid import UUID
 
 import structlog
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -402,8 +402,7 @@ def events_append(*, debate_id: UUID, events: Sequence[NewEvent]) -> list[Debate
         )
         for number, event in enumerate(events, start=1)
     )  # fmt: skip
-    for row in rows:
-        transaction.on_commit(functools.partial(event_publish, row))
+    transaction.on_commit(functools.partial(events_publish, rows))
     return rows
 
 
@@ -428,12 +427,25 @@ def _take_seqs(connection: BaseDatabaseWrapper, debate_id: UUID, count: int) -> 
 
 def event_publish(event: DebateEvent) -> None:
     """Wake listeners of this debate in every process the channel layer reaches."""
+    events_publish([event])
+
+
+def events_publish(rows: Sequence[DebateEvent]) -> None:
+    """Publish one debate's events, in order, in one hop to the layer. Skipped when nobody
+    can hear them: the in-memory layer of a process where no consumer watches the debate
+    (a worker in the embedded mode: its web process follows the log instead)."""
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not rows:
         return
+    group = group_name(rows[0].debate_id)
+    if isinstance(layer, InMemoryChannelLayer) and not layer.groups.get(group):
+        return
+
+    async def send_all() -> None:
+        for row in rows:
+            await layer.group_send(group, {"type": "debate.event", "event": row.as_message()})
+
     try:
-        async_to_sync(layer.group_send)(
-            group_name(event.debate_id), {"type": "debate.event", "event": event.as_message()}
-        )
+        async_to_sync(send_all)()
     except Exception:  # noqa: BLE001  (listeners catch up from the log; never fail a write)
-        logger.warning("event_publish_failed", debate_id=str(event.debate_id), seq=event.seq)
+        logger.warning("event_publish_failed", debate_id=str(rows[0].debate_id), seq=rows[0].seq)
