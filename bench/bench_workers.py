@@ -76,8 +76,10 @@ while time.monotonic() < deadline:
     if not Debate.objects.filter(pk__in=ids, finalized_at__isnull=True).exists():
         break
     time.sleep(0.2)
-rows = list(Debate.objects.filter(pk__in=ids).values_list("status", "created_at", "finalized_at"))
-print(json.dumps([[s, c.timestamp(), f.timestamp() if f else None] for s, c, f in rows]))
+rows = Debate.objects.filter(pk__in=ids).values_list(
+    "status", "created_at", "finalized_at", "started_at")
+print(json.dumps([[s, c.timestamp(), f.timestamp() if f else None,
+                   b.timestamp() if b else None] for s, c, f, b in rows]))
 """
 
 
@@ -169,7 +171,7 @@ def _run(mode: str, count: int, args: argparse.Namespace) -> dict[str, Any]:
                 [sys.executable, "manage.py", "worker", "--no-startup-delay", "--interval", "0.1",
                  "--no-reload", "--worker-id", f"bench-{number}"],
             )  # fmt: skip
-        time.sleep(2)  # the workers are up (each reads the queue as it starts)
+        time.sleep(float(os.environ.get("BENCH_WORKER_START_S", "2")))  # the workers are up
         processes.alive()
         peak = _PeakRss(processes)
         with peak:
@@ -179,7 +181,9 @@ def _run(mode: str, count: int, args: argparse.Namespace) -> dict[str, Any]:
         processes.alive()
     floor_s = WAVES * args.latency_ms / 1000
     finished = [row for row in rows if row[2] is not None]
-    per_debate = sorted(floor_s / (done - created) for _status, created, done in finished)
+    per_debate = sorted(floor_s / (row[2] - row[1]) for row in finished)
+    waits = sorted(row[3] - row[1] for row in rows if row[3] is not None)
+    creation_s = max(row[1] for row in rows) - min(row[1] for row in rows)
     wall = max(row[2] for row in finished) - min(row[1] for row in rows) if finished else 0.0
     result = {
         "debates": count,
@@ -190,6 +194,9 @@ def _run(mode: str, count: int, args: argparse.Namespace) -> dict[str, Any]:
         "efficiency_batch": round(floor_s / wall, 3) if wall else 0.0,
         "efficiency_median": round(per_debate[len(per_debate) // 2], 3) if per_debate else 0.0,
         "efficiency_worst": round(per_debate[0], 3) if per_debate else 0.0,
+        "queue_wait_median_s": round(waits[len(waits) // 2], 2) if waits else None,
+        "queue_wait_max_s": round(waits[-1], 2) if waits else None,
+        "creation_spread_s": round(creation_s, 2),
         "peak_rss_mb": round(peak.peak_mb, 1),
         "load": [round(v, 2) for v in os.getloadavg()],
     }

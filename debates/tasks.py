@@ -8,6 +8,7 @@ from uuid import UUID
 
 import structlog
 from asgiref.sync import async_to_sync
+from django.db import close_old_connections
 from django.tasks import task
 
 from debates.models import Debate
@@ -29,6 +30,8 @@ def run_debate(debate_id: str, request_id: str = "") -> str | None:
         loop = debate_loop()
         if loop is not None:
             # The worker's shared loop, beside the other debates it runs (`--concurrency`).
+            # This thread only waits now: its connection goes back (to the pool) meanwhile.
+            close_old_connections()
             return loop.run(debate_run, UUID(debate_id))
         # A loop of its own; async_to_sync keeps the pipeline's database work on this
         # thread and its connection.

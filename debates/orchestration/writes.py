@@ -20,18 +20,45 @@ order: the next run resumes from what was stored.
 """
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import connection
+
+from debates.orchestration.loop import on_shared_loop
 
 Kind = Literal["submit", "gate", "call"]
 
 
 def db[T](fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
     """A sync service, called from the pipeline without blocking its event loop (on the
-    debate's database thread: the caller's, or its ThreadSensitiveContext's)."""
+    debate's database thread: the caller's, or its ThreadSensitiveContext's).
+
+    On a worker's shared loop with a connection pool, the connection goes back to the pool
+    after each call: a debate holds one only while it writes, so a worker running many
+    debates needs as many connections as debates writing at that moment, not as debates."""
+    if on_shared_loop() and _pooled():
+        return sync_to_async(_releasing(fn), thread_sensitive=True)
     return sync_to_async(fn, thread_sensitive=True)
+
+
+def _pooled() -> bool:
+    return bool(settings.DATABASES["default"].get("OPTIONS", {}).get("pool"))
+
+
+def _releasing[T](fn: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> T:
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if not connection.in_atomic_block:
+                connection.close()
+
+    return call
 
 
 class WriteFailed(Exception):
