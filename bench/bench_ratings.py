@@ -7,14 +7,22 @@ win matrices, fit Bradley-Terry, bootstrap the 95% intervals (multinomial resamp
 aggregated counts) and rank, for every scope: overall, each category, and the role family
 (players are model x role: 250 of them). The target is under 10 s on a 2-core machine.
 
-    python -m bench.bench_ratings [--outcomes 1000000] [--models 50] [--rounds 100]
+    python -m bench.bench_ratings [--outcomes 10000,100000,1000000] [--runs 3] [--models 50]
+        [--rounds 100]
 """
 
 import argparse
+import json
+import os
+import platform
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,6 +33,7 @@ CATEGORIES = 7
 ROLES = 5
 TIE_SHARE = 0.1
 TARGET_SECONDS = 10.0
+RESULTS = Path(__file__).resolve().parent / "results" / "bench_ratings.json"
 
 IntArray = NDArray[np.int64]
 
@@ -103,19 +112,36 @@ def full_refit(data: Synthetic, *, rounds: int = ratings.BOOTSTRAP_ROUNDS) -> di
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--outcomes", type=int, default=1_000_000)
+    parser.add_argument(
+        "--outcomes", default="1000000", help="how many outcomes; comma-separated for several"
+    )
     parser.add_argument("--models", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=ratings.BOOTSTRAP_ROUNDS)
+    parser.add_argument("--runs", type=int, default=3, help="refits per size (median kept)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    results: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_before": [round(v, 2) for v in os.getloadavg()],
+        "sizes": [],
+    }
+    for size in [int(v) for v in str(args.outcomes).split(",") if v]:
+        results["sizes"].append(_measure(size, args))
+    results["load_after"] = [round(v, 2) for v in os.getloadavg()]
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
 
-    started = time.perf_counter()
-    data = generate(outcomes=args.outcomes, models=args.models, seed=args.seed)
-    print(f"generated {args.outcomes:,} outcomes in {time.perf_counter() - started:.2f} s")
 
+def _measure(size: int, args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
-    timings = full_refit(data, rounds=args.rounds)
-    total = time.perf_counter() - started
+    data = generate(outcomes=size, models=args.models, seed=args.seed)
+    print(f"generated {size:,} outcomes in {time.perf_counter() - started:.2f} s")
+    totals = []
+    timings: dict[str, float] = {}
+    for _run in range(args.runs):
+        started = time.perf_counter()
+        timings = full_refit(data, rounds=args.rounds)
+        totals.append(time.perf_counter() - started)
     for name, seconds in timings.items():
         print(f"  {name:<22} {seconds:6.2f} s")
     overall = _scope(data.a, data.b, data.outcome, data.models, rounds=0)
@@ -123,11 +149,21 @@ def main() -> None:
     # Ties (drawn apart from the strengths) pull ratings together; the order must survive.
     correlation = float(np.corrcoef(fitted, data.strength)[0, 1])
     print(f"overall ratings vs the true strengths: correlation {correlation:.4f}")
+    total = statistics.median(totals)
     verdict = "OK" if total < TARGET_SECONDS else "TOO SLOW"
     print(
-        f"full refit ({args.rounds} bootstrap rounds, {len(timings)} scopes): "
-        f"{total:.2f} s [{verdict}, target < {TARGET_SECONDS:.0f} s]"
+        f"{size:,} outcomes: full refit ({args.rounds} bootstrap rounds, {len(timings)} "
+        f"scopes) median {total:.2f} s of {args.runs} [{verdict}, target < "
+        f"{TARGET_SECONDS:.0f} s]",
+        flush=True,
     )
+    return {
+        "outcomes": size,
+        "refit_median_s": round(total, 3),
+        "refit_runs_s": [round(t, 3) for t in totals],
+        "correlation": round(correlation, 4),
+        "load": [round(v, 2) for v in os.getloadavg()],
+    }
 
 
 if __name__ == "__main__":

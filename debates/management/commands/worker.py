@@ -78,8 +78,9 @@ class ConcurrentDbWorker(DbWorker):
         self._active = 0
         self._active_lock = threading.Lock()
 
-    def _claim(self) -> tuple[bool, DBTaskResult[Any, Any] | None]:
-        """(whether the queue could be read, the task claimed or None)."""
+    def _claim(self, limit: int) -> tuple[bool, list[DBTaskResult[Any, Any]]]:
+        """(whether the queue could be read, up to `limit` tasks claimed in one transaction:
+        a burst of debates is taken in one go, not one poll each)."""
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
         if not self.process_all_queues:
             tasks = tasks.filter(queue_name__in=self.queue_names)
@@ -87,14 +88,23 @@ class ConcurrentDbWorker(DbWorker):
             tasks = tasks.exclude(queue_name__in=self.excluded_queue_names)
         try:
             with exclusive_transaction(tasks.db):
-                task_result = tasks.get_locked()
-                if task_result is not None:
+                claimed = list(tasks.select_for_update(skip_locked=True)[:limit])
+                for task_result in claimed:
                     task_result.claim(self.worker_id)
         except OperationalError as error:
             if is_locked_database_exception(error):
-                return False, None  # locked by another worker: try again
+                return False, []  # locked by another worker: try again
             raise
-        return True, task_result
+        return True, claimed
+
+    def _free_slots(self) -> int:
+        """Wait (up to the interval) for a free slot, then take every other free one."""
+        if not self._slots.acquire(timeout=self.interval or 0.1):
+            return 0
+        taken = 1
+        while taken < self.concurrency and self._slots.acquire(blocking=False):
+            taken += 1
+        return taken
 
     def run(self) -> None:
         logger.info(
@@ -105,24 +115,29 @@ class ConcurrentDbWorker(DbWorker):
         )
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="task") as pool:
             while self.running:
-                if not self._slots.acquire(timeout=self.interval or 0.1):
+                free = self._free_slots()
+                if not free:
                     continue  # every slot busy
+                wanted = free
+                if self.max_tasks is not None:
+                    wanted = min(free, max(self.max_tasks - self._run_tasks - self._active, 0))
                 close_old_connections()
-                read, task_result = self._claim()
+                read, claimed = self._claim(wanted) if wanted else (True, [])
                 close_old_connections()
-                if task_result is None:
+                for _unused in range(free - len(claimed)):
                     self._slots.release()
+                for task_result in claimed:
+                    with self._active_lock:
+                        self._active += 1
+                        self.running_task = True
+                    pool.submit(self._run_one, task_result)
+                if self.max_tasks is not None and self._run_tasks + self._active >= self.max_tasks:
+                    return
+                if not claimed:
                     if self.batch and read and not self._active:
                         return
                     if self.running:
                         time.sleep(self.interval)
-                    continue
-                with self._active_lock:
-                    self._active += 1
-                    self.running_task = True
-                pool.submit(self._run_one, task_result)
-                if self.max_tasks is not None and self._run_tasks + self._active >= self.max_tasks:
-                    return
 
     def _run_one(self, task_result: DBTaskResult[Any, Any]) -> None:
         try:
