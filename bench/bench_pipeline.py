@@ -459,12 +459,19 @@ def _profile(user: User, team: Team, provider: Any, base_url: str) -> None:
     loop = debate_loop_install()._loop
     profiler = cProfile.Profile()
     done = threading.Event()
-    loop.call_soon_threadsafe(lambda: (profiler.enable(), done.set()))
-    done.wait(5)
+
+    def on_loop(switch: Callable[[], None]) -> None:
+        def call() -> None:
+            switch()
+            done.set()
+
+        done.clear()
+        loop.call_soon_threadsafe(call)
+        done.wait(5)
+
+    on_loop(profiler.enable)
     _debate_once(user, team, provider, base_url, seats=5, rounds=3, latency=200)
-    done.clear()
-    loop.call_soon_threadsafe(lambda: (profiler.disable(), done.set()))
-    done.wait(5)
+    on_loop(profiler.disable)
     print("the event loop's thread in one 5 seats x 3 rounds debate at 200 ms:")
     stats = pstats.Stats(profiler)
     stats.sort_stats("tottime").print_stats(25)

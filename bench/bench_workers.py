@@ -6,9 +6,11 @@ once / workers, rounded up) run N debates created together (4 seats x 1 round, a
 the chair: 4 waves, so the floor is 4 x L), through the `openai_compat` provider, with
 production settings. For each N:
 
-- wall: from the first debate's creation to the last one's finalization (database clocks);
-- efficiency of each debate: floor / (its finalization - its creation), queue wait included;
-  the median and the worst; and floor / wall for the whole batch;
+- the N debates are created first (queued), then the workers start and take them together;
+- wall: from the first debate's start (its claim) to the last one's finalization (database
+  clocks), and floor / wall for the whole batch;
+- efficiency of each debate: floor / (its finalization - its claim), the median and the
+  worst; the start spread: how long after the first one the others got a slot;
 - peak resident memory (RSS, /proc) of the worker processes together, sampled every 0.1 s.
 
 Modes: `embedded` (a scratch SQLite file, the database task queue) and `services` (a scratch
@@ -55,31 +57,35 @@ user_create(email="bench-workers@example.com", password=None)
 print("ok")
 """
 
-# Creates N debates at once, waits for every one to finish, prints their timings as JSON.
-BATCH = """
-import json, time
+# Creates N debates (queued: the workers are not started yet) and prints their ids.
+CREATE = """
 from accounts.models import User
 from accounts.selectors import active_team_for_user
-from debates.models import Debate
 from debates.services.creation import SeatInput, debate_create
 ROLES = ("proponent", "skeptic", "pragmatist", "researcher")
 user = User.objects.get(email="bench-workers@example.com")
 team = active_team_for_user(user=user)
-ids = [
-    debate_create(user=user, team=team, question=f"Should we adopt a four-day week? ({n})",
+print(",".join(
+    str(debate_create(user=user, team=team, question=f"Should we adopt a four-day week? ({n})",
         seats=[SeatInput(MODEL, role) for role in ROLES],
-        rounds=1, judges=[MODEL], chair=MODEL).pk
+        rounds=1, judges=[MODEL], chair=MODEL).pk)
     for n in range(COUNT)
-]
+))
+"""
+
+# Waits (bounded) for those debates to finish; prints their timings as JSON.
+WAIT = """
+import json, time
+from debates.models import Debate
+ids = IDS
 deadline = time.monotonic() + DEADLINE
 while time.monotonic() < deadline:
     if not Debate.objects.filter(pk__in=ids, finalized_at__isnull=True).exists():
         break
     time.sleep(0.2)
-rows = Debate.objects.filter(pk__in=ids).values_list(
-    "status", "created_at", "finalized_at", "started_at")
-print(json.dumps([[s, c.timestamp(), f.timestamp() if f else None,
-                   b.timestamp() if b else None] for s, c, f, b in rows]))
+rows = Debate.objects.filter(pk__in=ids).values_list("status", "started_at", "finalized_at")
+print(json.dumps([[s, b.timestamp() if b else None, f.timestamp() if f else None]
+                  for s, b, f in rows]))
 """
 
 
@@ -165,26 +171,29 @@ def _run(mode: str, count: int, args: argparse.Namespace) -> dict[str, Any]:
         processes = stack.enter_context(Processes(env, tmp))
         processes.run("manage.py", "migrate", "--no-input", timeout=300)
         processes.shell(SETUP)
-        for number in range(args.workers):
-            processes.start(
-                f"worker-{number}",
-                [sys.executable, "manage.py", "worker", "--no-startup-delay", "--interval", "0.1",
-                 "--no-reload", "--worker-id", f"bench-{number}"],
-            )  # fmt: skip
-        time.sleep(float(os.environ.get("BENCH_WORKER_START_S", "2")))  # the workers are up
-        processes.alive()
+        started = time.perf_counter()
+        ids = processes.shell(CREATE.replace("COUNT", str(count)).replace("MODEL", repr(MODEL)))
+        creation_s = time.perf_counter() - started
         peak = _PeakRss(processes)
         with peak:
-            code = BATCH.replace("COUNT", str(count)).replace("DEADLINE", str(deadline))
-            code = code.replace("MODEL", repr(MODEL))
+            # The N debates wait in the queue; the workers start and take them together.
+            for number in range(args.workers):
+                processes.start(
+                    f"worker-{number}",
+                    [sys.executable, "manage.py", "worker", "--no-startup-delay", "--interval",
+                     "0.1", "--no-reload", "--worker-id", f"bench-{number}"],
+                )  # fmt: skip
+            code = WAIT.replace("IDS", repr(ids.split(","))).replace("DEADLINE", str(deadline))
             rows = json.loads(processes.shell(code))
         processes.alive()
     floor_s = WAVES * args.latency_ms / 1000
-    finished = [row for row in rows if row[2] is not None]
+    finished = [row for row in rows if row[1] is not None and row[2] is not None]
+    # Efficiency of each debate over its own run (claim to finalization).
     per_debate = sorted(floor_s / (row[2] - row[1]) for row in finished)
-    waits = sorted(row[3] - row[1] for row in rows if row[3] is not None)
-    creation_s = max(row[1] for row in rows) - min(row[1] for row in rows)
-    wall = max(row[2] for row in finished) - min(row[1] for row in rows) if finished else 0.0
+    first_start = min((row[1] for row in finished), default=0.0)
+    # How long after the first debate started the others got a slot.
+    waits = sorted(row[1] - first_start for row in finished)
+    wall = max(row[2] for row in finished) - first_start if finished else 0.0
     result = {
         "debates": count,
         "concurrency_per_worker": concurrency,
@@ -194,9 +203,9 @@ def _run(mode: str, count: int, args: argparse.Namespace) -> dict[str, Any]:
         "efficiency_batch": round(floor_s / wall, 3) if wall else 0.0,
         "efficiency_median": round(per_debate[len(per_debate) // 2], 3) if per_debate else 0.0,
         "efficiency_worst": round(per_debate[0], 3) if per_debate else 0.0,
-        "queue_wait_median_s": round(waits[len(waits) // 2], 2) if waits else None,
-        "queue_wait_max_s": round(waits[-1], 2) if waits else None,
-        "creation_spread_s": round(creation_s, 2),
+        "start_spread_median_s": round(waits[len(waits) // 2], 2) if waits else None,
+        "start_spread_max_s": round(waits[-1], 2) if waits else None,
+        "creation_s": round(creation_s, 2),
         "peak_rss_mb": round(peak.peak_mb, 1),
         "load": [round(v, 2) for v in os.getloadavg()],
     }

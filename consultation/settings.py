@@ -461,8 +461,8 @@ DEBATE_DEFAULT_JUDGES: list[str] = _env_list("DEBATE_DEFAULT_JUDGES", default=[]
 DEBATE_HEARTBEAT_SECONDS: float = env.float("DEBATE_HEARTBEAT_SECONDS", default=5.0)
 DEBATE_STALE_SECONDS: float = env.float("DEBATE_STALE_SECONDS", default=30.0)
 # How many debates one worker process runs at once, on one event loop (`manage.py worker
-# --concurrency`). With PostgreSQL each needs a pooled connection while it writes: keep
-# DATABASE_POOL_MAX_SIZE at least this plus 2 for worker processes.
+# --concurrency`). With PostgreSQL each borrows a pooled connection while it writes: a
+# worker's DATABASE_POOL_MAX_SIZE of this plus 2 never makes one wait (docs/DEPLOY.md).
 WORKER_CONCURRENCY: int = env.int("WORKER_CONCURRENCY", default=8)
 DEBATE_DELTA_INTERVAL_SECONDS: float = env.float("DEBATE_DELTA_INTERVAL_SECONDS", default=0.15)
 # Evaluations (evals/): the most self-consistency samples a question gets, and how long a run
