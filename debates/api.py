@@ -1,5 +1,6 @@
 """The debates API: one view per operation, each with its own small serializers."""
 
+import functools
 import json
 from typing import Any
 
@@ -29,7 +30,7 @@ from consultation.exceptions import ValidationFailed
 from debates import selectors
 from debates.credentials import scope_for_team, team_own_providers
 from debates.forms_threads import documents_from_files
-from debates.models import Category, Debate, DebateStatus, LLMModel
+from debates.models import Category, Debate, DebateStatus, LLMModel, Stage, seat_label
 from debates.services import exports
 from debates.services.creation import SeatInput, debate_cancel, debate_create, seats_from_preset
 from debates.services.threads import debate_follow_up, debate_fork
@@ -392,12 +393,102 @@ class DebateForkApi(APIView):
         return Response(DebateCreatedOutput(fork).data, status=status.HTTP_202_ACCEPTED)
 
 
+class DebateHeadOutput(DebateDetailOutput):
+    """DebateDetailOutput without its lists, which `debate_detail_data` builds from rows."""
+
+    judges = None  # type: ignore[assignment]
+    seats = None  # type: ignore[assignment]
+    turns = None  # type: ignore[assignment]
+    judgments = None  # type: ignore[assignment]
+    documents = None  # type: ignore[assignment]
+
+
+_COST = serializers.DecimalField(max_digits=12, decimal_places=6)
+
+
+def _float(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def debate_detail_data(debate: Debate) -> dict[str, Any]:
+    """Exactly `DebateDetailOutput(debate).data` (a test holds them equal), with the lists
+    read as plain rows: the detail is the API's most-read endpoint, and instantiating and
+    serialising every turn and judgment through models and nested serializers was most of
+    its cost (docs/PERFORMANCE.md, "API throughput")."""
+    data: dict[str, Any] = dict(DebateHeadOutput(debate).data)
+    rows = selectors.debate_detail_rows(debate=debate)
+    data["judges"] = [dict(judge) for judge in rows.judges]
+    seats = rows.seats
+    labels = {seat["pk"]: seat_label(seat["position"]) for seat in seats}
+    data["seats"] = [
+        {
+            "id": seat["pk"],
+            "position": seat["position"],
+            "seat_label": labels[seat["pk"]],
+            "role": seat["role"],
+            "instruction": seat["instruction"],
+            "temperature": float(seat["temperature"]),
+            "model": {
+                "key": seat["llm_model__key"],
+                "display_name": seat["llm_model__display_name"],
+                "provider": seat["llm_model__provider"],
+            },
+            "status": seat["status"],
+            "failure_reason": seat["failure_reason"],
+        }
+        for seat in seats
+    ]
+    data["turns"] = [
+        {
+            "id": str(turn["id"]),
+            "seat": turn["seat_id"],
+            "seat_label": labels[turn["seat_id"]],
+            "round": turn["round"],
+            "stage": Stage.OPENING if turn["round"] == 0 else Stage.REBUTTAL,
+            "status": turn["status"],
+            "content": turn["content"],
+            "stance": turn["stance"],
+            "confidence": _float(turn["confidence"]),
+            "key_claims": [str(claim) for claim in turn["key_claims"]],
+            "error_code": turn["error_code"],
+            "input_tokens": turn["input_tokens"],
+            "output_tokens": turn["output_tokens"],
+            "cost_usd": _COST.to_representation(turn["cost_usd"]),
+            "latency_ms": turn["latency_ms"],
+        }
+        for turn in rows.turns
+    ]
+    data["judgments"] = [
+        {
+            "judge": judgment["judge_model__key"],
+            "seat": judgment["seat_id"],
+            "seat_label": labels[judgment["seat_id"]],
+            "status": judgment["status"],
+            "scores": {name: float(value) for name, value in judgment["scores"].items()},
+            "total": _float(judgment["total"]),
+            "rationale": judgment["rationale"],
+            "error_code": judgment["error_code"],
+        }
+        for judgment in rows.judgments
+    ]
+    data["documents"] = [dict(document) for document in rows.documents]
+    return {field: data[field] for field in _detail_fields()}
+
+
+@functools.cache
+def _detail_fields() -> tuple[str, ...]:
+    """DebateDetailOutput's fields, in its order (the documented response's)."""
+    return tuple(str(name) for name in DebateDetailOutput().fields)
+
+
 class DebateDetailApi(APIView):
     required_scopes = {"GET": DEBATES_READ}
 
     @extend_schema(operation_id="debates_retrieve", responses=DebateDetailOutput)
     def get(self, request: Request, debate_id: str) -> Response:
-        return Response(DebateDetailOutput(_debate(request, debate_id)).data)
+        user, team = _actor(request)
+        debate = selectors.debate_get_brief_for_user(user=user, team=team, debate_id=debate_id)
+        return Response(debate_detail_data(debate))
 
 
 class EventOutput(serializers.Serializer[Any]):

@@ -1,6 +1,6 @@
 """Reads of the debates app. Access checks live here: someone else's debate is NotFound."""
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -21,6 +21,7 @@ from debates.conformity import Conformity, TurnPosition, conformity
 from debates.models import (
     FINISHED_STATUSES,
     Debate,
+    DebateDocument,
     DebateEvent,
     DebateStar,
     DebateStatus,
@@ -103,6 +104,65 @@ def debate_get_for_user(*, user: User, debate_id: UUID | str, team: Team | None 
         )
     except (Debate.DoesNotExist, ValueError) as exc:
         raise NotFound(_("Debate not found.")) from exc
+
+
+def debate_get_brief_for_user(
+    *, user: User, debate_id: UUID | str, team: Team | None = None
+) -> Debate:
+    """`debate_get_for_user`'s debate (same access rule, same NotFound) with its chair only:
+    for callers that read its seats, turns and judgments as rows themselves."""
+    scope = _visible_to(user) if team is None else _visible_to(user) & Q(team=team)
+    try:
+        return Debate.objects.select_related("chair_model").get(scope, pk=debate_id)
+    except (Debate.DoesNotExist, ValueError) as exc:
+        raise NotFound(_("Debate not found.")) from exc
+
+
+@dataclass(frozen=True)
+class DetailRows:
+    """A debate's lists as plain rows (dicts), in the models' own orders."""
+
+    judges: Sequence[Mapping[str, Any]]
+    seats: Sequence[Mapping[str, Any]]
+    turns: Sequence[Mapping[str, Any]]
+    judgments: Sequence[Mapping[str, Any]]
+    documents: Sequence[Mapping[str, Any]]
+
+
+def debate_detail_rows(*, debate: Debate) -> DetailRows:
+    """Five queries, no model instances: what the API's debate detail lists."""
+    return DetailRows(
+        judges=list(
+            debate.judge_models.order_by("provider", "display_name").values(
+                "key", "display_name", "provider"
+            )
+        ),
+        seats=list(
+            Seat.objects.filter(debate=debate).values(
+                "pk", "position", "role", "instruction", "temperature", "status",
+                "failure_reason", "llm_model__key", "llm_model__display_name",
+                "llm_model__provider",
+            )
+        ),
+        turns=list(
+            Turn.objects.filter(debate=debate).values(
+                "id", "seat_id", "round", "status", "content", "stance", "confidence",
+                "key_claims", "error_code", "input_tokens", "output_tokens", "cost_usd",
+                "latency_ms",
+            )
+        ),
+        judgments=list(
+            Judgment.objects.filter(debate=debate).values(
+                "judge_model__key", "seat_id", "status", "scores", "total", "rationale",
+                "error_code",
+            )
+        ),
+        documents=list(
+            DebateDocument.objects.filter(debate=debate).values(
+                "name", "kind", "content_type", "size_bytes", "tokens"
+            )
+        ),
+    )  # fmt: skip
 
 
 def debate_get_for_viewer(

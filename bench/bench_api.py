@@ -1,0 +1,231 @@
+"""API throughput: `GET /api/v1/debates/<id>/` with an API key, against `/healthz`.
+
+Starts the real web process (Daphne, production settings, DEBUG off) in the embedded mode (a
+scratch SQLite file) and the services mode (a scratch PostgreSQL database, a Redis database
+number: the cache, so the rate limit is counted in Redis). A finished debate of 5 seats x 3
+rounds (judges, synthesis; the demo provider) is what the clients read. `--clients` threads
+send requests for `--seconds`, first to `/healthz`, then to the debate, twice over; the
+figure is the ratio of the two request rates in the same run (it holds across machines).
+The key is checked and the rate limit counted on every request (the plan's limit is set high
+enough never to refuse one: the run checks that none was refused).
+
+In-process, with Django's test client against the same database: the queries one request
+makes, and the CPU one request costs (median of `--samples`).
+
+    python -m bench.bench_api [--modes embedded,services] [--clients 16] [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.bench_capacity import SETUP, Processes, _free_port, _percentile, _request, _wait_healthy
+from bench.bench_pipeline import _scratch_postgres
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "bench_api.json"
+VENV_BIN = Path(sys.executable).parent
+
+DEBATE = """
+from asgiref.sync import async_to_sync
+from accounts.models import User
+from accounts.selectors import active_team_for_user
+from debates.services.creation import SeatInput, debate_create
+from debates.services.running import debate_run
+user = User.objects.get(email="bench-capacity@example.com")
+team = user.memberships.get(team__name="Capacity").team
+models = ["demo:demo-sage", "demo:demo-skeptic", "demo:demo-pragmatist", "demo:demo-scout"]
+roles = ["proponent", "skeptic", "pragmatist", "researcher", "devils_advocate"]
+debate = debate_create(
+    user=user, team=team, question="Should a 20-person startup adopt a four-day week?",
+    seats=[SeatInput(models[i % 4], roles[i]) for i in range(5)], rounds=3,
+    judges=["demo:demo-scout", "demo:demo-sage"], chair="demo:demo-sage", run_in_worker=False,
+)
+assert async_to_sync(debate_run)(debate.pk) == "completed"
+print(debate.pk)
+"""
+
+# Queries and CPU of one request, in-process (the same view, middleware and database).
+PROFILE = """
+import statistics, time
+from django.db import connection
+from django.test import Client
+client = Client(HTTP_AUTHORIZATION="Bearer KEY", HTTP_HOST="127.0.0.1")
+url = "/api/v1/debates/DEBATE_ID/"
+for _ in range(5):
+    assert client.get(url).status_code == 200
+queries = []
+def counted(execute, sql, params, many, context):
+    queries.append(sql)
+    return execute(sql, params, many, context)
+with connection.execute_wrapper(counted):
+    assert client.get(url).status_code == 200
+cpu = []
+for _ in range(SAMPLES):
+    started = time.process_time()
+    client.get(url)
+    cpu.append((time.process_time() - started) * 1000)
+print(len(queries), round(statistics.median(cpu), 2))
+"""
+
+
+def _parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--modes", default="embedded,services")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--samples", type=int, default=50)
+    parser.add_argument(
+        "--database-url", default="postgres://postgres@127.0.0.1:5432/postgres", help="admin URL"
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--label", default="default")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = _parse_args()
+    results: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "load_before": [round(v, 2) for v in os.getloadavg()],
+    }
+    for mode in [m for m in args.modes.split(",") if m]:
+        results[mode] = _run(mode, args)
+        print(f"{mode:>9}: {results[mode]}", flush=True)
+    results["load_after"] = [round(v, 2) for v in os.getloadavg()]
+    saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    saved[args.label] = results
+    RESULTS.write_text(json.dumps(saved, indent=2) + "\n")
+    print(f"results: {RESULTS.relative_to(ROOT)} [{args.label}]")
+
+
+def _env(tmp: Path, port: int) -> dict[str, str]:
+    return {
+        "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(tmp),
+        "LANG": "C.UTF-8",
+        "DJANGO_SETTINGS_MODULE": "consultation.settings",
+        "ENV_FILE": "",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "APIKEY_PEPPER": secrets.token_urlsafe(32),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "EMAIL_URL": "consolemail://",
+        "SECURE_SSL_REDIRECT": "0",
+        "LLM_PROVIDERS": "demo",
+        "DEMO_TOKENS_PER_SECOND": "0",
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+        "REDIS_URL": "",
+    }
+
+
+def _run(mode: str, args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp_name, ExitStack() as stack:
+        tmp = Path(tmp_name)
+        port = _free_port()
+        env = _env(tmp, port)
+        if mode == "services":
+            env["DATABASE_URL"] = stack.enter_context(_scratch_postgres(args.database_url))
+            env["REDIS_URL"] = args.redis_url
+            import redis
+
+            redis.Redis.from_url(args.redis_url).flushdb()
+        processes = stack.enter_context(Processes(env, tmp))
+        processes.run("manage.py", "migrate", "--noinput", "-v", "0", timeout=300)
+        key = processes.shell(SETUP)
+        debate_id = processes.shell(DEBATE)
+        profile = PROFILE.replace("KEY", key).replace("DEBATE_ID", debate_id)
+        queries, cpu_ms = processes.shell(profile.replace("SAMPLES", str(args.samples))).split()
+        url = f"http://127.0.0.1:{port}"
+        processes.start(
+            f"{mode}-web",
+            [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
+             "consultation.asgi:application"],
+        )  # fmt: skip
+        _wait_healthy(url, processes)
+        rounds = []
+        for _round in range(2):
+            health = _load(f"{url}/healthz", None, args)
+            detail = _load(f"{url}/api/v1/debates/{debate_id}/", key, args)
+            rounds.append((health, detail))
+        processes.alive()
+    health_rps = statistics.median(h["requests_per_second"] for h, _d in rounds)
+    detail_rps = statistics.median(d["requests_per_second"] for _h, d in rounds)
+    return {
+        "healthz": rounds[-1][0],
+        "debate_detail": rounds[-1][1],
+        "healthz_rps_median": round(health_rps, 1),
+        "debate_detail_rps_median": round(detail_rps, 1),
+        "ratio": round(detail_rps / health_rps, 3) if health_rps else 0.0,
+        "queries_per_request": int(queries),
+        "cpu_ms_per_request": float(cpu_ms),
+        "load": [round(v, 2) for v in os.getloadavg()],
+    }
+
+
+def _load(url: str, key: str | None, args: argparse.Namespace) -> dict[str, Any]:
+    """`--clients` threads requesting `url` for `--seconds` (after a warm-up)."""
+    for _ in range(10):
+        _get(url, key)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    stop_at = time.monotonic() + args.seconds
+
+    def client(_number: int) -> None:
+        while time.monotonic() < stop_at:
+            started = time.perf_counter()
+            status = _get(url, key)
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                statuses[status] = statuses.get(status, 0) + 1
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=args.clients) as pool:
+        list(pool.map(client, range(args.clients)))
+    elapsed = time.monotonic() - started
+    return {
+        "requests": len(latencies),
+        "requests_per_second": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(_percentile(latencies, 0.5) * 1000, 1),
+        "p95_ms": round(_percentile(latencies, 0.95) * 1000, 1),
+        "statuses": {str(code): count for code, count in sorted(statuses.items())},
+    }
+
+
+def _get(url: str, key: str | None) -> int:
+    if key is None:
+        import urllib.error
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (loopback)
+                response.read()
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+    return _request(url, key)[0]
+
+
+if __name__ == "__main__":
+    main()
