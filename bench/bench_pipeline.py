@@ -162,13 +162,15 @@ def _child(args: argparse.Namespace) -> None:
     from django.core.management import call_command
 
     django.setup()
+    from django.db import connection
+
     call_command("migrate", verbosity=0)
     latencies = [int(v) for v in args.latency_ms.split(",") if v]
     shapes = [_shape(s) for s in args.shapes.split(",") if s]
     user, team = _owner()
     results: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
-        "database": "postgresql" if "postgres" in os.environ["DATABASE_URL"] else "sqlite",
+        "database": connection.vendor,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "runs": args.runs,
         "load_before": [round(v, 2) for v in os.getloadavg()],
