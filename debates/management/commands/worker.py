@@ -13,10 +13,13 @@ the retention purge (the project's only scheduler: each worker enqueues them, an
 idempotent, so several workers only repeat harmless work).
 """
 
+import os
+import signal
 import threading
 import time
 from argparse import ArgumentParser, ArgumentTypeError
 from concurrent.futures import ThreadPoolExecutor
+from types import FrameType
 from typing import Any
 
 import structlog
@@ -96,6 +99,15 @@ class ConcurrentDbWorker(DbWorker):
                 return False, []  # locked by another worker: try again
             raise
         return True, claimed
+
+    def shutdown(self, signum: int, frame: FrameType | None) -> None:
+        """The first signal stops claiming and lets the debates in flight finish; a second
+        one ends the process at once (its debates resume in another worker once their
+        heartbeat is stale): the task threads, joined at exit, would otherwise hold it."""
+        if not self.running:
+            logger.warning("worker_forced_exit", signal=signal.strsignal(signum))
+            os._exit(1)
+        super().shutdown(signum, frame)
 
     def _free_slots(self) -> int:
         """Wait (up to the interval) for a free slot, then take every other free one."""
@@ -320,8 +332,6 @@ class Command(DbWorkerCommand):
     ) -> None:
         """`concurrency` RQ workers in threads; the main thread keeps the signals and asks
         each to stop (after its job) on SIGINT or SIGTERM, then waits for them."""
-        import signal
-
         from django_rq.workers import get_worker
 
         workers = [
@@ -348,7 +358,10 @@ class Command(DbWorkerCommand):
 
         def stop(signum: int, _frame: object) -> None:
             if stopping.is_set():
-                raise SystemExit(1)  # a second signal: go now (debates resume elsewhere)
+                # A second signal: go now (the debates resume elsewhere); threads joined at
+                # exit would otherwise hold the process until their debates end.
+                logger.warning("worker_forced_exit", signal=signal.strsignal(signum))
+                os._exit(1)
             stopping.set()
             for worker in workers:
                 worker.request_stop(signum, None)  # type: ignore[no-untyped-call]
