@@ -210,7 +210,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         connection = Redis.from_url(redis_url)
         wait_for(
             "both RQ workers to register",
-            lambda: {w.name for w in Worker.all(connection=connection)} >= started,
+            lambda: {_process_of(w.name) for w in Worker.all(connection=connection)} >= started,
             timeout=60,
         )
         yield cluster
@@ -354,8 +354,14 @@ def _worker_running(connection: Redis, debate_id: str) -> str | None:
     for worker in Worker.all(connection=connection):
         job = worker.get_current_job()
         if job is not None and job.args and str(job.args[0]) == debate_id:
-            return str(worker.name)
+            return _process_of(str(worker.name))
     return None
+
+
+def _process_of(rq_name: str) -> str:
+    """The worker id of the process an RQ worker runs in: a worker running several debates
+    at once (`--concurrency`) has one RQ worker per thread, named `<worker id>.<n>`."""
+    return rq_name.split(".", 1)[0]
 
 
 def test_sigkill_of_the_worker_running_a_debate_lets_the_other_resume_it(
@@ -408,6 +414,6 @@ def test_sigkill_of_the_worker_running_a_debate_lets_the_other_resume_it(
     replacement = cluster.start_worker()
     wait_for(
         "the replacement worker to register",
-        lambda: replacement in {w.name for w in Worker.all(connection=connection)},
+        lambda: replacement in {_process_of(w.name) for w in Worker.all(connection=connection)},
         timeout=60,
     )

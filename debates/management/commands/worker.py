@@ -330,8 +330,9 @@ class Command(DbWorkerCommand):
     def _run_rq_threads(
         self, queues: list[str], name: str, concurrency: int, work: dict[str, Any]
     ) -> None:
-        """`concurrency` RQ workers in threads; the main thread keeps the signals and asks
-        each to stop (after its job) on SIGINT or SIGTERM, then waits for them."""
+        """`concurrency` RQ workers in threads, named `<worker id>.<n>`; the main thread keeps
+        the signals and asks each to stop (after its job) on SIGINT or SIGTERM, then waits
+        for them."""
         from django_rq.workers import get_worker
 
         workers = [
@@ -339,7 +340,7 @@ class Command(DbWorkerCommand):
                 *queues,
                 job_class=RQ_JOB_CLASS,
                 worker_class=_rq_thread_worker_class(),
-                name=f"{name}-{number}",
+                name=f"{name}.{number}",
             )
             for number in range(1, concurrency + 1)
         ]
