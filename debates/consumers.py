@@ -132,6 +132,7 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.following = False
         self.lock = asyncio.Lock()
         self.resync: asyncio.Task[None] | None = None
+        self.woken_at = 0.0
         self.log = logger.bind(debate_id=self.debate_id)
         self.api_key: APIKey | None = None
         # Accept first: a refusal before the handshake reaches the browser as a bare 403,
@@ -264,12 +265,13 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     async def debate_event(self, message: dict[str, Any]) -> None:
         """A wake-up from the group (the worker's publish, or this process's follower)."""
         async with self.lock:
+            self.woken_at = asyncio.get_running_loop().time()
             event = message["event"]
             seq = int(event["seq"])
             if seq > self.last_sent + 1 and not self.finished:
                 await self._catch_up(upto=seq - 1)
             if self._wants(seq):
-                await self._send(event)
+                await self._send(event, message.get("text"))
 
     def _wants(self, seq: int) -> bool:
         return not self.finished and seq > self.last_sent
@@ -287,8 +289,9 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             if len(batch) < BATCH:
                 return
 
-    async def _send(self, event: dict[str, Any]) -> None:
-        await self.send_json(event)
+    async def _send(self, event: dict[str, Any], text: str | None = None) -> None:
+        # `text`: the event already serialised once for every viewer (the follower's).
+        await self.send(text_data=text if text is not None else json.dumps(event))
         self.last_sent = int(event["seq"])
         if event["type"] in TERMINAL_EVENTS:
             await self._finish()
@@ -324,6 +327,11 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                         if not self.finished and not await self.has_access():
                             await self._revoke("periodic_check")
                             return
+                    # A socket woken within the last pass is live: a lost wake-up shows as a
+                    # gap in the next one, so only a quiet socket reads the log (no read per
+                    # viewer every RESYNC_SECONDS while a debate streams).
+                    if loop.time() - self.woken_at < RESYNC_SECONDS:
+                        continue
                     await self._catch_up()
                     await self._close_if_drained()
             except asyncio.CancelledError:

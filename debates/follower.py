@@ -17,6 +17,7 @@ seen by its follower too) is harmless.
 from __future__ import annotations
 
 import asyncio
+import json
 import weakref
 from typing import Any
 
@@ -97,8 +98,11 @@ class Follower:
             if not batch:
                 break
             for message in batch:
+                # Serialised once here, not once per viewer: consumers send `text` as is
+                # (and the layer's per-channel copy of a str is free).
                 await self.layer.group_send(
-                    group_name(self.debate_id), {"type": "debate.event", "event": message}
+                    group_name(self.debate_id),
+                    {"type": "debate.event", "event": message, "text": json.dumps(message)},
                 )
                 self.cursor = message["seq"]
         return bool(finished) and self.cursor >= int(last_seq)
