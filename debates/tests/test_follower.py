@@ -2,6 +2,7 @@
 carry events that another process wrote to the log into this process's channel layer."""
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -172,3 +173,17 @@ async def test_a_failing_poll_is_logged_and_retried(
 
 async def test_each_event_loop_has_its_own_registry() -> None:
     assert follower.followers() is follower.followers()
+
+
+async def test_each_event_is_serialised_once_for_every_viewer(debate: Debate) -> None:
+    layer = InMemoryChannelLayer()
+    first, second = await listen(layer, debate), await listen(layer, debate)
+    registry = follower.FollowerRegistry()
+    await registry.watch(str(debate.pk), layer)
+    await database_sync_to_async(append_elsewhere)(debate.pk, 1)
+    one = await asyncio.wait_for(layer.receive(first), timeout=3)
+    other = await asyncio.wait_for(layer.receive(second), timeout=3)
+    registry.unwatch(str(debate.pk))
+    # Both viewers get the text the follower made once; it is exactly the event.
+    assert one["text"] == other["text"]
+    assert json.loads(one["text"]) == one["event"] == other["event"]
