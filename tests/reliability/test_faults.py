@@ -60,7 +60,10 @@ CHAIR_MODEL = "fake-chair"
 DEBATES = 3  # per scenario, run concurrently (the Pro plan runs three of a team at once)
 ATTEMPTS = 4  # LLM_RETRY_ATTEMPTS: a burst of ATTEMPTS - 1 faults is always absorbed
 BURST = ATTEMPTS - 1
-TERMINAL = {DebateStatus.COMPLETED: "debate.completed", DebateStatus.FAILED: "debate.failed"}
+TERMINAL: dict[str, str] = {
+    DebateStatus.COMPLETED: "debate.completed",
+    DebateStatus.FAILED: "debate.failed",
+}
 
 
 def key_of(model: str) -> str:
@@ -267,7 +270,8 @@ def test_a_hung_stream_is_cut_and_fails_the_seats_in_seconds(
     server = start_server(hang_s=30.0)
     point_at(settings, server)
     debates = make_debates(owner, 3)
-    server.inject(*["stall_start"] * (3 * len(SEAT_MODELS) * 2))
+    stalls: list[Fault] = ["stall_start"] * (3 * len(SEAT_MODELS) * 2)
+    server.inject(*stalls)
 
     statuses = run_all(debates)
 
