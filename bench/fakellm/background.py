@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import replace
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from bench.fakellm.config import Counters, FakeLLMConfig, Fault
 from bench.fakellm.server import FakeLLM
@@ -44,6 +45,11 @@ class FakeLLMServer:
 
     def reset_counters(self) -> None:
         self.core.reset_counters()
+
+    def configure(self, **changes: Any) -> None:
+        """Change the running server's behaviour (e.g. end a storm: `rate_limit_every=0`); the
+        next request sees it. The port and host stay what they were."""
+        self.core.config = replace(self.core.config, **changes)
 
     def start(self) -> Self:
         self._thread = threading.Thread(target=self._run, name="fakellm", daemon=True)

@@ -294,3 +294,55 @@ def launched(data_dir: Path, *, workers: int = 2) -> Iterator[E2EServer]:
         yield server
     finally:
         server.stop()
+
+
+# The services mode's backing stores for tests that start it (tests/reliability): PostgreSQL
+# trusting 127.0.0.1 and Redis there, as `make test-services` and CI provide them.
+SERVICES_POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
+SERVICES_REDIS = "redis://127.0.0.1:6379"
+
+
+@contextmanager
+def launched_services(data_dir: Path, *, workers: int = 2) -> Iterator[E2EServer]:
+    """The services mode, as a deployment runs it: daphne and `workers` workers under
+    `production_env()` on a scratch PostgreSQL database (created here, dropped on exit) and a
+    Redis database number of its own (flushed before and after); stopped on exit."""
+    import psycopg  # only this mode needs it
+    from redis import Redis
+
+    def admin() -> psycopg.Connection[tuple[object, ...]]:
+        return psycopg.connect(**SERVICES_POSTGRES, autocommit=True)  # type: ignore[arg-type]
+
+    dbname = f"consultation_rel_{secrets.token_hex(4)}"
+    with admin() as connection:
+        connection.execute(f'CREATE DATABASE "{dbname}"')
+    redis_url = f"{SERVICES_REDIS}/{1 + (sum(map(ord, dbname)) % 15)}"
+    Redis.from_url(redis_url).flushdb()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    database_url = (
+        f"postgres://{SERVICES_POSTGRES['user']}@{SERVICES_POSTGRES['host']}:"
+        f"{SERVICES_POSTGRES['port']}/{dbname}"
+    )
+    env = production_env(data_dir, site_url=url, database_url=database_url, redis_url=redis_url)
+    server = E2EServer(url=url, data_dir=data_dir, env=env)
+    try:
+        server.manage("migrate", "--noinput", "-v", "0", timeout=300)
+        server.start(
+            "server",
+            [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
+             "consultation.asgi:application"],
+        )  # fmt: skip
+        for index in range(workers):
+            server.start(
+                "worker" if index == 0 else f"worker-{index + 1}",
+                [sys.executable, "manage.py", "worker", "--worker-id",
+                 f"{dbname}-{index}"],
+            )  # fmt: skip
+        server.wait_until_healthy()
+        yield server
+    finally:
+        server.stop()
+        Redis.from_url(redis_url).flushdb()
+        with admin() as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')

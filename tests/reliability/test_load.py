@@ -1,4 +1,6 @@
-"""A bounded load run against the real processes: 50 clients for 60 s on daphne + 2 workers.
+"""A bounded load run against the real processes: 50 clients for 60 s on daphne + 2 workers,
+in both modes: embedded (SQLite, no Redis: `launched()`) and services (PostgreSQL and Redis on
+127.0.0.1 under production settings, a scratch database and Redis number: `launched_services()`).
 
 The clients are plain asyncio (httpx), each with its own API key of a team on the Team plan,
 mixing reads (a debate, the list, the catalog, usage), creates (at most `MAX_CREATES` debates
@@ -25,7 +27,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests.e2e.server import E2EServer, launched
+from tests.e2e.server import E2EServer, launched, launched_services
 from tests.e2e.test_live_e2e import PANEL, finished_debate
 
 pytestmark = pytest.mark.reliability
@@ -86,9 +88,13 @@ class Run:
         return response
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EServer]:
-    with launched(tmp_path_factory.mktemp("load")) as server:
+@pytest.fixture(scope="module", params=["embedded", "services"])
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[E2EServer]:
+    start = launched if request.param == "embedded" else launched_services
+    with start(tmp_path_factory.mktemp(f"load-{request.param}")) as server:
+        server.mode = request.param  # type: ignore[attr-defined]
         yield server
 
 
@@ -231,7 +237,8 @@ def test_fifty_clients_for_a_minute_get_no_5xx_and_the_limits_hold(
     assert finished == ["completed"] * len(created), finished
 
     seconds = DURATION_S
-    record_property("load_figure", f"requests: {len(run.samples)} in {seconds:.0f} s "
+    mode = getattr(stack, "mode", "embedded")
+    record_property("load_figure", f"[{mode}] requests: {len(run.samples)} in {seconds:.0f} s "
                     f"({len(run.samples) / seconds:.1f}/s), statuses {dict(statuses)}")  # fmt: skip
     by_kind: dict[str, list[float]] = {}
     for sample in run.samples:
@@ -239,8 +246,8 @@ def test_fifty_clients_for_a_minute_get_no_5xx_and_the_limits_hold(
     for kind, values in sorted(by_kind.items()):
         record_property(
             "load_figure",
-            f"{kind}: n={len(values)}, p50 {statistics.median(values) * 1000:.0f} ms, "
+            f"[{mode}] {kind}: n={len(values)}, p50 {statistics.median(values) * 1000:.0f} ms, "
             f"p95 {_p(values, 0.95) * 1000:.0f} ms",
         )
-    record_property("load_figure", f"limited key: {admitted} of {LIMITED} admitted, "
+    record_property("load_figure", f"[{mode}] limited key: {admitted} of {LIMITED} admitted, "
                     f"{len(refusals)} clients refused with 429")  # fmt: skip
