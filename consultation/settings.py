@@ -184,7 +184,15 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # A socket's channel holds up to `capacity` wake-ups; past it the layer drops them (the
+    # socket then fills the gap from the log, but late). 100, the default, was reached by
+    # busy sockets with 200 viewers of one debate (docs/PERFORMANCE.md, "Live fan-out").
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 1000},
+        }
+    }
 
 # Background tasks: the database backend (`manage.py worker` reads its table) by default; with
 # REDIS_URL the RQ backend, whose queue lives in Redis (`manage.py worker` then runs an RQ
