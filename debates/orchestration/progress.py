@@ -52,10 +52,20 @@ def team_next_waiting(*, team: Team, queued_before: datetime | None = None) -> l
     return list(waiting.order_by("created_at").values_list("pk", flat=True)[:free])
 
 
-def _slot_free(team_id: UUID) -> bool:
-    """Whether the team may start one more debate. The team's row is locked, so two workers
-    cannot both take the last slot (SQLite's IMMEDIATE transactions serialize the same way)."""
-    return team_free_slots(team=Team.objects.select_for_update().get(pk=team_id)) > 0
+def _slot_free(team_id: UUID, debate_id: UUID) -> bool:
+    """Whether the team may start this debate now: a slot of its plan is free for it, after
+    the team's older waiting debates (a team's debates start in the order they were asked
+    for, even when a worker takes several of their tasks at once). The team's row is locked,
+    so two workers cannot both take the last slot (SQLite's IMMEDIATE transactions serialize
+    the same way)."""
+    free = team_free_slots(team=Team.objects.select_for_update().get(pk=team_id))
+    if free <= 0:
+        return False
+    created = Debate.objects.filter(pk=debate_id).values_list("created_at", flat=True).get()
+    older = Debate.objects.filter(
+        team_id=team_id, status=DebateStatus.QUEUED, created_at__lt=created
+    ).count()
+    return free > older
 
 
 @transaction.atomic
@@ -69,7 +79,7 @@ def debate_claim(*, debate_id: UUID, token: str) -> int | None:
     if current is None:
         return None
     status, team_id = current
-    if status == DebateStatus.QUEUED and not _slot_free(team_id):
+    if status == DebateStatus.QUEUED and not _slot_free(team_id, debate_id):
         logger.info("debate.waiting_for_slot", debate_id=str(debate_id), team_id=str(team_id))
         return None
     claimed = (

@@ -237,6 +237,17 @@ def test_a_debate_over_the_plans_concurrency_waits_and_starts_when_a_slot_frees(
     assert run(second) == DebateStatus.COMPLETED
 
 
+def test_a_team_s_debates_start_in_the_order_they_were_asked_for(owner: User) -> None:
+    # A worker may take several tasks at once, so the younger debate's claim can come first:
+    # it must leave the one free slot to the older debate.
+    older, younger = make_debate(owner, rounds=1), make_debate(owner, rounds=1)
+    assert run(younger) is None
+    younger.refresh_from_db()
+    assert younger.status == DebateStatus.QUEUED
+    assert run(older) == DebateStatus.COMPLETED
+    assert run(younger) == DebateStatus.COMPLETED
+
+
 def test_another_team_is_not_held_up(owner: User, outsider: User) -> None:
     busy = make_debate(owner, rounds=1)
     Debate.objects.filter(pk=busy.pk).update(
