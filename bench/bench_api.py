@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import secrets
 import statistics
 import sys
 import tempfile
@@ -34,7 +33,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.bench_capacity import SETUP, Processes, _free_port, _percentile, _request, _wait_healthy
+from bench.bench_capacity import (
+    SETUP,
+    Processes,
+    _free_port,
+    _percentile,
+    _request,
+    _wait_healthy,
+    production_env,
+)
 from bench.bench_pipeline import _scratch_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,25 +140,7 @@ def main() -> None:
 
 
 def _env(tmp: Path, port: int) -> dict[str, str]:
-    return {
-        "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(tmp),
-        "LANG": "C.UTF-8",
-        "DJANGO_SETTINGS_MODULE": "consultation.settings",
-        "ENV_FILE": "",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "APIKEY_PEPPER": secrets.token_urlsafe(32),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": f"http://127.0.0.1:{port}",
-        "EMAIL_URL": "consolemail://",
-        "SECURE_SSL_REDIRECT": "0",
-        "LLM_PROVIDERS": "demo",
-        "DEMO_TOKENS_PER_SECOND": "0",
-        "LOG_LEVEL": "WARNING",
-        "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
-        "REDIS_URL": "",
-    }
+    return production_env(tmp, site_url=f"http://127.0.0.1:{port}", DEMO_TOKENS_PER_SECOND="0")
 
 
 def _run(mode: str, args: argparse.Namespace) -> dict[str, Any]:

@@ -68,6 +68,33 @@ print(apikey_create(
 """
 
 
+def production_env(
+    home: Path, *, site_url: str = "http://127.0.0.1", **extra: str
+) -> dict[str, str]:
+    """The whole environment of a benchmark's processes: production settings (DEBUG off, no
+    .env), fresh secrets, loopback only, a SQLite file in `home`; `extra` adds or overrides
+    (the providers, DATABASE_URL and REDIS_URL of the services mode, ...)."""
+    return {
+        "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "DJANGO_SETTINGS_MODULE": "consultation.settings",
+        "ENV_FILE": "",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "APIKEY_PEPPER": secrets.token_urlsafe(32),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": site_url,
+        "EMAIL_URL": "consolemail://",
+        "SECURE_SSL_REDIRECT": "0",
+        "LLM_PROVIDERS": "demo",
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": f"sqlite:///{home / 'bench.sqlite3'}",
+        "REDIS_URL": "",
+        **extra,
+    }
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -330,25 +357,11 @@ def measure_viewers(
 def run_mode(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     web = 1 if mode == "embedded" else 2
     ports = [_free_port() for _ in range(web)]
-    env = {
-        "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(tmp),
-        "LANG": "C.UTF-8",
-        "DJANGO_SETTINGS_MODULE": "consultation.settings",
-        "ENV_FILE": "",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "APIKEY_PEPPER": secrets.token_urlsafe(32),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": f"http://127.0.0.1:{ports[0]}",
-        "EMAIL_URL": "consolemail://",
-        "SECURE_SSL_REDIRECT": "0",
-        "LLM_PROVIDERS": "demo",
-        "LOG_LEVEL": "WARNING",
-        "DEMO_TOKENS_PER_SECOND": str(args.tokens_per_second),
-        "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
-        "REDIS_URL": "",
-    }
+    env = production_env(
+        tmp,
+        site_url=f"http://127.0.0.1:{ports[0]}",
+        DEMO_TOKENS_PER_SECOND=str(args.tokens_per_second),
+    )
     dbname = f"consultation_bench_{secrets.token_hex(4)}"
     with ExitStack() as stack:
         if mode == "services":

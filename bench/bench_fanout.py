@@ -38,6 +38,7 @@ from bench.bench_capacity import (
     _percentile,
     _wait_finished,
     _wait_healthy,
+    production_env,
 )
 
 RESULTS = ROOT / "bench" / "results" / "bench_fanout.json"
@@ -46,27 +47,11 @@ TERMINAL = {"debate.completed", "debate.failed", "debate.cancelled"}
 
 
 def _env(tmp: Path, port: int, tokens_per_second: float) -> dict[str, str]:
-    import secrets
-
-    return {
-        "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(tmp),
-        "LANG": "C.UTF-8",
-        "DJANGO_SETTINGS_MODULE": "consultation.settings",
-        "ENV_FILE": "",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "APIKEY_PEPPER": secrets.token_urlsafe(32),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": f"http://127.0.0.1:{port}",
-        "EMAIL_URL": "consolemail://",
-        "SECURE_SSL_REDIRECT": "0",
-        "LLM_PROVIDERS": "demo",
-        "LOG_LEVEL": "WARNING",
-        "DEMO_TOKENS_PER_SECOND": str(tokens_per_second),
-        "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
-        "REDIS_URL": "",
-    }
+    return production_env(
+        tmp,
+        site_url=f"http://127.0.0.1:{port}",
+        DEMO_TOKENS_PER_SECOND=str(tokens_per_second),
+    )
 
 
 def measure(processes: Processes, mode: str, url: str, key: str, viewers: int) -> dict[str, Any]:

@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 
     from accounts.models import Team, User
 
+from bench.bench_capacity import production_env
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "bench_pipeline.json"
 MODELS = ["openai:gpt-5-mini", "openai:gpt-4.1-mini", "openai:gpt-4.1", "openai:gpt-5"]
@@ -109,25 +111,12 @@ def main() -> None:
         database_url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         if args.database_url:
             database_url = stack.enter_context(_scratch_postgres(args.database_url))
-        env = {
-            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-            "HOME": tmp,
-            "LANG": "C.UTF-8",
-            "DJANGO_SETTINGS_MODULE": "consultation.settings",
-            "ENV_FILE": "",
-            "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "APIKEY_PEPPER": secrets.token_urlsafe(32),
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SITE_URL": "http://127.0.0.1",
-            "EMAIL_URL": "consolemail://",
-            "SECURE_SSL_REDIRECT": "0",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": "",
-            "LLM_PROVIDERS": "openai,demo",
-            "OPENAI_API_KEY": "sk-bench-fake",
-            "LOG_LEVEL": "WARNING",
-        }
+        env = production_env(
+            Path(tmp),
+            DATABASE_URL=database_url,
+            LLM_PROVIDERS="openai,demo",
+            OPENAI_API_KEY="sk-bench-fake",
+        )
         command = [sys.executable, "-m", "bench.bench_pipeline", "--child", *sys.argv[1:]]
         sys.exit(subprocess.run(command, env=env, check=False, cwd=ROOT).returncode)
 

@@ -28,7 +28,6 @@ import json
 import math
 import os
 import platform
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -39,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.bench_capacity import Processes, _free_port
+from bench.bench_capacity import Processes, _free_port, production_env
 from bench.bench_pipeline import _scratch_postgres, _wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,27 +125,13 @@ def main() -> None:
 def _env(
     mode: str, tmp: Path, fake_port: int, concurrency: int, args: argparse.Namespace
 ) -> dict[str, str]:
-    return {
-        "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(tmp),
-        "LANG": "C.UTF-8",
-        "DJANGO_SETTINGS_MODULE": "consultation.settings",
-        "ENV_FILE": "",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "APIKEY_PEPPER": secrets.token_urlsafe(32),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": "http://127.0.0.1",
-        "EMAIL_URL": "consolemail://",
-        "SECURE_SSL_REDIRECT": "0",
-        "LLM_PROVIDERS": "openai_compat,demo",
-        "OPENAI_COMPAT_BASE_URL": f"http://127.0.0.1:{fake_port}/v1",
-        "LOG_LEVEL": "WARNING",
-        "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
-        "REDIS_URL": "",
-        "WORKER_CONCURRENCY": str(concurrency),
-        "DATABASE_POOL_MAX_SIZE": str(concurrency + 4),
-    }
+    return production_env(
+        tmp,
+        LLM_PROVIDERS="openai_compat,demo",
+        OPENAI_COMPAT_BASE_URL=f"http://127.0.0.1:{fake_port}/v1",
+        WORKER_CONCURRENCY=str(concurrency),
+        DATABASE_POOL_MAX_SIZE=str(concurrency + 4),
+    )
 
 
 def _run(mode: str, count: int, args: argparse.Namespace) -> dict[str, Any]:
