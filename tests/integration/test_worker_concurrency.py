@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.server import E2EServer
-from tests.integration.test_worker_crash import wait_for
+from tests.integration.test_worker_crash import demo_processes, wait_for
 
 pytestmark = pytest.mark.process
 
@@ -56,27 +56,8 @@ print(json.dumps(rows))
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[E2EServer]:
-    env = {
-        "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "LANG": "C.UTF-8",
-        "DJANGO_SETTINGS_MODULE": "tests.e2e.settings",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "REDIS_URL": "",
-        "LLM_PROVIDERS": "demo",
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "LOG_LEVEL": "INFO",
-        "PYTHONUNBUFFERED": "1",
-        # Each debate takes a few seconds: long enough for the three to overlap.
-        "DEMO_TOKENS_PER_SECOND": "150",
-    }
-    handle = E2EServer(url="", data_dir=tmp_path, env=env)
-    handle.manage("migrate", "--run-syncdb", "--noinput", "-v", "0", timeout=300)
-    try:
-        yield handle
-    finally:
-        handle.stop()
+    # Each debate takes a few seconds: long enough for the three to overlap.
+    yield from demo_processes(tmp_path, DEMO_TOKENS_PER_SECOND="150")
 
 
 def test_one_worker_runs_three_debates_side_by_side_then_stops_on_sigterm(

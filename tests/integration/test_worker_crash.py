@@ -54,8 +54,9 @@ print(debate.pk)
 """
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[E2EServer]:
+def demo_processes(tmp_path: Path, **extra: str) -> Iterator[E2EServer]:
+    """Processes on a scratch SQLite file with the demo provider (migrated); `extra` adds to
+    their environment. Stopped afterwards."""
     env = {
         "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(tmp_path),
@@ -68,11 +69,7 @@ def server(tmp_path: Path) -> Iterator[E2EServer]:
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOG_LEVEL": "INFO",
         "PYTHONUNBUFFERED": "1",
-        # Slow enough to kill mid-debate, fast enough to finish in seconds; a dead runner
-        # is noticed after 2 s without a heartbeat.
-        "DEMO_TOKENS_PER_SECOND": "150",
-        "DEBATE_HEARTBEAT_SECONDS": "0.3",
-        "DEBATE_STALE_SECONDS": "2",
+        **extra,
     }
     handle = E2EServer(url="", data_dir=tmp_path, env=env)
     handle.manage("migrate", "--run-syncdb", "--noinput", "-v", "0", timeout=300)
@@ -80,6 +77,18 @@ def server(tmp_path: Path) -> Iterator[E2EServer]:
         yield handle
     finally:
         handle.stop()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[E2EServer]:
+    # Slow enough to kill mid-debate, fast enough to finish in seconds; a dead runner is
+    # noticed after 2 s without a heartbeat.
+    yield from demo_processes(
+        tmp_path,
+        DEMO_TOKENS_PER_SECOND="150",
+        DEBATE_HEARTBEAT_SECONDS="0.3",
+        DEBATE_STALE_SECONDS="2",
+    )
 
 
 def wait_for(what: str, check: Callable[[], bool], timeout: float = 90) -> None:
