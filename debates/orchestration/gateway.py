@@ -7,6 +7,8 @@ the database (ops), shared by every process.
 
 import asyncio
 import time
+import weakref
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,6 +59,22 @@ CallError = ProviderError | CircuitOpenError
 CALL_ERRORS = (ProviderError, CircuitOpenError)
 # Successful calls wait at most this long to be recorded (one write for several stages).
 SUCCESSES_FLUSH_SECONDS = 5.0
+
+# How many runs on each event loop use each provider (by id; each run holds its providers).
+# A provider's SDK client is one per loop (`providers._common.PerLoop`), shared by every
+# debate on that loop, so a run may close it only when it is the last one using it: closing
+# it under another run fails that run's next call ("the client has been closed") and leaks
+# its open stream.
+_in_use: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Counter[int]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _users(loop: asyncio.AbstractEventLoop) -> Counter[int]:
+    users = _in_use.get(loop)
+    if users is None:
+        users = _in_use[loop] = Counter()
+    return users
 
 
 def provider_for_credential(credential: TeamCredential) -> Provider:
@@ -110,6 +128,7 @@ class Gateway:
                 if credential is not None
                 else self._providers(model.provider)
             )
+            _users(asyncio.get_running_loop())[id(provider)] += 1
         return provider
 
     async def record_successes(self) -> None:
@@ -134,13 +153,18 @@ class Gateway:
             writes.submit(breaker_record_successes, calls=calls, retries=retries)
 
     async def aclose(self) -> None:
-        """Close the connections this run's event loop opened (SDK clients are per loop),
-        unless the loop is the worker's shared one: other debates use them, and the loop
-        closes them when the worker stops."""
-        if on_shared_loop():
-            self._used.clear()
-            return
+        """Close the connections this run's event loop opened (SDK clients are per loop), of
+        the providers no other run on this loop still uses, unless the loop is the worker's
+        shared one: its clients live as long as the worker, which closes them when it stops."""
+        users = _users(asyncio.get_running_loop())
+        shared = on_shared_loop()
         for provider in self._used.values():
+            users[id(provider)] -= 1
+            if users[id(provider)] > 0:
+                continue
+            del users[id(provider)]
+            if shared:
+                continue
             close = getattr(provider, "aclose", None)
             if close is not None:
                 try:

@@ -1,6 +1,7 @@
 """The pipeline end to end on the database, with a scripted provider: stages, tolerance,
 retries, budget, cancel, resume, judging rules, events."""
 
+import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -406,3 +407,39 @@ def test_successful_calls_are_recorded_for_the_breakers_once_each(owner: User) -
     run(debate, ScriptedProvider())
     # 6 turns, 1 judge call, 1 synthesis: all recorded, written in one batch per stage.
     assert ProviderCall.objects.filter(ok=True).count() == 8
+
+
+class ClosingProvider(ScriptedProvider):
+    """Like an SDK adapter: its client is the loop's, and a call after `aclose` fails."""
+
+    closes: int = 0
+
+    async def aclose(self) -> None:
+        self.closes += 1
+
+    def _maybe_fail(self, request: CompletionRequest) -> None:
+        if self.closes:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        super()._maybe_fail(request)
+
+
+def test_debates_sharing_a_loop_close_its_client_once_after_the_last_one(owner: User) -> None:
+    """A short debate that ends first must not close the client the others still use (it
+    used to: the longer debate's next call crashed it with internal_error)."""
+    provider = ClosingProvider()
+    short, long = make_debate(owner, rounds=1), make_debate(owner, rounds=3)
+
+    async def both() -> list[str | None]:
+        def pipeline() -> DebatePipeline:
+            return DebatePipeline(
+                providers=lambda _name: provider, sleep=Sleeps(), heartbeat_s=3600
+            )
+
+        return list(
+            await asyncio.gather(
+                debate_run(short.pk, pipeline=pipeline()), debate_run(long.pk, pipeline=pipeline())
+            )
+        )
+
+    assert async_to_sync(both)() == [DebateStatus.COMPLETED, DebateStatus.COMPLETED]
+    assert provider.closes == 1
