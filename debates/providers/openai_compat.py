@@ -173,40 +173,51 @@ class OpenAICompatProvider:
             response = await opened.__aenter__()
         except Exception as exc:
             raise self._map_error(exc, request.model) from exc
+        # The body's bytes, split into SSE lines here. Reading through the SDK's `iter_lines`
+        # would stack five async generators (SDK, lines, text, bytes, raw); closing the outer
+        # one closes none of the inner ones, and the garbage collector's finalizers then race
+        # each other on a stream cut short ("async generator already executing"). `aiter_bytes`
+        # closes the raw stream it reads when it is closed, and it is, below.
+        chunks = response.http_response.aiter_bytes()
+        pending = b""
         try:
-            lines = response.iter_lines().__aiter__()
-            while True:
+            done = False
+            while not done:
                 # Only the reads are mapped to ProviderErrors; exceptions thrown into this
                 # generator by the consumer pass through the `yield` untouched.
                 try:
-                    line = await lines.__anext__()
+                    pending += await chunks.__anext__()
                 except StopAsyncIteration:
-                    break
+                    done, pending = True, pending + b"\n"
                 except Exception as exc:
                     raise self._map_error(exc, request.model) from exc
+                lines = pending.splitlines(keepends=True)
+                pending = lines.pop() if lines and lines[-1][-1:] not in (b"\n", b"\r") else b""
                 if deadline.expired():
                     raise ProviderTimeoutError(
                         self.name, request.model, "the stream ran past its time"
                     )
-                chunk = self._sse_data(line, request.model)
-                if chunk is None:
-                    continue
-                raw_id = raw_id or chunk.get("id") or None
-                model = chunk.get("model") or model
-                usage = chunk.get("usage")
-                if isinstance(usage, dict):
-                    input_tokens = usage.get("prompt_tokens")
-                    output_tokens = usage.get("completion_tokens")
-                for choice in chunk.get("choices") or []:
-                    if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                for line in lines:
+                    chunk = self._sse_data(line, request.model)
+                    if chunk is None:
                         continue
-                    delta = (choice.get("delta") or {}).get("content")
-                    if delta:
-                        parts.append(delta)
-                        yield TextDelta(delta)
-                    if choice.get("finish_reason"):
-                        finish_raw = choice["finish_reason"]
+                    raw_id = raw_id or chunk.get("id") or None
+                    model = chunk.get("model") or model
+                    usage = chunk.get("usage")
+                    if isinstance(usage, dict):
+                        input_tokens = usage.get("prompt_tokens")
+                        output_tokens = usage.get("completion_tokens")
+                    for choice in chunk.get("choices") or []:
+                        if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                            continue
+                        delta = (choice.get("delta") or {}).get("content")
+                        if delta:
+                            parts.append(delta)
+                            yield TextDelta(delta)
+                        if choice.get("finish_reason"):
+                            finish_raw = choice["finish_reason"]
         finally:
+            await chunks.aclose()
             await opened.__aexit__(None, None, None)
 
         if finish_raw is None:
@@ -227,13 +238,13 @@ class OpenAICompatProvider:
             raw_id=raw_id,
         )
 
-    def _sse_data(self, line: str, model: str) -> dict[str, Any] | None:
+    def _sse_data(self, line: bytes, model: str) -> dict[str, Any] | None:
         """The JSON object of one `data:` line; None for anything else (comments, blank lines,
         other fields, the final [DONE])."""
-        if not line.startswith("data:"):
+        if not line.startswith(b"data:"):
             return None
         payload = line[5:].strip()
-        if not payload or payload == "[DONE]":
+        if not payload or payload == b"[DONE]":
             return None
         try:
             chunk = orjson.loads(payload)

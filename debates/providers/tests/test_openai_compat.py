@@ -3,11 +3,20 @@ of every status code and finish reason."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+
 import httpx2
 import openai
+import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from debates.providers._common import PerLoop
 from debates.providers.base import (
+    Completion,
     ProviderAuthError,
     ProviderBadRequestError,
     ProviderContentFilteredError,
@@ -16,6 +25,7 @@ from debates.providers.base import (
     ProviderRateLimitedError,
     ProviderTimeoutError,
     ProviderUnavailableError,
+    TextDelta,
 )
 from debates.providers.openai_compat import OpenAICompatProvider
 from debates.providers.tests.conftest import turn_request
@@ -132,3 +142,110 @@ def test_undecodable_body_is_malformed(provider: OpenAICompatProvider) -> None:
 def test_unknown_exceptions_are_not_disguised(provider: OpenAICompatProvider) -> None:
     with pytest.raises(KeyError):
         provider._map_error(KeyError("bug"), "m")
+
+
+# --- the stream's SSE lines, read from the body's bytes ---------------------------------------
+
+
+class ChunkedBody(httpx2.AsyncByteStream):
+    """A streamed body in the given pieces; remembers whether it was closed."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = pieces
+        self.closed = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for piece in self.pieces:
+            yield piece
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def sse(*events: object) -> bytes:
+    return b"".join(b"data: " + orjson.dumps(event) + b"\r\n\r\n" for event in events)
+
+
+def delta_event(text: str, finish: str | None = None) -> dict[str, object]:
+    return {
+        "id": "chatcmpl-1",
+        "model": "fake-model",
+        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": finish}],
+    }
+
+
+BODY = (
+    sse(
+        delta_event("Kubernetes "),
+        delta_event("maybe: çok "),
+        delta_event("iyi ✓", "stop"),
+        {"choices": [], "usage": {"prompt_tokens": 21, "completion_tokens": 6}},
+    )
+    + b"data: [DONE]"  # the last line need not end with a newline
+)
+
+
+def provider_serving(body: ChunkedBody) -> OpenAICompatProvider:
+    def reply(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, stream=body)
+
+    provider = OpenAICompatProvider("openrouter", "sk-or", "https://openrouter.ai/api/v1")
+    provider._clients = PerLoop(
+        lambda: openai.AsyncOpenAI(
+            api_key="sk-or",
+            base_url=provider.base_url,
+            max_retries=0,
+            http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(reply)),
+        )
+    )
+    return provider
+
+
+async def read_stream(provider: OpenAICompatProvider) -> tuple[list[str], Completion]:
+    deltas: list[str] = []
+    async for event in provider.stream(turn_request()):
+        if isinstance(event, TextDelta):
+            deltas.append(event.text)
+        else:
+            return deltas, event
+    raise AssertionError("the stream ended without its completion")
+
+
+@settings(max_examples=40, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=1, max_value=len(BODY) - 1), max_size=12))
+def test_sse_lines_are_whole_however_the_body_is_cut(cuts: list[int]) -> None:
+    """Chunks may end anywhere: inside a line, between \\r and \\n, inside a UTF-8 character."""
+    points = [0, *sorted(set(cuts)), len(BODY)]
+    body = ChunkedBody([BODY[a:b] for a, b in itertools.pairwise(points)])
+
+    deltas, completion = asyncio.run(read_stream(provider_serving(body)))
+
+    assert deltas == ["Kubernetes ", "maybe: çok ", "iyi ✓"]
+    assert completion.text == "Kubernetes maybe: çok iyi ✓"
+    assert (completion.input_tokens, completion.output_tokens) == (21, 6)
+    assert completion.finish_reason == "stop"
+    assert body.closed
+
+
+async def test_a_bad_event_mid_stream_closes_the_body_before_it_is_raised() -> None:
+    bad = b"data: {not json\n\n"
+    body = ChunkedBody([sse(delta_event("Half an ")), bad, sse(delta_event("x"))])
+    provider = provider_serving(body)
+    stream = provider.stream(turn_request())
+
+    assert await anext(stream) == TextDelta("Half an ")
+    with pytest.raises(ProviderMalformedResponseError):
+        await anext(stream)
+    assert body.closed
+    await provider.aclose()
+
+
+async def test_a_consumer_that_stops_early_closes_the_body() -> None:
+    body = ChunkedBody([BODY])
+    provider = provider_serving(body)
+    stream = provider.stream(turn_request())
+
+    assert await anext(stream) == TextDelta("Kubernetes ")
+    await stream.aclose()  # type: ignore[attr-defined]
+    assert body.closed
+    await provider.aclose()
