@@ -181,15 +181,6 @@ def seat_failures(debates: list[Debate]) -> Counter[str]:
 # --- Bursts: fewer faults in a row than the retry budget; every debate completes -----------
 
 
-FLAKY = pytest.mark.skip(
-    reason="flaky in about 1 run in 5 (2026-12-02): a debate under sustained 5xx ended "
-    "internal_error instead of all_seats_failed, and an unraisable 'async generator already "
-    "executing' came from an httpx stream closed while it ran; the cause (stream closing in "
-    "the gateway or the OpenAI adapter) is not found yet; see the stop note of session 4"
-)
-
-
-@FLAKY
 @pytest.mark.parametrize(
     ("fault", "error_code"),
     [
@@ -239,7 +230,6 @@ def test_a_burst_of_faults_is_absorbed_by_every_debate(
 # --- Sustained faults: every attempt fails; every debate fails, for the right reason -------
 
 
-@FLAKY
 @pytest.mark.parametrize(
     ("config", "error_code"),
     [
