@@ -14,6 +14,7 @@ tell the model where quoted material starts and stops and the text cannot close 
 
 import base64
 import binascii
+import functools
 import re
 import secrets
 import unicodedata
@@ -355,12 +356,49 @@ def detect(text: str, *, options: InjectionOptions | None = None) -> InjectionVe
 # --- Fencing --------------------------------------------------------------------------------
 
 BOUNDARY_PREFIX = "UNTRUSTED-"
+BOUNDARY_HEX_DIGITS = 32
 NEUTRALISED = "[fence marker removed]"
+# Characters that render as nothing, which a text may slip between a marker's letters.
+_INVISIBLE_CLASS = "[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+_INVISIBLE_RE = re.compile(_INVISIBLE_CLASS)
+
+
+def _spaced(literal: str) -> str:
+    """A pattern for `literal` with invisible characters allowed between its characters."""
+    return (_INVISIBLE_CLASS + "*").join(re.escape(char) for char in literal)
+
+
+# Every marker random_boundary() can make, in one pattern compiled once: a pattern for each
+# debate's own marker took ~5 ms to compile, on the way to the debate's first model call.
+# A match is the debate's marker when it equals it once the invisibles are dropped.
+_STANDARD_BOUNDARY_RE = re.compile(f"{re.escape(BOUNDARY_PREFIX)}[0-9a-f]{{{BOUNDARY_HEX_DIGITS}}}")
+_ANY_STANDARD_BOUNDARY_RE = re.compile(
+    _spaced(BOUNDARY_PREFIX)
+    + f"{_INVISIBLE_CLASS}*(?:[0-9a-f]{_INVISIBLE_CLASS}*){{{BOUNDARY_HEX_DIGITS - 1}}}[0-9a-f]",
+    re.IGNORECASE,
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _boundary_re(boundary: str) -> re.Pattern[str]:
+    return re.compile(_spaced(boundary), re.IGNORECASE)
+
+
+def _neutralise(text: str, boundary: str) -> str:
+    if not _STANDARD_BOUNDARY_RE.fullmatch(boundary):
+        return _boundary_re(boundary).sub(NEUTRALISED, text)
+    wanted = boundary.casefold()
+
+    def replace(match: re.Match[str]) -> str:
+        found = match.group()
+        return NEUTRALISED if _INVISIBLE_RE.sub("", found).casefold() == wanted else found
+
+    return _ANY_STANDARD_BOUNDARY_RE.sub(replace, text)
 
 
 def random_boundary() -> str:
     """A fresh, unguessable fence marker: make one per debate and keep it server-side."""
-    return BOUNDARY_PREFIX + secrets.token_hex(16)
+    return BOUNDARY_PREFIX + secrets.token_hex(BOUNDARY_HEX_DIGITS // 2)
 
 
 def fence(text: str, boundary: str, label: str) -> str:
@@ -372,7 +410,5 @@ def fence(text: str, boundary: str, label: str) -> str:
     if not boundary or len(boundary) < 8:
         raise ValueError("boundary must be a random marker from random_boundary()")
     safe_label = re.sub(r"[^A-Z0-9_ -]", "", label.upper()).strip() or "TEXT"
-    invisible = r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]*"
-    pattern = re.compile(invisible.join(re.escape(char) for char in boundary), re.IGNORECASE)
-    inner = pattern.sub(NEUTRALISED, text)
+    inner = _neutralise(text, boundary)
     return f"<<<{boundary} BEGIN {safe_label}>>>\n{inner}\n<<<{boundary} END {safe_label}>>>"

@@ -7,6 +7,8 @@ from hypothesis import strategies as st
 from safety.injection import (
     NEUTRALISED,
     InjectionOptions,
+    _boundary_re,
+    _neutralise,
     detect,
     fence,
     normalize_question,
@@ -149,3 +151,32 @@ def test_fence_output_holds_the_boundary_only_in_its_markers(text: str) -> None:
     boundary = random_boundary()
     fenced = fence(text + boundary, boundary, "turn")
     assert fenced.lower().count(boundary.lower()) == 2
+
+
+BOUNDARY = random_boundary()
+_FRAGMENTS = st.sampled_from(
+    [
+        BOUNDARY,
+        BOUNDARY.upper(),
+        BOUNDARY[:10],
+        BOUNDARY[10:],
+        "\u200b",
+        "\ufeff",
+        "UNTRUSTED-",
+        "a",
+    ]
+    + [random_boundary() for _ in range(2)]
+)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(parts=st.lists(st.one_of(_FRAGMENTS, st.text(max_size=8)), max_size=12))
+def test_the_shared_marker_pattern_neutralises_exactly_what_the_marker_own_pattern_does(
+    parts: list[str],
+) -> None:
+    """Markers from random_boundary() go through one pattern compiled once; the result is the
+    same as with a pattern compiled for the marker itself (the way any other marker goes)."""
+    text = "".join(parts)
+    expected = _boundary_re(BOUNDARY).sub(NEUTRALISED, text)
+
+    assert _neutralise(text, BOUNDARY) == expected
