@@ -12,6 +12,8 @@ from safety.pii import (
     PiiKind,
     PlaceholderMap,
     Span,
+    _matched_phones,
+    _phones,
     find,
     iban_is_valid,
     luhn_is_valid,
@@ -285,3 +287,26 @@ def test_restore_inverts_scrub(text: str) -> None:
     # Exact when every placeholder stands for one spelling and the input held no placeholders.
     if len(set(originals)) == len({span.placeholder for span in result.spans}) and "[" not in text:
         assert restore(result.text, result.mapping) == text
+
+
+_PHONE_TEXTS = [
+    row["text"]
+    for row in load_corpus("pii.jsonl")
+    if any(item["kind"] == "PHONE" for item in row["expected"])
+]
+_PHONE_PIECES = st.one_of(
+    st.sampled_from(_PHONE_TEXTS),
+    st.sampled_from([" ", "-", ".", "(", ") ", "/", " ext. ", "x", "+", "00", "\n", "tel: "]),
+    st.text(alphabet="0123456789", min_size=1, max_size=4),
+    st.text(max_size=6),
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(parts=st.lists(_PHONE_PIECES, max_size=10))
+def test_the_phone_prefilter_never_hides_a_phone_the_matcher_finds(parts: list[str]) -> None:
+    """Texts the prefilter lets skip the matcher (no 7 digits close together) hold no phone."""
+    text = "".join(parts)
+    regions = PiiOptions().regions
+
+    assert list(_phones(text, regions)) == list(_matched_phones(text, regions))
