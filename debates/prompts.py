@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from debates.providers.base import Message
+from debates.providers.base import Message, StructuredOutput
 from debates.rubric import RUBRIC, SCORE_MAX, SCORE_MIN
 from safety.injection import fence
 
@@ -372,12 +372,42 @@ class SeatScore:
         return sum(self.scores.values()) / len(self.scores)
 
 
+def judgment_schema(seat_labels: Sequence[str]) -> StructuredOutput:
+    """JUDGE_CONTRACT as a JSON Schema, for the providers that can hold a judge to it (the
+    ranges are in the descriptions: numeric bounds are not in every provider's subset, and
+    `parse_judgment` checks them anyway)."""
+    score = {"type": "number", "description": f"{SCORE_MIN} (worst) to {SCORE_MAX} (best)"}
+    entry = {
+        "type": "object",
+        "properties": {
+            "seat": {"type": "string", "enum": list(seat_labels)},
+            **dict.fromkeys(RUBRIC, score),
+            "rationale": {"type": "string", "description": "one or two sentences"},
+        },
+        "required": ["seat", *RUBRIC, "rationale"],
+        "additionalProperties": False,
+    }
+    return StructuredOutput(
+        name="seat_scores",
+        schema={
+            "type": "object",
+            "properties": {"scores": {"type": "array", "items": entry}},
+            "required": ["scores"],
+            "additionalProperties": False,
+        },
+    )
+
+
 def parse_judgment(text: str, seat_labels: Sequence[str]) -> dict[str, SeatScore] | None:
     """Schema-checked judge output: a score 0-10 for every rubric field of every seat.
-    Returns None when anything is missing or out of range (never a made-up score)."""
+    Returns None when anything is missing or out of range (never a made-up score).
+
+    A judge that wrote no JSON but a well-formed verdict in prose (each seat under its own
+    line, every criterion with its number) is read from the prose, rather than paying a whole
+    wave to ask again."""
     data = extract_json(text)
     if not isinstance(data, dict) or not isinstance(data.get("scores"), list):
-        return None
+        return _prose_judgment(text, seat_labels) if data is None else None
     result: dict[str, SeatScore] = {}
     for entry in data["scores"]:
         if not isinstance(entry, dict) or entry.get("seat") not in seat_labels:
@@ -398,6 +428,60 @@ def parse_judgment(text: str, seat_labels: Sequence[str]) -> dict[str, SeatScore
     if set(result) != set(seat_labels):
         return None
     return result
+
+
+# A criterion's score in prose: its name (spaces, dashes or underscores between the words),
+# a few characters of punctuation or filler, the number, an optional "/10".
+_PROSE_SCORE = {
+    name: re.compile(
+        r"\b"
+        + r"[\s_-]".join(map(re.escape, name.split("_")))
+        + r"\b[^\d\n]{0,12}?(\d{1,2}(?:[.,]\d+)?)(?:\s*/\s*10\b)?",
+        re.IGNORECASE,
+    )
+    for name in RUBRIC
+}
+_PROSE_RATIONALE = re.compile(r"\b(?:rationale|reason(?:ing)? for|why)\b\W*(.+)", re.IGNORECASE)
+# Markdown before a heading-like seat label: "## ", "**", "- ", "1. ", "> ".
+_LINE_LEAD = r"^[ \t>#*_\-\d.)]*"
+
+
+def _prose_judgment(text: str, seat_labels: Sequence[str]) -> dict[str, SeatScore] | None:
+    """Scores from a prose verdict: each seat's section starts on the one line that begins with
+    its label and runs to the next seat's; every criterion must be there with a number in
+    range. Anything less certain is None (the judge is asked again)."""
+    starts: list[tuple[int, str]] = []
+    for label in seat_labels:
+        headings = list(
+            re.finditer(_LINE_LEAD + re.escape(label) + r"\b", text, re.IGNORECASE | re.M)
+        )
+        if len(headings) != 1:  # none, or a line that only mentions it: which is its section?
+            return None
+        starts.append((headings[0].end(), label))
+    starts.sort()
+    result: dict[str, SeatScore] = {}
+    for (start, label), (end, _next) in zip(starts, [*starts[1:], (len(text), "")], strict=True):
+        section = text[start:end]
+        scores: dict[str, float] = {}
+        for name, pattern in _PROSE_SCORE.items():
+            found = pattern.search(section)
+            if found is None:
+                return None
+            value = float(found.group(1).replace(",", "."))
+            if not SCORE_MIN <= value <= SCORE_MAX:
+                return None
+            scores[name] = value
+        said = _PROSE_RATIONALE.search(section)
+        rationale = said.group(1) if said else _without_scores(section)
+        result[label] = SeatScore(label, scores, rationale.strip(" *_:-\n")[:1000])
+    return result
+
+
+def _without_scores(section: str) -> str:
+    """The words of a seat's section once its score fragments are taken out."""
+    for pattern in _PROSE_SCORE.values():
+        section = pattern.sub("", section)
+    return " ".join(re.sub(r"[*_#>|]+", " ", section).split()).lstrip(" ,;:.-").rstrip(" ,;:-")
 
 
 @dataclass(frozen=True)

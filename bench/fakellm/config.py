@@ -37,6 +37,10 @@ class FakeLLMConfig:
     seed: int = 1
     hang_s: float = 30.0
     api_key: str | None = None  # when set, any other key is answered 401
+    # Whether the server has a structured-output mode (OpenAI `json_schema` response format,
+    # Anthropic `output_config.format`). Without one, a request that asks for it gets a 400,
+    # as from a compatible server or model that lacks it.
+    json_schema: bool = True
 
 
 @dataclass(slots=True)

@@ -27,6 +27,7 @@ class Chat:
     stream: bool
     include_usage: bool
     json_mode: bool
+    schema_requested: bool = False  # a structured-output mode was asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,7 @@ def parse_openai(body: dict[str, Any]) -> Chat:
         include_usage=bool((body.get("stream_options") or {}).get("include_usage")),
         json_mode=response_format.get("type") in ("json_object", "json_schema")
         or "[task:" in system,
+        schema_requested=response_format.get("type") == "json_schema",
     )
 
 
@@ -103,6 +105,7 @@ def parse_anthropic(body: dict[str, Any]) -> Chat:
         stream=bool(body.get("stream")),
         include_usage=True,
         json_mode=bool(output_format) or "[task:" in system,
+        schema_requested=bool(output_format),
     )
 
 
@@ -277,5 +280,10 @@ def anthropic_stream(chat: Chat, ans: Answer, request_id: str) -> list[bytes]:
 
 
 def anthropic_error(status: int, message: str) -> dict[str, Any]:
-    kinds = {401: "authentication_error", 429: "rate_limit_error", 529: "overloaded_error"}
+    kinds = {
+        400: "invalid_request_error",
+        401: "authentication_error",
+        429: "rate_limit_error",
+        529: "overloaded_error",
+    }
     return {"type": "error", "error": {"type": kinds.get(status, "api_error"), "message": message}}

@@ -212,6 +212,15 @@ class FakeLLM:
         except (ValueError, TypeError, AttributeError):
             await send_json(writer, 400, _error(protocol, 400, "the request body is not valid"))
             return True
+        line["structured"] = chat.schema_requested
+        if chat.schema_requested and not self.config.json_schema:
+            with self._lock:
+                self._counters.requests += 1
+            line["task"], line["fault"] = "refused_schema", None
+            await send_json(
+                writer, 400, _error(protocol, 400, "this model has no structured-output mode")
+            )
+            return True
         system = "\n".join(m.content for m in chat.messages if m.role == "system")
         last = chat.messages[-1].content if chat.messages else ""
         task, number_in_prompt = _TASK.search(system), _ROUND.search(last)

@@ -19,7 +19,12 @@ from debates.orchestration import progress
 from debates.orchestration.gateway import CALL_ERRORS, CallError, Gateway
 from debates.orchestration.state import DebateState, ModelRef, SeatState
 from debates.orchestration.writes import Writes, db
-from debates.providers.base import Completion, CompletionRequest, estimate_tokens
+from debates.providers.base import (
+    Completion,
+    CompletionRequest,
+    ProviderBadRequestError,
+    estimate_tokens,
+)
 
 logger = structlog.get_logger(__name__)
 
@@ -355,16 +360,26 @@ class JudgingStage:
             boundary=ctx.state.fence,
             context=ctx.state.context,
         )
-        request = ctx.request(judge, messages, temperature=0.2)
+        # Held to the verdict's schema where the provider can enforce one.
+        request = dataclasses.replace(
+            ctx.request(judge, messages, temperature=0.2),
+            structured=prompts.judgment_schema(labels),
+        )
         parsed: dict[str, prompts.SeatScore] | None = None
         error_code = "judge_malformed_output"
-        # A malformed answer gets one more chance; then the judge is recorded as failed.
+        # A malformed answer gets one more chance; then the judge is recorded as failed. So
+        # does a server that refused the schema (not every model or compatible server has a
+        # structured-output mode): it is asked again in plain JSON mode.
         for _attempt in range(2):
             try:
                 completion: Completion = await ctx.gateway.complete(judge, request)
             except CALL_ERRORS as exc:
                 error_code = exc.code
+                if isinstance(exc, ProviderBadRequestError) and request.structured is not None:
+                    request = dataclasses.replace(request, structured=None)
+                    continue
                 break
+            error_code = "judge_malformed_output"
             cost = judge.cost(completion.input_tokens, completion.output_tokens)
             ctx.state.add_usage(
                 input_tokens=completion.input_tokens,

@@ -74,6 +74,11 @@ class AnthropicProvider:
         }
         if system := request.system_text:
             params["system"] = system
+        if request.structured is not None:
+            # Structured outputs: the text of the answer is JSON that follows the schema.
+            params["output_config"] = {
+                "format": {"type": "json_schema", "schema": dict(request.structured.schema)}
+            }
         return params
 
     async def complete(self, request: CompletionRequest) -> Completion:

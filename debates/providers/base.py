@@ -7,9 +7,9 @@ its SDK leaks past its own module: the pipeline sees `Completion`, `TextDelta` a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import asdict, dataclass
-from typing import ClassVar, Literal, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 MessageRole = Literal["system", "user", "assistant"]
 FinishReason = Literal["stop", "length", "content_filter", "error"]
@@ -19,6 +19,19 @@ FinishReason = Literal["stop", "length", "content_filter", "error"]
 class Message:
     role: MessageRole
     content: str
+
+
+@dataclass(frozen=True, slots=True)
+class StructuredOutput:
+    """A JSON Schema the answer must follow, for the providers' structured-output modes
+    (OpenAI-compatible `json_schema` response format, Anthropic `output_config.format`, Gemini
+    `response_json_schema`). Written for their common subset: every object closed
+    (`additionalProperties: false`) with all its properties required, no numeric bounds (the
+    caller checks ranges). A server that refuses the schema answers 400
+    (`ProviderBadRequestError`); the caller may then ask again without it."""
+
+    name: str
+    schema: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +46,9 @@ class CompletionRequest:
     # Ask for a JSON object. The prompt must still say "JSON": OpenAI rejects json_object mode
     # otherwise, and Anthropic has no schema-less JSON mode, so it relies on the prompt alone.
     response_format_json: bool = False
+    # Ask for JSON that follows this schema, where the provider can enforce one (it implies
+    # `response_format_json`; the prompt still describes the shape, for the others).
+    structured: StructuredOutput | None = None
 
     @property
     def system_text(self) -> str:

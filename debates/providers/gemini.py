@@ -102,7 +102,12 @@ class GeminiProvider:
             system_instruction=request.system_text or None,
             temperature=request.temperature,
             max_output_tokens=request.max_output_tokens,
-            response_mime_type="application/json" if request.response_format_json else None,
+            response_mime_type="application/json"
+            if request.response_format_json or request.structured is not None
+            else None,
+            response_json_schema=dict(request.structured.schema)
+            if request.structured is not None
+            else None,
             http_options=genai_types.HttpOptions(timeout=int(request.timeout_s * 1000)),
         )
         return {"model": request.model, "contents": contents, "config": config}

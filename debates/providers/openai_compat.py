@@ -107,7 +107,16 @@ class OpenAICompatProvider:
         }
         if not _DEFAULT_TEMPERATURE_ONLY.match(request.model):
             params["temperature"] = request.temperature
-        if request.response_format_json:
+        if request.structured is not None:
+            params["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": request.structured.name,
+                    "schema": dict(request.structured.schema),
+                    "strict": True,
+                },
+            }
+        elif request.response_format_json:
             params["response_format"] = {"type": "json_object"}
         return params
 

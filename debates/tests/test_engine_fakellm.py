@@ -577,3 +577,36 @@ def test_every_seat_failing_fails_the_debate(owner: User, server: FakeLLMServer)
     assert server.counters.auth_failures == 2
     assert not Turn.objects.filter(debate=debate, status=TurnStatus.COMPLETED).exists()
     assert events(debate)[-1].type == "debate.failed"
+
+
+# --- Judges' structured output ---------------------------------------------------------------
+
+
+def test_judges_ask_for_the_verdict_schema_and_a_server_without_it_is_asked_in_json_mode(
+    owner: User,
+    server: FakeLLMServer,
+    start_target: Callable[..., FakeLLMServer],
+    target_model: str,
+) -> None:
+    """The healthy judge's server has a structured-output mode; the target judge's does not
+    (a 400, as from a compatible server or model that lacks it): its judge is asked once more
+    without the schema, and its scores stand. Neither is a fault of the provider's health."""
+    target = start_target(json_schema=False)
+    judge = TARGET_JUDGES[target_model]
+    debate = make_debate(owner, HEALTHY, judges=(JUDGE, judge))
+    server.core.request_log(clear=True)
+
+    assert run(debate, Wiring(server, target)) == DebateStatus.COMPLETED
+
+    asked = [line for line in server.core.request_log() if line.get("task") == "judge"]
+    assert asked
+    assert all(line["structured"] for line in asked)
+    refused, retried = target.core.request_log()[:2]
+    assert (refused["task"], refused["structured"]) == ("refused_schema", True)
+    assert (retried["task"], retried["structured"]) == ("judge", False)
+    # The refusal was the request's fault, not the provider's: the health ledger has only the
+    # answer.
+    assert calls_of(judge) == [(True, "")]
+    judgments = Judgment.objects.filter(debate=debate)
+    assert {j.status for j in judgments} == {JudgmentStatus.COMPLETED}
+    assert judgments.count() == 4

@@ -7,6 +7,7 @@ import anthropic
 import httpx2
 import pytest
 
+from debates.prompts import judgment_schema
 from debates.providers.anthropic import AnthropicProvider
 from debates.providers.base import (
     Message,
@@ -83,3 +84,12 @@ def test_refusal_is_content_filtered(provider: AnthropicProvider) -> None:
         provider._finish("refusal", "claude")
     assert provider._finish("max_tokens", "claude") == "length"
     assert provider._finish("end_turn", "claude") == "stop"
+
+
+def test_a_structured_request_asks_for_claude_structured_output() -> None:
+    schema = judgment_schema(["Seat A"])
+
+    params = AnthropicProvider("sk-ant")._params(turn_request(structured=schema))
+
+    assert params["output_config"] == {"format": {"type": "json_schema", "schema": schema.schema}}
+    assert "output_config" not in AnthropicProvider("sk-ant")._params(turn_request())

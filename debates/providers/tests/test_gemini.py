@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from debates.prompts import judgment_schema
 from debates.providers.base import CompletionRequest, Message
 from debates.providers.gemini import GeminiProvider
 
@@ -43,4 +44,18 @@ async def test_sdk_retries_are_off_and_backend_is_fixed() -> None:
     assert options.base_url == "http://127.0.0.1:9/"
     assert options.api_version == "v1beta"
     assert client._api_client.vertexai is False
+    await provider.aclose()
+
+
+async def test_a_structured_request_gives_gemini_the_json_schema() -> None:
+    provider = GeminiProvider("AIza", base_url="http://127.0.0.1:9/")
+    schema = judgment_schema(["Seat A"])
+    request = CompletionRequest(
+        model="gemini-2.5-flash", messages=(Message("user", "q"),), structured=schema
+    )
+
+    config = provider._call(request)["config"]
+
+    assert config.response_mime_type == "application/json"
+    assert config.response_json_schema == schema.schema
     await provider.aclose()

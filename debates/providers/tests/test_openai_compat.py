@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from debates.prompts import judgment_schema
 from debates.providers._common import PerLoop
 from debates.providers.base import (
     Completion,
@@ -249,3 +250,17 @@ async def test_a_consumer_that_stops_early_closes_the_body() -> None:
     await stream.aclose()  # type: ignore[attr-defined]
     assert body.closed
     await provider.aclose()
+
+
+def test_a_structured_request_asks_for_its_json_schema_strictly() -> None:
+    schema = judgment_schema(["Seat A", "Seat B"])
+    request = turn_request(response_format_json=True, structured=schema)
+
+    params = OpenAICompatProvider("openai", "sk")._params(request)
+
+    assert params["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "seat_scores", "schema": dict(schema.schema), "strict": True},
+    }
+    plain = OpenAICompatProvider("openai", "sk")._params(turn_request(response_format_json=True))
+    assert plain["response_format"] == {"type": "json_object"}
