@@ -1,0 +1,66 @@
+"""The API's render cache of a finished debate's detail (docs/PERFORMANCE.md, "API throughput").
+
+A finished debate changes rarely, but it does change: its link opens and closes, retention or
+an account's deletion wipes its text, its parent's deletion unlinks it, staff edit a turn in
+the admin, a model of the catalog is renamed. So an entry is never invalidated by hand: its
+key is a digest of everything the rendered bytes depend on, read from the row the access check
+fetches anyway (every column of the debate, its chair, the catalog's last change, the language
+of the response). A change to any of them is a new key, and the old entry is never read again
+(it expires after API_DETAIL_CACHE_SECONDS). The lists (seats, turns, judgments, documents)
+are not in the row: every service that changes them in a finished debate changes the row in
+the same transaction (retention sets `anonymised_at`; the admin's turn and judgment pages touch
+`updated_at`: debates.services.tidy.debate_touch), and the row is read before the lists, so a
+render stored under a key never holds lists older than that key's row.
+
+The detail is the same for every caller allowed to see it (no field depends on who asks), so
+the entry is shared; access is checked on every request before the cache is read. A debate
+still queued or running is never cached: its lists grow without its row telling.
+
+The digest is also the response's ETag: a client that sends it back in If-None-Match gets a
+304 without the body.
+"""
+
+import hashlib
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import caches
+from django.utils import translation
+
+from debates.models import FINISHED_STATUSES, Debate
+
+# Part of every key: bump it when the detail's rendering changes (a field added, a format), so
+# a deployment never serves what the previous code rendered.
+RENDER_VERSION = 1
+
+_COLUMNS = tuple(field.attname for field in Debate._meta.concrete_fields)
+
+
+def detail_is_cacheable(debate: Debate) -> bool:
+    return settings.API_DETAIL_CACHE_SECONDS > 0 and debate.status in FINISHED_STATUSES
+
+
+def detail_digest(debate: Debate) -> str:
+    """The digest of everything a finished debate's rendered detail depends on. `debate` comes
+    from selectors.debate_get_brief_for_user (its chair and `catalog_changed_at` with it)."""
+    chair = debate.chair_model
+    parts = (
+        RENDER_VERSION,
+        translation.get_language(),
+        tuple(getattr(debate, column) for column in _COLUMNS),
+        (chair.key, chair.display_name, chair.provider),
+        getattr(debate, "catalog_changed_at", None),
+    )
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def detail_cached(debate: Debate, digest: str, render: Callable[[], bytes]) -> bytes:
+    """The rendered detail stored under `digest`, rendered and stored now if missing."""
+    cache = caches["renders"]
+    key = f"debate-detail:{debate.pk}:{digest}"
+    body = cache.get(key)
+    if isinstance(body, bytes):
+        return body
+    body = render()
+    cache.set(key, body, timeout=settings.API_DETAIL_CACHE_SECONDS)
+    return body
