@@ -146,6 +146,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Django's backend, with the connections a request closes kept for the next one: under
+    # ASGI each request opened its own, and SQLite reads the whole schema on a connection's
+    # first statement (consultation/sqlite3/base.py).
+    DATABASES["default"]["ENGINE"] = "consultation.sqlite3"
 else:
     # PostgreSQL: a connection pool per process (psycopg_pool through Django's OPTIONS), so a
     # process never holds more than DATABASE_POOL_MAX_SIZE connections, whatever its threads.

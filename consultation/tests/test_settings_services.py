@@ -49,7 +49,7 @@ def test_settings_services_mode_turns_on_postgres_pool_redis_and_rq(tmp_path: Pa
 @pytest.mark.process
 def test_settings_embedded_default_keeps_the_database_task_backend(tmp_path: Path) -> None:
     embedded = resolved(tmp_path)
-    assert embedded["engine"] == "django.db.backends.sqlite3"
+    assert embedded["engine"] == "consultation.sqlite3"
     assert embedded["cache"] == "django.core.cache.backends.locmem.LocMemCache"
     assert embedded["layer"] == "channels.layers.InMemoryChannelLayer"
     assert embedded["tasks"] == "django_tasks_db.DatabaseBackend"
