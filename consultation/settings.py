@@ -181,11 +181,11 @@ CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "consultation.cache.RedisCache",
             "LOCATION": REDIS_URL,
         },
         "renders": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "consultation.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "renders",
         },

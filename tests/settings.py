@@ -54,3 +54,4 @@ if DATABASES["default"]["ENGINE"] == "consultation.sqlite3":
 if REDIS_URL:
     # Each test run gets its own key prefix so parallel runs never see each other's keys.
     CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"  # noqa: F405
+    CACHES["renders"]["KEY_PREFIX"] = f"test-renders-{os.getpid()}"  # noqa: F405

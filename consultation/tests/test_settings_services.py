@@ -37,7 +37,7 @@ def test_settings_services_mode_turns_on_postgres_pool_redis_and_rq(tmp_path: Pa
     services = resolved(tmp_path, **SERVICES, RQ_JOB_TIMEOUT_SECONDS="900")
     assert services["engine"] == "django.db.backends.postgresql"
     assert services["pool"] == {"min_size": 2, "max_size": 10, "timeout": 10.0}
-    assert services["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert services["cache"] == "consultation.cache.RedisCache"
     assert services["layer"] == "channels_redis.core.RedisChannelLayer"
     assert services["tasks"] == "django_tasks_rq.RQBackend"
     assert services["rq"] == {
