@@ -4,8 +4,8 @@ A finished debate changes rarely, but it does change: its link opens and closes,
 an account's deletion wipes its text, its parent's deletion unlinks it, staff edit a turn in
 the admin, a model of the catalog is renamed. So an entry is never invalidated by hand: its
 key is a digest of everything the rendered bytes depend on, read from the row the access check
-fetches anyway (every column of the debate, its chair, the catalog's last change, the language
-of the response). A change to any of them is a new key, and the old entry is never read again
+fetches anyway (every column of the debate, the catalog's last change, the language of the
+response). A change to any of them is a new key, and the old entry is never read again
 (it expires after API_DETAIL_CACHE_SECONDS). The lists (seats, turns, judgments, documents)
 are not in the row: every service that changes them in a finished debate changes the row in
 the same transaction (retention sets `anonymised_at`; the admin's turn and judgment pages touch
@@ -42,14 +42,13 @@ def detail_is_cacheable(debate: Debate) -> bool:
 
 def detail_digest(debate: Debate) -> str:
     """The digest of everything a finished debate's rendered detail depends on. `debate` comes
-    from selectors.debate_get_brief_for_user (its chair and `catalog_changed_at` with it)."""
-    chair = debate.chair_model
+    from selectors.debate_get_brief_for_user (`catalog_changed_at` with it)."""
     parts = (
         RENDER_VERSION,
         translation.get_language(),
         tuple(getattr(debate, column) for column in _COLUMNS),
-        (chair.key, chair.display_name, chair.provider),
-        getattr(debate, "catalog_changed_at", None),
+        # The chair, the judges' and the seats' models: names from the catalog.
+        debate.catalog_changed_at,  # type: ignore[attr-defined]
     )
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 

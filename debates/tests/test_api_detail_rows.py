@@ -111,5 +111,5 @@ def test_the_detail_endpoint_reads_a_finished_debate_in_seven_queries(
         response = owner_client.get(f"/api/v1/debates/{debate.pk}/")
     assert response.status_code == 200
     reads = [q["sql"] for q in queries.captured_queries if "debates_" in q["sql"]]
-    # The debate (with its chair), its judges, seats, turns, judgments and documents.
-    assert len(reads) == 6, reads
+    # The debate, its chair, judges, seats, turns, judgments and documents.
+    assert len(reads) == 7, reads

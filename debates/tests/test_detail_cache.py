@@ -126,18 +126,18 @@ def test_a_cached_hit_reads_the_debate_row_alone(owner: User, reader: Client) ->
     with CaptureQueriesContext(connection) as queries:
         response = reader.get(_url(debate))
     assert response.status_code == 200
-    # The debate with its chair and the catalog's last change: the access check's one query.
+    # The debate with the catalog's last change: the access check's one query.
     assert len(queries.captured_queries) == 1, [q["sql"] for q in queries.captured_queries]
 
 
-def test_an_uncached_read_takes_the_six_detail_queries(owner: User, reader: Client) -> None:
+def test_an_uncached_read_takes_the_seven_detail_queries(owner: User, reader: Client) -> None:
     debate = _finished(owner)
     reader.get(_url(_finished(owner)))  # the key and the plan's rate cached, not this render
     with CaptureQueriesContext(connection) as queries:
         reader.get(_url(debate))
     reads = [q["sql"] for q in queries.captured_queries if "debates_" in q["sql"]]
-    # The debate (with its chair), its judges, seats, turns, judgments and documents.
-    assert len(reads) == 6, reads
+    # The debate, its chair, judges, seats, turns, judgments and documents.
+    assert len(reads) == 7, reads
 
 
 def test_a_running_debate_is_never_cached(owner: User, reader: Client) -> None:
