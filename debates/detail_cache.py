@@ -21,6 +21,8 @@ The digest is also the response's ETag: a client that sends it back in If-None-M
 """
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 from django.conf import settings
@@ -53,13 +55,43 @@ def detail_digest(debate: Debate) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
+class _Recent:
+    """The process's most recently served renders, in front of the "renders" cache: a key
+    names its bytes for good, so a copy kept here can never be stale, and it saves the
+    services mode a Redis round trip with ~30 KB of answer (~8% of a request's CPU)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._bodies: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            body = self._bodies.get(key)
+            if body is not None:
+                self._bodies.move_to_end(key)
+            return body
+
+    def put(self, key: str, body: bytes) -> None:
+        with self._lock:
+            self._bodies[key] = body
+            self._bodies.move_to_end(key)
+            while len(self._bodies) > self.size:
+                self._bodies.popitem(last=False)
+
+
+_recent = _Recent(size=128)
+
+
 def detail_cached(debate: Debate, digest: str, render: Callable[[], bytes]) -> bytes:
     """The rendered detail stored under `digest`, rendered and stored now if missing."""
-    cache = caches["renders"]
     key = f"debate-detail:{debate.pk}:{digest}"
-    body = cache.get(key)
-    if isinstance(body, bytes):
+    if (body := _recent.get(key)) is not None:
         return body
-    body = render()
-    cache.set(key, body, timeout=settings.API_DETAIL_CACHE_SECONDS)
+    cache = caches["renders"]
+    body = cache.get(key)
+    if not isinstance(body, bytes):
+        body = render()
+        cache.set(key, body, timeout=settings.API_DETAIL_CACHE_SECONDS)
+    _recent.put(key, body)
     return body

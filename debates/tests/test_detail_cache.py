@@ -21,6 +21,7 @@ from accounts.services import team_switch
 from apikeys.tests.factories import make_key
 from consultation.cache import RedisCache
 from debates.api import DebateDetailOutput
+from debates.detail_cache import _Recent
 from debates.models import Debate, DebateStatus, Judgment, LLMModel, Turn
 from debates.orchestration.engine import DebatePipeline
 from debates.services.creation import debate_cancel
@@ -381,3 +382,23 @@ def test_an_indented_answer_is_rendered_as_asked(owner: User, reader: Client) ->
     assert indented.status_code == 200
     assert indented.content != compact
     assert json.loads(indented.content) == json.loads(compact)
+
+
+def test_the_process_keeps_its_recent_renders_in_front_of_the_cache(
+    owner: User, reader: Client
+) -> None:
+    debate = _finished(owner)
+    first = reader.get(_url(debate)).content
+    caches["renders"].clear()  # e.g. another web process's Redis eviction
+    assert reader.get(_url(debate)).content == first  # from the process's own copy
+    assert _entries(debate) == 0
+
+
+def test_the_recent_renders_are_bounded() -> None:
+    recent = _Recent(size=2)
+    for name in "abc":
+        recent.put(name, name.encode())
+    assert (recent.get("a"), recent.get("b"), recent.get("c")) == (None, b"b", b"c")
+    recent.get("b")  # used: kept over "c"
+    recent.put("d", b"d")
+    assert (recent.get("b"), recent.get("c"), recent.get("d")) == (b"b", None, b"d")
