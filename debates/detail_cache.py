@@ -4,8 +4,8 @@ A finished debate changes rarely, but it does change: its link opens and closes,
 an account's deletion wipes its text, its parent's deletion unlinks it, staff edit a turn in
 the admin, a model of the catalog is renamed. So an entry is never invalidated by hand: its
 key is a digest of everything the rendered bytes depend on, read from the row the access check
-fetches anyway (every column of the debate, the catalog's last change, the language of the
-response). A change to any of them is a new key, and the old entry is never read again
+fetches anyway (every column of the debate, the catalog's last change, the language and time
+zone of the response). A change to any of them is a new key, and the old entry is never read again
 (it expires after API_DETAIL_CACHE_SECONDS). The lists (seats, turns, judgments, documents)
 are not in the row: every service that changes them in a finished debate changes the row in
 the same transaction (retention sets `anonymised_at`; the admin's turn and judgment pages touch
@@ -27,7 +27,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import caches
-from django.utils import translation
+from django.utils import timezone, translation
 
 from debates.models import FINISHED_STATUSES, Debate
 
@@ -48,6 +48,8 @@ def detail_digest(debate: Debate) -> str:
     parts = (
         RENDER_VERSION,
         translation.get_language(),
+        # Dates render in the current time zone (UTC unless something activates another).
+        timezone.get_current_timezone_name(),
         tuple(getattr(debate, column) for column in _COLUMNS),
         # The chair, the judges' and the seats' models: names from the catalog.
         debate.catalog_changed_at,  # type: ignore[attr-defined]

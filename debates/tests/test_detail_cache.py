@@ -103,6 +103,12 @@ def test_a_cached_detail_is_the_uncached_one_byte_for_byte(
     assert _entries(debate) == 1
     second = reader.get(_url(debate))
     assert second.content == first.content == _uncached(reader, debate, settings)
+    # The same headers as DRF's own response (RateLimit, request id, Vary, security headers),
+    # and the ETag.
+    settings.API_DETAIL_CACHE_SECONDS = 0
+    plain = reader.get(_url(debate))
+    assert set(second.headers) == set(plain.headers) | {"ETag"}
+    assert second["Vary"] == plain["Vary"]
     assert second["Content-Type"] == first["Content-Type"] == "application/json"
     assert second["ETag"] == first["ETag"]
     body = json.loads(second.content)
@@ -402,3 +408,13 @@ def test_the_recent_renders_are_bounded() -> None:
     recent.get("b")  # used: kept over "c"
     recent.put("d", b"d")
     assert (recent.get("b"), recent.get("c"), recent.get("d")) == (b"b", None, b"d")
+
+
+def test_each_time_zone_gets_its_own_render(owner: User, reader: Client) -> None:
+    debate = _finished(owner)
+    utc = _detail(reader, debate)["created_at"]
+    with timezone.override("Europe/Istanbul"):
+        istanbul = _detail(reader, debate)["created_at"]
+    assert istanbul != utc
+    assert istanbul.endswith("+03:00")
+    assert _entries(debate) == 2
