@@ -10,9 +10,10 @@ its pragmas and functions set. Only a clean connection goes back: in autocommit,
 transaction, with no error seen. An in-memory database is never pooled (Django never closes
 one). Python's sqlite3 connections may move between threads (Django opens them with
 check_same_thread off and checks the sharing itself); a pooled one is used by one thread at a
-time.
+time, and only in the process that opened it.
 """
 
+import os
 import sqlite3
 import threading
 from typing import Any, ClassVar
@@ -29,7 +30,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
     _pools_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def _pool(self) -> list[sqlite3.Connection]:
-        return self._pools.setdefault(str(self.settings_dict["NAME"]), [])
+        # Per process id too: a forked child must never take its parent's connections.
+        return self._pools.setdefault(f"{os.getpid()}:{self.settings_dict['NAME']}", [])
 
     def get_new_connection(self, conn_params: dict[str, Any]) -> sqlite3.Connection:
         if not self.is_in_memory_db():

@@ -1,6 +1,7 @@
 """consultation.sqlite3: a connection Django closes is kept for the process's next one, when it
 is clean; an in-memory database is never pooled."""
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ def database(tmp_path: Path) -> Iterator[DatabaseWrapper]:
     wrapper = DatabaseWrapper(_settings(name), "pooled")
     yield wrapper
     wrapper.close()
-    for kept in DatabaseWrapper._pools.pop(name, []):
+    for kept in DatabaseWrapper._pools.pop(f"{os.getpid()}:{name}", []):
         kept.close()
 
 
@@ -80,11 +81,24 @@ def test_the_pool_keeps_a_few_connections_only(database: DatabaseWrapper) -> Non
         other.ensure_connection()
     for other in others:
         other.close()
-    assert len(DatabaseWrapper._pools[name]) == POOL_SIZE
+    assert len(DatabaseWrapper._pools[f"{os.getpid()}:{name}"]) == POOL_SIZE
 
 
 def test_an_in_memory_database_is_never_pooled() -> None:
     wrapper = DatabaseWrapper(_settings(":memory:"), "memory")
     wrapper.ensure_connection()
     wrapper._close()  # what close() skips for an in-memory database
-    assert DatabaseWrapper._pools.get(":memory:", []) == []
+    assert DatabaseWrapper._pools.get(f"{os.getpid()}::memory:", []) == []
+
+
+def test_a_forked_process_never_takes_its_parents_connections(
+    database: DatabaseWrapper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _raw(database)
+    database.close()
+    parent = os.getpid()
+    monkeypatch.setattr(os, "getpid", lambda: parent + 1)  # as in a forked child
+    assert _raw(database) is not first
+    database.close()
+    for kept in DatabaseWrapper._pools.pop(f"{parent + 1}:{database.settings_dict['NAME']}"):
+        kept.close()
