@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from django.apps import AppConfig
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.models.signals import post_migrate
 from django.test import Client
 from django.utils import translation
@@ -53,9 +53,11 @@ def _isolated_language() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _isolated_cache() -> Iterator[None]:
-    cache.clear()
+    for each in caches.all():
+        each.clear()
     yield
-    cache.clear()
+    for each in caches.all():
+        each.clear()
 
 
 @pytest.fixture

@@ -3,9 +3,12 @@
 Starts the real web process (Daphne, production settings, DEBUG off) in the embedded mode (a
 scratch SQLite file) and the services mode (a scratch PostgreSQL database, a Redis database
 number: the cache, so the rate limit is counted in Redis). A finished debate of 5 seats x 3
-rounds (judges, synthesis; the demo provider) is what the clients read. `--clients` threads
-send requests for `--seconds`, first to `/healthz`, then to the debate, twice over; the
-figure is the ratio of the two request rates in the same run (it holds across machines).
+rounds (judges, synthesis; the demo provider) is what the clients read, served from the render
+cache (debates.detail_cache) after the first request; a second one like it, marked running,
+is read the uncached way. `--clients` threads send requests for `--seconds`, first to
+`/healthz`, then to the finished debate, then to the running one, `--rounds` times over; the
+figures are the ratios of the request rates in the same round (they hold across machines),
+the median over the rounds.
 The key is checked and the rate limit counted on every request (the plan's limit is set high
 enough never to refuse one: the run checks that none was refused).
 
@@ -14,6 +17,7 @@ makes, the CPU one request costs (median of `--samples`), and the microseconds o
 verification plus the rate check (median of 5 x 500, with the mode's cache).
 
     python -m bench.bench_api [--modes embedded,services] [--clients 16] [--seconds 5]
+        [--rounds 3]
 """
 
 from __future__ import annotations
@@ -67,6 +71,15 @@ assert async_to_sync(debate_run)(debate.pk) == "completed"
 print(debate.pk)
 """
 
+# The same debate again, then marked running: a running debate is never served from the
+# render cache (debates.detail_cache), so this is the detail's uncached cost at the same size.
+RUNNING = DEBATE.replace(
+    "print(debate.pk)",
+    "from debates.models import Debate\n"
+    "Debate.objects.filter(pk=debate.pk).update(status='running', finished_at=None)\n"
+    "print(debate.pk)",
+)
+
 # Queries and CPU of one request, in-process (the same view, middleware and database).
 PROFILE = """
 import statistics, time
@@ -111,6 +124,7 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--modes", default="embedded,services")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--samples", type=int, default=50)
     parser.add_argument(
         "--database-url", default="postgres://postgres@127.0.0.1:5432/postgres", help="admin URL"
@@ -158,9 +172,11 @@ def _run(mode: str, args: argparse.Namespace) -> dict[str, Any]:
         processes.run("manage.py", "migrate", "--noinput", "-v", "0", timeout=300)
         key = processes.shell(SETUP)
         debate_id = processes.shell(DEBATE)
-        profile = PROFILE.replace("KEY", key).replace("DEBATE_ID", debate_id)
-        queries, cpu_ms, key_us = processes.shell(
-            profile.replace("SAMPLES", str(args.samples))
+        running_id = processes.shell(RUNNING)
+        profile = PROFILE.replace("KEY", key).replace("SAMPLES", str(args.samples))
+        queries, cpu_ms, key_us = processes.shell(profile.replace("DEBATE_ID", debate_id)).split()
+        running_queries, running_cpu_ms, _key_us = processes.shell(
+            profile.replace("DEBATE_ID", running_id)
         ).split()
         url = f"http://127.0.0.1:{port}"
         processes.start(
@@ -170,21 +186,44 @@ def _run(mode: str, args: argparse.Namespace) -> dict[str, Any]:
         )  # fmt: skip
         _wait_healthy(url, processes)
         rounds = []
-        for _round in range(2):
+        for _round in range(args.rounds):
             health = _load(f"{url}/healthz", None, args)
             detail = _load(f"{url}/api/v1/debates/{debate_id}/", key, args)
-            rounds.append((health, detail))
+            running = _load(f"{url}/api/v1/debates/{running_id}/", key, args)
+            rounds.append((health, detail, running))
         processes.alive()
-    health_rps = statistics.median(h["requests_per_second"] for h, _d in rounds)
-    detail_rps = statistics.median(d["requests_per_second"] for _h, d in rounds)
+    health_rps = statistics.median(r[0]["requests_per_second"] for r in rounds)
+    detail_rps = statistics.median(r[1]["requests_per_second"] for r in rounds)
+    running_rps = statistics.median(r[2]["requests_per_second"] for r in rounds)
+
+    def ratio(column: int) -> float:
+        # Each round's loads run back to back, so a round's ratio shares its moment's load
+        # (the machine is shared): the median of the rounds' ratios, not of their rates.
+        per_round = [
+            r[column]["requests_per_second"] / r[0]["requests_per_second"]
+            for r in rounds
+            if r[0]["requests_per_second"]
+        ]
+        return round(statistics.median(per_round), 3) if per_round else 0.0
+
     return {
         "healthz": rounds[-1][0],
         "debate_detail": rounds[-1][1],
+        "running_debate_detail": rounds[-1][2],
         "healthz_rps_median": round(health_rps, 1),
         "debate_detail_rps_median": round(detail_rps, 1),
-        "ratio": round(detail_rps / health_rps, 3) if health_rps else 0.0,
+        "running_debate_detail_rps_median": round(running_rps, 1),
+        "ratio": ratio(1),
+        "running_ratio": ratio(2),
+        "ratios_per_round": [
+            round(r[1]["requests_per_second"] / r[0]["requests_per_second"], 3)
+            for r in rounds
+            if r[0]["requests_per_second"]
+        ],
         "queries_per_request": int(queries),
+        "running_queries_per_request": int(running_queries),
         "cpu_ms_per_request": float(cpu_ms),
+        "running_cpu_ms_per_request": float(running_cpu_ms),
         "key_and_rate_check_us": float(key_us),
         "load": [round(v, 2) for v in os.getloadavg()],
     }

@@ -146,6 +146,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Django's backend, with the connections a request closes kept for the next one: under
+    # ASGI each request opened its own, and SQLite reads the whole schema on a connection's
+    # first statement (consultation/sqlite3/base.py).
+    DATABASES["default"]["ENGINE"] = "consultation.sqlite3"
 else:
     # PostgreSQL: a connection pool per process (psycopg_pool through Django's OPTIONS), so a
     # process never holds more than DATABASE_POOL_MAX_SIZE connections, whatever its threads.
@@ -172,9 +176,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL: str = env.str("REDIS_URL", default="")
 
+# "renders": what the API renders once and serves many times (debates.detail_cache).
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "consultation.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+        },
+        "renders": {
+            "BACKEND": "consultation.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "renders",
+        },
     }
     CHANNEL_LAYERS = {
         "default": {
@@ -183,7 +197,16 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Apart from the default, so a full render cache culls renders, never the rate-limit
+        # counters or the cached keys.
+        "renders": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "renders",
+            "OPTIONS": {"MAX_ENTRIES": 500},
+        },
+    }
     # A socket's channel holds up to `capacity` wake-ups; past it the layer drops them (the
     # socket then fills the gap from the log, but late). 100, the default, was reached by
     # busy sockets with 200 viewers of one debate (docs/PERFORMANCE.md, "Live fan-out").
@@ -386,6 +409,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# How long the API keeps a finished debate's rendered detail (the "renders" cache); 0 turns
+# the cache off. Entries are keyed by everything the detail shows, so a change is never served
+# stale: the time only bounds the memory a debate nobody reads any more keeps.
+API_DETAIL_CACHE_SECONDS: int = env.int("API_DETAIL_CACHE_SECONDS", default=3600)
 
 # --- API keys and rate limits ------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from debates.models import (
 )
 from debates.queue import debate_run_later
 from debates.services.retention import debate_anonymise
+from debates.services.tidy import debate_touch
 from ratings.queue import ratings_refit_later
 
 
@@ -139,15 +140,34 @@ class DebateAdmin(admin.ModelAdmin[Debate]):
         self.message_user(request, _("A full refit of the model ratings has been queued."))
 
 
+class TouchesDebate:
+    """An edit of one of a debate's rows here changes the debate (debate_touch), in the same
+    transaction: the API's cached detail, keyed by the debate's row, shows it at once."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        debate_touch(debate_id=obj.debate_id)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)  # type: ignore[misc]
+        debate_touch(debate_id=obj.debate_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        debate_ids = set(queryset.values_list("debate_id", flat=True))
+        super().delete_queryset(request, queryset)  # type: ignore[misc]
+        for debate_id in debate_ids:
+            debate_touch(debate_id=debate_id)
+
+
 @admin.register(Turn)
-class TurnAdmin(admin.ModelAdmin[Turn]):
+class TurnAdmin(TouchesDebate, admin.ModelAdmin[Turn]):
     list_display = ["debate", "seat", "round", "status", "output_tokens", "latency_ms"]
     list_filter = ["status"]
     raw_id_fields = ["debate", "seat"]
 
 
 @admin.register(Judgment)
-class JudgmentAdmin(admin.ModelAdmin[Judgment]):
+class JudgmentAdmin(TouchesDebate, admin.ModelAdmin[Judgment]):
     list_display = ["debate", "judge_model", "seat", "status", "total"]
     list_filter = ["status"]
     raw_id_fields = ["debate", "seat"]

@@ -4,8 +4,9 @@ import functools
 import json
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.urls import reverse
+from django.utils.cache import get_conditional_response
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -16,6 +17,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,6 +31,7 @@ from consultation.api.permissions import DEBATES_READ, DEBATES_WRITE
 from consultation.exceptions import ValidationFailed
 from debates import selectors
 from debates.credentials import scope_for_team, team_own_providers
+from debates.detail_cache import detail_cached, detail_digest, detail_is_cacheable
 from debates.forms_threads import documents_from_files
 from debates.models import Category, Debate, DebateStatus, LLMModel, Stage, seat_label
 from debates.services import exports
@@ -36,6 +39,7 @@ from debates.services.creation import SeatInput, debate_cancel, debate_create, s
 from debates.services.threads import debate_follow_up, debate_fork
 
 _STATUSES = ", ".join(DebateStatus.values)
+JSON = "application/json"
 
 
 def _actor(request: Request) -> tuple[User, Team]:
@@ -484,11 +488,37 @@ def _detail_fields() -> tuple[str, ...]:
 class DebateDetailApi(APIView):
     required_scopes = {"GET": DEBATES_READ}
 
-    @extend_schema(operation_id="debates_retrieve", responses=DebateDetailOutput)
-    def get(self, request: Request, debate_id: str) -> Response:
+    @extend_schema(
+        operation_id="debates_retrieve",
+        parameters=[
+            OpenApiParameter(
+                "If-None-Match",
+                str,
+                location=OpenApiParameter.HEADER,
+                description="A finished debate's detail carries an ETag: send it back to get "
+                "a 304 (no body) while the detail is unchanged.",
+            )
+        ],
+        responses={200: DebateDetailOutput, 304: OpenApiResponse(description="Not modified.")},
+    )
+    def get(self, request: Request, debate_id: str) -> HttpResponseBase:
         user, team = _actor(request)
         debate = selectors.debate_get_brief_for_user(user=user, team=team, debate_id=debate_id)
-        return Response(debate_detail_data(debate))
+        # An indented answer (Accept: application/json; indent=2) is rendered as asked.
+        if not detail_is_cacheable(debate) or request.accepted_media_type != JSON:
+            return Response(debate_detail_data(debate))
+        digest = detail_digest(debate)
+        etag = f'"{digest}"'
+        if not_modified := get_conditional_response(request._request, etag=etag):
+            not_modified["ETag"] = etag
+            return not_modified
+
+        def render() -> bytes:
+            return JSONRenderer().render(debate_detail_data(debate), JSON)
+
+        response = HttpResponse(detail_cached(debate, digest, render), content_type=JSON)
+        response["ETag"] = etag
+        return response
 
 
 class EventOutput(serializers.Serializer[Any]):

@@ -43,7 +43,7 @@ TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBacken
 # Every test sees breaker state straight from its own database (ops tests turn it on).
 PROVIDER_HEALTH_CLOSED_CACHE_SECONDS = 0.0
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "consultation.sqlite3":
     # An in-memory test database; WAL and busy timeouts only matter across processes. Its
     # tables are created from the models (MIGRATE off: ~0.6 s instead of ~11 s of migrations
     # per test process), and conftest.py seeds what data migrations seed. The migrations
@@ -54,3 +54,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if REDIS_URL:
     # Each test run gets its own key prefix so parallel runs never see each other's keys.
     CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"  # noqa: F405
+    CACHES["renders"]["KEY_PREFIX"] = f"test-renders-{os.getpid()}"  # noqa: F405

@@ -37,7 +37,7 @@ def test_settings_services_mode_turns_on_postgres_pool_redis_and_rq(tmp_path: Pa
     services = resolved(tmp_path, **SERVICES, RQ_JOB_TIMEOUT_SECONDS="900")
     assert services["engine"] == "django.db.backends.postgresql"
     assert services["pool"] == {"min_size": 2, "max_size": 10, "timeout": 10.0}
-    assert services["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert services["cache"] == "consultation.cache.RedisCache"
     assert services["layer"] == "channels_redis.core.RedisChannelLayer"
     assert services["tasks"] == "django_tasks_rq.RQBackend"
     assert services["rq"] == {
@@ -49,7 +49,7 @@ def test_settings_services_mode_turns_on_postgres_pool_redis_and_rq(tmp_path: Pa
 @pytest.mark.process
 def test_settings_embedded_default_keeps_the_database_task_backend(tmp_path: Path) -> None:
     embedded = resolved(tmp_path)
-    assert embedded["engine"] == "django.db.backends.sqlite3"
+    assert embedded["engine"] == "consultation.sqlite3"
     assert embedded["cache"] == "django.core.cache.backends.locmem.LocMemCache"
     assert embedded["layer"] == "channels.layers.InMemoryChannelLayer"
     assert embedded["tasks"] == "django_tasks_db.DatabaseBackend"

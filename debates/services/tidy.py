@@ -9,6 +9,7 @@ each person's own. Renames and deletions are audited.
 
 import unicodedata
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
@@ -109,6 +110,13 @@ def debate_delete(*, actor: User, debate: Debate) -> None:
     DebateStar.objects.filter(debate=debate).delete()
     access_changed(groups=[group_name(debate.pk)], reason="deleted")
     audit_record(actor=actor, action="debate.deleted", team=debate.team, target=debate, data={})
+
+
+def debate_touch(*, debate_id: UUID) -> None:
+    """Mark the debate changed (`updated_at`), for a change made outside its services: staff
+    editing one of its turns or judgments in the admin. The API's cached detail is keyed by
+    the debate's row (debates.detail_cache), so the change shows at once."""
+    Debate.objects.filter(pk=debate_id).update(updated_at=timezone.now())
 
 
 def debate_star(*, actor: User, debate: Debate, starred: bool) -> bool:

@@ -15,7 +15,7 @@ from tests.settings import *  # noqa: F403
 from tests.settings import BASE_DIR, DATABASES
 
 _database = DATABASES["default"]
-if _database["ENGINE"] == "django.db.backends.sqlite3":
+if _database["ENGINE"] == "consultation.sqlite3":
     _name = str(_database["NAME"])
     if _name in ("", ":memory:") or Path(_name).resolve() == (BASE_DIR / "db.sqlite3").resolve():
         raise ImproperlyConfigured(
