@@ -4,14 +4,22 @@ A browser that connects gets every persisted event with `seq > after`, in order,
 new one as it happens, each as one JSON object `{"seq", "type", "at", "payload"}`. Nothing is
 missed and nothing comes twice:
 
-1. the consumer joins the group `debate.<id>` BEFORE it reads the log, so an event appended
-   while it reads is either in what it reads or arrives as a wake-up afterwards;
+1. the consumer subscribes to its process's hub for the debate (debates/fanout.py: the one
+   member of the group `debate.<id>` in this process, shared by all its viewers of the
+   debate, fed by the follower in the embedded default) BEFORE it reads the log, so an event
+   appended while it reads is either in what it reads or arrives as a wake-up afterwards;
 2. it remembers the last seq it sent and drops anything at or below it (a wake-up for an event
    already read from the log, or one delivered twice);
-3. a wake-up that jumps ahead (seq > last + 1: a wake-up was lost, e.g. a full channel) first
-   sends the missing events from the log;
+3. a wake-up that jumps ahead (seq > last + 1: a wake-up was lost) first sends the missing
+   events from the log, and so does `debate.lagged`, which the hub sends instead of the
+   events a socket that fell behind had no room for (its inbox is bounded: one slow socket
+   never holds up the others);
 4. every `RESYNC_SECONDS` without a wake-up it looks at the log anyway, so even a lost last
    wake-up is made good.
+
+Wake-ups come from the hub, not the channel layer: the hub serialises each event once and
+hands the same text to every local socket, so an event costs one channel-layer message per
+process, and no database read per viewer.
 
 After the debate's final event (`debate.completed`, `debate.failed`, `debate.cancelled`) the
 server closes the socket with 1000: there will never be anything more. A client that connects
@@ -31,8 +39,9 @@ one this user may see (the two look the same).
 
 Access is checked again whenever it may have been taken away: on an `access.changed` message
 (accounts/realtime.py: sent to the debate's group when it is unshared or its public link
-closes, and to the group `access.user.<id>` of a signed-in viewer when they leave or are
-removed from the team, or log out), on an `apikey.revoked` message for the key the socket
+closes, which the hub passes on to every local socket of the debate, and to the group
+`access.user.<id>` of a signed-in viewer when they leave or are removed from the team, or log
+out), on an `apikey.revoked` message for the key the socket
 came with, and every `ACCESS_RECHECK_SECONDS` in case a message was lost. A socket that lost
 access closes and receives nothing more; reconnecting goes through the connect checks again.
 
@@ -79,8 +88,7 @@ from consultation.exceptions import (
     ScopeMissing,
     ValidationFailed,
 )
-from debates.events import group_name
-from debates.follower import followers
+from debates.fanout import HubFedConsumer, hubs
 from debates.models import EventType
 from debates.selectors import debate_event_messages, debate_get_for_viewer, debate_log_position
 
@@ -114,7 +122,7 @@ def parse_after(query_string: bytes) -> int | None:
     return int(raw)
 
 
-class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+class DebateEventsConsumer(HubFedConsumer, AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     """One browser watching one debate (read-only: whatever the client sends is ignored)."""
 
     debate_id: str
@@ -129,7 +137,6 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.finished = False
         self.joined = False
         self.user_group: str | None = None
-        self.following = False
         self.lock = asyncio.Lock()
         self.resync: asyncio.Task[None] | None = None
         self.woken_at = 0.0
@@ -168,9 +175,8 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.channel_layer.group_add(self.user_group, self.channel_name)
         if (key := self._key()) is not None:
             await self.channel_layer.group_add(key_group(key.pk), self.channel_name)
-        await self.channel_layer.group_add(group_name(self.debate_id), self.channel_name)
+        await hubs().subscribe(self.debate_id, self.channel_layer, self.inbox)
         self.joined = True
-        self.following = await followers().watch(self.debate_id, self.channel_layer)
         async with self.lock:
             await self._catch_up()
             await self._close_if_drained()
@@ -249,7 +255,7 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if self.resync is not None:
             self.resync.cancel()
         if self.joined:
-            await self.channel_layer.group_discard(group_name(self.debate_id), self.channel_name)
+            await hubs().unsubscribe(self.debate_id, self.inbox)
             if self.api_key is not None:
                 await self.channel_layer.group_discard(
                     key_group(self.api_key.pk), self.channel_name
@@ -258,12 +264,9 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if self.user_group is not None:
             await self.channel_layer.group_discard(self.user_group, self.channel_name)
             self.user_group = None
-        if self.following:
-            followers().unwatch(self.debate_id)
-            self.following = False
 
     async def debate_event(self, message: dict[str, Any]) -> None:
-        """A wake-up from the group (the worker's publish, or this process's follower)."""
+        """A wake-up from the hub (the worker's publish, or this process's follower)."""
         async with self.lock:
             self.woken_at = asyncio.get_running_loop().time()
             event = message["event"]
@@ -272,6 +275,13 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 await self._catch_up(upto=seq - 1)
             if self._wants(seq):
                 await self._send(event, message.get("text"))
+
+    async def debate_lagged(self, message: dict[str, Any]) -> None:
+        """This socket fell behind and the hub dropped events for it: read them from the log."""
+        async with self.lock:
+            self.woken_at = asyncio.get_running_loop().time()
+            await self._catch_up()
+            await self._close_if_drained()
 
     def _wants(self, seq: int) -> bool:
         return not self.finished and seq > self.last_sent
@@ -290,7 +300,7 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 return
 
     async def _send(self, event: dict[str, Any], text: str | None = None) -> None:
-        # `text`: the event already serialised once for every viewer (the follower's).
+        # `text`: the event already serialised once for every viewer (the hub's).
         await self.send(text_data=text if text is not None else json.dumps(event))
         self.last_sent = int(event["seq"])
         if event["type"] in TERMINAL_EVENTS:
@@ -391,7 +401,7 @@ class StreamRefused(Exception):
         self.headers = headers or {}
 
 
-class DebateStreamConsumer(AsyncHttpConsumer):  # type: ignore[misc]
+class DebateStreamConsumer(HubFedConsumer, AsyncHttpConsumer):  # type: ignore[misc]
     """A debate's events as `text/event-stream`, with the WebSocket's guarantee.
 
     `after` (or a reconnecting EventSource's `Last-Event-ID`, which wins) says what the client
@@ -416,7 +426,6 @@ class DebateStreamConsumer(AsyncHttpConsumer):  # type: ignore[misc]
         self.last_sent = 0
         self.finished = False
         self.joined = False
-        self.following = False
         self.api_key: APIKey | None = None
         self.ticker: asyncio.Task[None] | None = None
         self.log = logger.bind(debate_id=self.debate_id)
@@ -443,9 +452,8 @@ class DebateStreamConsumer(AsyncHttpConsumer):  # type: ignore[misc]
         await self.send_body(f"retry: {SSE_RETRY_MS}\n\n".encode(), more_body=True)
         if (key := self._key()) is not None:
             await self.channel_layer.group_add(key_group(key.pk), self.channel_name)
-        await self.channel_layer.group_add(group_name(self.debate_id), self.channel_name)
+        await hubs().subscribe(self.debate_id, self.channel_layer, self.inbox)
         self.joined = True
-        self.following = await followers().watch(self.debate_id, self.channel_layer)
         await self._catch_up()
         await self._close_if_drained()
         self.ticker = asyncio.create_task(self._tick_forever())
@@ -506,7 +514,17 @@ class DebateStreamConsumer(AsyncHttpConsumer):  # type: ignore[misc]
         if seq > self.last_sent + 1 and not self.finished:
             await self._catch_up(upto=seq - 1)
         if not self.finished and seq > self.last_sent:
-            await self._send(event)
+            # The hub's message is shared by this process's streams of the debate: the first
+            # one to send it leaves its SSE frame there for the others.
+            frame = message.get("sse")
+            if frame is None:
+                frame = message["sse"] = _sse(event)
+            await self._send(event, frame)
+
+    async def debate_lagged(self, message: dict[str, Any]) -> None:
+        """The hub dropped events for this stream (it fell behind): read them from the log."""
+        await self._catch_up()
+        await self._close_if_drained()
 
     async def apikey_revoked(self, message: dict[str, Any]) -> None:
         await self._end(
@@ -541,8 +559,8 @@ class DebateStreamConsumer(AsyncHttpConsumer):  # type: ignore[misc]
             if len(batch) < BATCH:
                 return
 
-    async def _send(self, event: dict[str, Any]) -> None:
-        await self.send_body(_sse(event), more_body=True)
+    async def _send(self, event: dict[str, Any], frame: bytes | None = None) -> None:
+        await self.send_body(frame if frame is not None else _sse(event), more_body=True)
         self.last_sent = int(event["seq"])
         if event["type"] in TERMINAL_EVENTS:
             await self._end("end", {"last_seq": self.last_sent})
@@ -566,12 +584,9 @@ class DebateStreamConsumer(AsyncHttpConsumer):  # type: ignore[misc]
             self.ticker.cancel()  # type: ignore[union-attr]
             self.ticker = None
         if getattr(self, "joined", False):
-            await self.channel_layer.group_discard(group_name(self.debate_id), self.channel_name)
+            await hubs().unsubscribe(self.debate_id, self.inbox)
             if self.api_key is not None:
                 await self.channel_layer.group_discard(
                     key_group(self.api_key.pk), self.channel_name
                 )
             self.joined = False
-        if getattr(self, "following", False):
-            followers().unwatch(self.debate_id)
-            self.following = False

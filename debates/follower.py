@@ -1,40 +1,41 @@
-"""Followers: how events written by a worker process reach this web process's browsers when
+"""Followers: how events written by a worker process reach this web process's viewers when
 the channel layer is the in-memory one (the embedded default).
 
 The in-memory layer lives inside one process, so a worker's `group_send` never reaches the
-web process. Each web process therefore runs ONE follower per watched debate, shared by all
-of its consumers of that debate (reference-counted): it polls the event log every
-`POLL_SECONDS` and `group_send`s what is new into the local layer, where the consumers pick it
-up exactly as they would a worker's wake-up. It stops when the last consumer leaves, or when the
-debate has finished and every event has gone out.
+web process. Each web process therefore runs ONE follower per watched debate, owned by that
+debate's hub (debates/fanout.py), which is shared by all of the process's consumers of the
+debate: it polls the event log every `POLL_SECONDS` (one indexed read of the debate row; the
+events themselves only when there are new ones) and hands what is new straight to the hub,
+which fans it out to the local consumers without the channel layer. It stops when the hub
+does (the last consumer left), or when the debate has finished and every event has gone out.
 
-With Redis (`REDIS_URL`), the worker's `group_send` reaches every web process directly and no
-follower runs: `layer_needs_follower` tells by the layer's class. Either way the consumers
-drop what they have already sent, so a wake-up that comes twice (a web process's own write,
-seen by its follower too) is harmless.
+With Redis (`REDIS_URL`), the worker's `group_send` reaches every web process's hub directly
+and no follower runs: `layer_needs_follower` tells by the layer's class. Either way the hub
+drops what it has already fanned out, so an event that comes twice (a web process's own
+write, seen by its follower too) is harmless.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import weakref
+from collections.abc import Callable
 from typing import Any
 
 import structlog
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer
 
-from debates.events import group_name
 from debates.selectors import debate_event_messages, debate_log_position
 
 logger = structlog.get_logger(__name__)
 
 # How often a follower reads the log: the extra latency of live events in the embedded
-# default (docs/OPS.md, "Live events"). A poll is one indexed read of the debate row.
+# default (docs/OPS.md, "Live events"; docs/PERFORMANCE.md, "Live fan-out").
 POLL_SECONDS = 0.2
 # Events read and forwarded per query when a follower catches up.
 BATCH = 200
+
+Sink = Callable[[dict[str, Any]], None]
 
 
 def layer_needs_follower(layer: Any) -> bool:
@@ -43,12 +44,12 @@ def layer_needs_follower(layer: Any) -> bool:
 
 
 class Follower:
-    """Forwards one debate's new events from the log into the local channel layer."""
+    """Hands one debate's new events from the log to `sink` (its hub's `publish`), in order,
+    each as a `debate.event` message."""
 
-    def __init__(self, debate_id: str, layer: Any) -> None:
+    def __init__(self, debate_id: str, sink: Sink) -> None:
         self.debate_id = debate_id
-        self.layer = layer
-        self.watchers = 0
+        self.sink = sink
         self.cursor = 0
         self.task: asyncio.Task[None] | None = None
         self._starting = asyncio.Lock()
@@ -98,53 +99,6 @@ class Follower:
             if not batch:
                 break
             for message in batch:
-                # Serialised once here, not once per viewer: consumers send `text` as is
-                # (and the layer's per-channel copy of a str is free).
-                await self.layer.group_send(
-                    group_name(self.debate_id),
-                    {"type": "debate.event", "event": message, "text": json.dumps(message)},
-                )
+                self.sink({"type": "debate.event", "event": message})
                 self.cursor = message["seq"]
         return bool(finished) and self.cursor >= int(last_seq)
-
-
-class FollowerRegistry:
-    """The followers of one event loop (one web process), by debate."""
-
-    def __init__(self) -> None:
-        self.followers: dict[str, Follower] = {}
-
-    async def watch(self, debate_id: str, layer: Any) -> bool:
-        """A consumer starts watching. False when this layer needs no follower."""
-        if not layer_needs_follower(layer):
-            return False
-        follower = self.followers.get(debate_id)
-        if follower is None:
-            follower = self.followers[debate_id] = Follower(debate_id, layer)
-        follower.watchers += 1
-        await follower.start()
-        return True
-
-    def unwatch(self, debate_id: str) -> None:
-        """A consumer stops watching; the last one out stops the follower."""
-        follower = self.followers.get(debate_id)
-        if follower is None:
-            return
-        follower.watchers -= 1
-        if follower.watchers <= 0:
-            follower.stop()
-            del self.followers[debate_id]
-
-
-_registries: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FollowerRegistry] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def followers() -> FollowerRegistry:
-    """This event loop's registry (one per server process; tests get one per loop)."""
-    loop = asyncio.get_running_loop()
-    registry = _registries.get(loop)
-    if registry is None:
-        registry = _registries[loop] = FollowerRegistry()
-    return registry

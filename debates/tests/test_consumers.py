@@ -15,7 +15,7 @@ from django.test import Client
 
 from accounts.models import User
 from consultation.asgi import application
-from debates import consumers, follower, selectors
+from debates import consumers, fanout, follower, selectors
 from debates.events import group_name
 from debates.models import Debate, DebateEvent, DebateStatus
 from debates.orchestration.progress import stage_start
@@ -318,6 +318,9 @@ async def test_events_written_by_another_process_reach_the_socket(
     assert await communicator.receive_nothing(timeout=0.1)
     await database_sync_to_async(append_elsewhere)(debate.pk, 3)
     assert await seqs(communicator, 3) == [1, 2, 3]
-    assert follower.followers().followers[str(debate.pk)].watchers == 1
+    hub = fanout.hubs().hubs[str(debate.pk)]
+    assert len(hub.inboxes) == 1
+    assert hub.follower is not None
+    assert hub.follower.running
     await communicator.disconnect()
-    assert str(debate.pk) not in follower.followers().followers
+    assert str(debate.pk) not in fanout.hubs().hubs

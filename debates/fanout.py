@@ -1,0 +1,297 @@
+"""Live fan-out inside one process: one hub per watched debate, whatever the number of viewers.
+
+Each web process runs at most ONE hub per debate that any of its consumers (WebSocket or SSE)
+watches, shared by all of them and reference-counted: the first consumer starts it, the last
+one out stops it. The hub is the process's only member of the channel-layer group
+`debate.<id>`, with one channel and one receive loop, so an event costs the channel layer one
+message per process rather than one per viewer (the worker's `group_send` into Redis, and
+the receive loop of every socket). In the embedded default the hub also owns the debate's
+follower (debates/follower.py), which reads the log and hands new events straight to the
+hub, without the in-memory layer. The hub serialises each event once (`text`) and puts the
+same message into every local consumer's `Inbox`; each consumer takes it from there in its own
+dispatch loop, in order with everything else it handles (`HubFedConsumer`).
+
+What the hub guarantees, on top of the consumers' own checks (debates/consumers.py):
+
+- it has joined the group (and its follower has its starting point) before `subscribe`
+  returns, so a consumer that reads the log after subscribing misses nothing;
+- it fans out each seq at most once and in increasing order: what it has fanned out already
+  (an event of this process's own, which both the group and the follower carry) is dropped;
+- a wake-up that jumps ahead (a message the layer lost) is preceded by the missing events,
+  read from the log once for the whole process, not once per viewer;
+- every other message to the group (`access.changed` when the debate is unshared) reaches
+  every local consumer: those are rare, and each consumer checks its own access.
+
+A consumer that falls behind (its inbox holds `INBOX_EVENTS` events it has not taken) is not
+waited for: its further events are dropped and it gets one `debate.lagged` message instead,
+on which it reads what it lacks from the log, so a slow socket neither blocks the others nor
+misses anything. Messages other than events are never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import weakref
+from collections import deque
+from typing import Any, NamedTuple
+
+import structlog
+from channels.consumer import AsyncConsumer, get_handler_name
+from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
+
+from debates import follower as following
+from debates.events import group_name
+from debates.selectors import debate_event_messages, debate_log_position
+
+logger = structlog.get_logger(__name__)
+
+Message = dict[str, Any]
+
+DEBATE_EVENT = "debate.event"
+# What a consumer gets instead of the events its full inbox could not take.
+LAGGED: Message = {"type": "debate.lagged"}
+# Events an inbox holds before its consumer counts as lagging (a few seconds of a streaming
+# debate; the messages are shared with the other inboxes, so each costs a reference).
+INBOX_EVENTS = 500
+# Events read from the log per query when the hub fills a gap.
+BATCH = 200
+# After a failed receive from the channel layer (Redis restarting), wait this long.
+RETRY_SECONDS = 1.0
+
+
+class Inbox:
+    """One consumer's messages from its hub, in arrival order, at most `limit` events of them.
+
+    `put` never blocks (the hub must not wait for a slow socket). An event that finds the inbox
+    full is dropped, and so is every event after it, until the consumer has taken the one
+    `LAGGED` put in their place: it then reads from the log everything after the last event it
+    sent, which includes what was dropped (the hub only fans out committed events).
+    """
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = INBOX_EVENTS if limit is None else limit
+        self._items: deque[tuple[bool, Message]] = deque()
+        self._events = 0
+        self.lagging = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put(self, message: Message) -> None:
+        if message.get("type") != DEBATE_EVENT:
+            self._append(False, message)  # never dropped: access changes must arrive
+        elif self.lagging:
+            return
+        elif self._events >= self.limit:
+            self.lagging = True
+            self._append(False, LAGGED)
+        else:
+            self._events += 1
+            self._append(True, message)
+
+    def _append(self, is_event: bool, message: Message) -> None:
+        self._items.append((is_event, message))
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def get(self) -> Message:
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        is_event, message = self._items.popleft()
+        if is_event:
+            self._events -= 1
+        elif message is LAGGED:
+            self.lagging = False  # what follows is read from the log after this
+        return message
+
+
+class Hub:
+    """The one group member of one debate in this process (see the module docstring)."""
+
+    def __init__(self, debate_id: str, layer: Any) -> None:
+        self.debate_id = debate_id
+        self.layer = layer
+        self.inboxes: set[Inbox] = set()
+        self.channel: str | None = None
+        self.receiver: asyncio.Task[None] | None = None
+        self.follower: following.Follower | None = None
+        if following.layer_needs_follower(layer):
+            self.follower = following.Follower(debate_id, self.publish)
+        self.last_seq = 0
+        self.log = logger.bind(debate_id=debate_id)
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Join the group (once) and make sure the follower runs (it stops by itself once the
+        debate has finished; a consumer arriving later starts it again, and it stops at once).
+        Two consumers arriving together start it once."""
+        async with self._lock:
+            if self.channel is None:
+                channel: str = await self.layer.new_channel()
+                await self.layer.group_add(group_name(self.debate_id), channel)
+                self.channel = channel
+                try:
+                    position = await database_sync_to_async(debate_log_position)(
+                        debate_id=self.debate_id
+                    )
+                except BaseException:
+                    await self._leave()
+                    raise
+                # What was committed before this is the consumers' to read from the log.
+                self.last_seq = position[0] if position else 0
+                self.receiver = asyncio.create_task(
+                    self._receive_forever(channel), name=f"hub-{self.debate_id}"
+                )
+            if self.follower is not None:
+                await self.follower.start()
+
+    async def stop(self) -> None:
+        async with self._lock:
+            if self.receiver is not None:
+                self.receiver.cancel()
+                self.receiver = None
+            if self.follower is not None:
+                self.follower.stop()
+            await self._leave()
+
+    async def _leave(self) -> None:
+        if self.channel is not None:
+            channel, self.channel = self.channel, None
+            await self.layer.group_discard(group_name(self.debate_id), channel)
+
+    def publish(self, message: Message) -> None:
+        """Fan one message out to every local consumer (the follower calls this directly)."""
+        if message.get("type") == DEBATE_EVENT:
+            seq = int(message["event"]["seq"])
+            if seq <= self.last_seq:
+                return
+            self.last_seq = seq
+            if "text" not in message:
+                # Serialised once here for every viewer; consumers send `text` as is.
+                message = {**message, "text": json.dumps(message["event"])}
+        for inbox in self.inboxes:
+            inbox.put(message)
+
+    async def _receive_forever(self, channel: str) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(channel)
+                if message.get("type") == DEBATE_EVENT:
+                    await self._fill_gap(int(message["event"]["seq"]))
+                self.publish(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a broken layer must not end live updates for good
+                self.log.warning("hub_receive_failed", exc_info=True)
+                await asyncio.sleep(RETRY_SECONDS)
+
+    async def _fill_gap(self, seq: int) -> None:
+        """Events between the last fanned out and `seq` that never came: from the log, once.
+        On failure the consumers fill the gap themselves when they see it."""
+        while seq > self.last_seq + 1:
+            try:
+                batch = await database_sync_to_async(debate_event_messages)(
+                    debate_id=self.debate_id, after=self.last_seq, upto=seq - 1, limit=BATCH
+                )
+            except Exception:
+                self.log.warning("hub_gap_read_failed", exc_info=True)
+                return
+            if not batch:
+                return
+            for event in batch:
+                self.publish({"type": DEBATE_EVENT, "event": event})
+
+
+class HubRegistry:
+    """The hubs of one event loop (one server process), by debate."""
+
+    def __init__(self) -> None:
+        self.hubs: dict[str, Hub] = {}
+
+    async def subscribe(self, debate_id: str, layer: Any, inbox: Inbox) -> Hub:
+        """From when this returns, `inbox` gets every message for the debate's group."""
+        hub = self.hubs.get(debate_id)
+        if hub is None:
+            hub = self.hubs[debate_id] = Hub(debate_id, layer)
+        hub.inboxes.add(inbox)
+        try:
+            await hub.start()
+        except BaseException:
+            await self.unsubscribe(debate_id, inbox)
+            raise
+        return hub
+
+    async def unsubscribe(self, debate_id: str, inbox: Inbox) -> None:
+        """The last consumer out stops the hub: it leaves the group, its follower stops."""
+        hub = self.hubs.get(debate_id)
+        if hub is None or inbox not in hub.inboxes:
+            return
+        hub.inboxes.discard(inbox)
+        if not hub.inboxes:
+            del self.hubs[debate_id]  # a consumer arriving now starts a new hub
+            await hub.stop()
+
+
+_registries: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, HubRegistry] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def hubs() -> HubRegistry:
+    """This event loop's registry (one per server process; tests get one per loop)."""
+    loop = asyncio.get_running_loop()
+    registry = _registries.get(loop)
+    if registry is None:
+        registry = _registries[loop] = HubRegistry()
+    return registry
+
+
+class FromHub(NamedTuple):
+    message: Message
+
+
+class HubFedConsumer(AsyncConsumer):  # type: ignore[misc]
+    """A consumer with an `inbox` that its debate's hub fills, dispatched in the consumer's own
+    loop like a message from its channel (so it never interleaves with the consumer's other
+    handlers). A hub message skips Channels' per-message `close_old_connections` (a hop to
+    the database thread per viewer per event): its handlers touch the database only through
+    `database_sync_to_async`, which does the same itself. A hub message the consumer has no
+    handler for is ignored. The consumer subscribes the inbox itself, when it is ready."""
+
+    inbox: Inbox
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        # channels' AsyncConsumer.__call__, with the inbox as a third source of messages.
+        self.inbox = Inbox()
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        sources = [receive, self._from_hub]
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+            sources.append(self.channel_receive)
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            await await_many_dispatch(sources, self.dispatch)
+
+    async def _from_hub(self) -> FromHub:
+        return FromHub(await self.inbox.get())
+
+    async def dispatch(self, message: Message | FromHub) -> None:
+        if isinstance(message, FromHub):
+            handler = getattr(self, get_handler_name(message.message), None)
+            if handler is not None:
+                await handler(message.message)
+            return
+        await super().dispatch(message)
