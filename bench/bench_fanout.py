@@ -90,6 +90,7 @@ def measure(processes: Processes, mode: str, url: str, key: str, viewers: int) -
                     seqs.append(int(event["seq"]))
                     types.append(str(event["type"]))
                     own.append(received - datetime.fromisoformat(str(event["at"])).timestamp())
+                close = (ws.close_code, ws.close_reason)
         except Exception as error:  # noqa: BLE001 - counted, not lost in the thread
             with lock:
                 failures.append(repr(error))
@@ -98,6 +99,8 @@ def measure(processes: Processes, mode: str, url: str, key: str, viewers: int) -
             lags.extend(own)
             ok = seqs == list(range(1, len(seqs) + 1)) and bool(types) and types[-1] in TERMINAL
             exact += ok
+            if not ok:  # why: what it got, and how the socket ended
+                failures.append(f"{len(seqs)} events, last {seqs[-3:]} {types[-1:]}, close {close}")
 
     threads = [threading.Thread(target=viewer, daemon=True) for _ in range(viewers)]
     for thread in threads:

@@ -31,7 +31,6 @@ misses anything. Messages other than events are never dropped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import json
 import weakref
@@ -43,7 +42,6 @@ from channels.consumer import AsyncConsumer, get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
-from channels.utils import await_many_dispatch
 
 from debates import follower as following
 from debates.events import group_name
@@ -65,18 +63,28 @@ BATCH = 200
 RETRY_SECONDS = 1.0
 
 
-class Inbox:
-    """One consumer's messages from its hub, in arrival order, at most `limit` events of them.
+class Delivery(NamedTuple):
+    """What an inbox hands its consumer: a message, and whether its hub sent it (else the
+    consumer's own ASGI connection or channel did)."""
 
-    `put` never blocks (the hub must not wait for a slow socket). An event that finds the inbox
-    full is dropped, and so is every event after it, until the consumer has taken the one
-    `LAGGED` put in their place: it then reads from the log everything after the last event it
-    sent, which includes what was dropped (the hub only fans out committed events).
+    message: Message
+    from_hub: bool
+
+
+class Inbox:
+    """One consumer's messages, in arrival order, at most `limit` events from its hub among them.
+
+    `put` (the hub) never blocks: the hub must not wait for a slow socket. An event that finds
+    the inbox full is dropped, and so is every event after it, until the consumer has taken
+    the one `LAGGED` put in their place: it then reads from the log everything after the last
+    event it sent, which includes what was dropped (the hub only fans out committed events).
+    `put_local` (the consumer's own ASGI and channel messages) never drops anything.
     """
 
     def __init__(self, limit: int | None = None) -> None:
         self.limit = INBOX_EVENTS if limit is None else limit
-        self._items: deque[tuple[bool, Message]] = deque()
+        # (is a hub event, delivery): events are counted against the limit.
+        self._items: deque[tuple[bool, Delivery | BaseException]] = deque()
         self._events = 0
         self.lagging = False
         self._waiter: asyncio.Future[None] | None = None
@@ -85,35 +93,44 @@ class Inbox:
         return len(self._items)
 
     def put(self, message: Message) -> None:
+        """A message from the hub."""
         if message.get("type") != DEBATE_EVENT:
-            self._append(False, message)  # never dropped: access changes must arrive
+            self._append(False, Delivery(message, True))  # never dropped: access changes
         elif self.lagging:
             return
         elif self._events >= self.limit:
             self.lagging = True
-            self._append(False, LAGGED)
+            self._append(False, Delivery(LAGGED, True))
         else:
             self._events += 1
-            self._append(True, message)
+            self._append(True, Delivery(message, True))
 
-    def _append(self, is_event: bool, message: Message) -> None:
-        self._items.append((is_event, message))
+    def put_local(self, item: Message | BaseException) -> None:
+        """A message from the consumer's own connection or channel (or why that failed)."""
+        self._append(False, item if isinstance(item, BaseException) else Delivery(item, False))
+
+    def _append(self, is_event: bool, item: Delivery | BaseException) -> None:
+        self._items.append((is_event, item))
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
-    async def get(self) -> Message:
+    async def get(self) -> Delivery:
+        """The next message; raises what a local source raised. Returns without suspending
+        while messages are waiting (a burst costs no task switch per message)."""
         while not self._items:
             self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await self._waiter
             finally:
                 self._waiter = None
-        is_event, message = self._items.popleft()
+        is_event, item = self._items.popleft()
+        if isinstance(item, BaseException):
+            raise item
         if is_event:
             self._events -= 1
-        elif message is LAGGED:
+        elif item.message is LAGGED:
             self.lagging = False  # what follows is read from the log after this
-        return message
+        return item
 
 
 class Hub:
@@ -257,39 +274,57 @@ def hubs() -> HubRegistry:
     return registry
 
 
-class FromHub(NamedTuple):
-    message: Message
-
-
 class HubFedConsumer(AsyncConsumer):  # type: ignore[misc]
-    """A consumer with an `inbox` that its debate's hub fills, dispatched in the consumer's own
-    loop like a message from its channel (so it never interleaves with the consumer's other
-    handlers). A hub message skips Channels' per-message `close_old_connections` (a hop to
-    the database thread per viewer per event): its handlers touch the database only through
+    """A consumer that takes every message from one `Inbox`: its hub's, and those of its own
+    ASGI connection and channel, which two small tasks move there as they come. So a hub
+    message is dispatched in the consumer's own loop, in order with everything else it handles
+    (never interleaved with another handler), and a burst of them costs no task switch per
+    message. A hub message skips Channels' per-message `close_old_connections` (a hop to the
+    database thread per viewer per event): its handlers touch the database only through
     `database_sync_to_async`, which does the same itself. A hub message the consumer has no
-    handler for is ignored. The consumer subscribes the inbox itself, when it is ready."""
+    handler for is ignored. The consumer subscribes the inbox to its hub itself, when ready."""
 
     inbox: Inbox
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        # channels' AsyncConsumer.__call__, with the inbox as a third source of messages.
+        # channels' AsyncConsumer.__call__, with one inbox instead of await_many_dispatch.
         self.inbox = Inbox()
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        sources = [receive, self._from_hub]
+        sources = [receive]
         if self.channel_layer is not None:
             self.channel_name = await self.channel_layer.new_channel()
             self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
             sources.append(self.channel_receive)
         self.base_send = send
-        with contextlib.suppress(StopConsumer):
-            await await_many_dispatch(sources, self.dispatch)
+        pumps = [asyncio.create_task(self._pump(source)) for source in sources]
+        try:
+            while True:
+                await self.dispatch(await self.inbox.get())
+        except StopConsumer:
+            pass
+        finally:
+            for pump in pumps:
+                pump.cancel()
+            await asyncio.gather(*pumps, return_exceptions=True)
 
-    async def _from_hub(self) -> FromHub:
-        return FromHub(await self.inbox.get())
+    async def _pump(self, source: Any) -> None:
+        """Each message of `source` into the inbox as it comes (one receive at a time)."""
+        while True:
+            try:
+                message = await source()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - the consumer fails with it, as before
+                self.inbox.put_local(error)
+                return
+            self.inbox.put_local(message)
 
-    async def dispatch(self, message: Message | FromHub) -> None:
-        if isinstance(message, FromHub):
+    async def dispatch(self, message: Message | Delivery) -> None:
+        if isinstance(message, Delivery):
+            if not message.from_hub:
+                await super().dispatch(message.message)
+                return
             handler = getattr(self, get_handler_name(message.message), None)
             if handler is not None:
                 await handler(message.message)

@@ -116,7 +116,7 @@ def event(seq: int) -> dict[str, Any]:
 async def taken(inbox: fanout.Inbox) -> list[Any]:
     out: list[Any] = []
     while len(inbox):
-        message = await inbox.get()
+        message = (await inbox.get()).message
         out.append(message["event"]["seq"] if message["type"] == "debate.event" else message)
     return out
 
@@ -136,7 +136,7 @@ async def test_events_after_the_marker_wait_until_it_is_taken() -> None:
     inbox = fanout.Inbox(limit=1)
     inbox.put(event(1))
     inbox.put(event(2))  # full: the marker instead
-    assert await inbox.get() == event(1)
+    assert (await inbox.get()).message == event(1)
     inbox.put(event(3))  # room again, but the marker is not taken yet: its read will cover 3
     assert await taken(inbox) == [fanout.LAGGED]
     inbox.put(event(4))
@@ -149,7 +149,7 @@ async def test_get_waits_for_the_next_message() -> None:
     await asyncio.sleep(0)
     assert not waiting.done()
     inbox.put(event(7))
-    assert await asyncio.wait_for(waiting, timeout=TIMEOUT) == event(7)
+    assert await asyncio.wait_for(waiting, timeout=TIMEOUT) == fanout.Delivery(event(7), True)
 
 
 # --- One hub per debate per process --------------------------------------------------------------
@@ -366,3 +366,23 @@ async def test_a_hub_message_a_consumer_has_no_handler_for_is_ignored(
     await database_sync_to_async(stage_start)(debate_id=debate.pk, stage="opening", round_number=0)
     assert await seqs(socket, 1) == [2]
     await socket.disconnect()
+
+
+async def test_a_consumers_own_messages_are_never_dropped() -> None:
+    inbox = fanout.Inbox(limit=1)
+    inbox.put(event(1))
+    inbox.put(event(2))
+    inbox.put_local({"type": "websocket.receive", "text": "hi"})
+    got = [await inbox.get() for _ in range(3)]
+    assert [(d.message["type"], d.from_hub) for d in got] == [
+        ("debate.event", True),
+        ("debate.lagged", True),
+        ("websocket.receive", False),
+    ]
+
+
+async def test_what_a_consumers_own_source_raised_is_raised_in_its_loop() -> None:
+    inbox = fanout.Inbox()
+    inbox.put_local(RuntimeError("the channel layer is down"))
+    with pytest.raises(RuntimeError, match="down"):
+        await inbox.get()
