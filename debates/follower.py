@@ -4,9 +4,12 @@ the channel layer is the in-memory one (the embedded default).
 The in-memory layer lives inside one process, so a worker's `group_send` never reaches the
 web process. Each web process therefore runs ONE follower per watched debate, owned by that
 debate's hub (debates/fanout.py), which is shared by all of the process's consumers of the
-debate: it polls the event log every `POLL_SECONDS` (one indexed read of the debate row; the
-events themselves only when there are new ones) and hands what is new straight to the hub,
-which fans it out to the local consumers without the channel layer. It stops when the hub
+debate: it polls the event log (one indexed read of the debate row; the events themselves
+only when there are new ones) and hands what is new straight to the hub, which fans it out to
+the local consumers without the channel layer. It polls every `POLL_SECONDS` while the debate
+streams, and every `IDLE_POLL_SECONDS` once nothing has come for `IDLE_AFTER_SECONDS` (a
+queued debate, a slow model's first token), so a watched but quiet debate costs 4 reads a
+second, not 20. It stops when the hub
 does (the last consumer left), or when the debate has finished and every event has gone out.
 
 With Redis (`REDIS_URL`), the worker's `group_send` reaches every web process's hub directly
@@ -30,8 +33,11 @@ from debates.selectors import debate_event_messages, debate_log_position
 logger = structlog.get_logger(__name__)
 
 # How often a follower reads the log: the extra latency of live events in the embedded
-# default (docs/OPS.md, "Live events"; docs/PERFORMANCE.md, "Live fan-out").
-POLL_SECONDS = 0.2
+# default (docs/OPS.md, "Live events"; docs/PERFORMANCE.md, "Live fan-out"). While events come,
+POLL_SECONDS = 0.05
+# and once none has come for IDLE_AFTER_SECONDS (the first event after a pause waits up to this).
+IDLE_POLL_SECONDS = 0.25
+IDLE_AFTER_SECONDS = 2.0
 # Events read and forwarded per query when a follower catches up.
 BATCH = 200
 
@@ -41,6 +47,11 @@ Sink = Callable[[dict[str, Any]], None]
 def layer_needs_follower(layer: Any) -> bool:
     """Only a per-process layer needs one; Redis carries the worker's wake-ups itself."""
     return isinstance(layer, InMemoryChannelLayer)
+
+
+def poll_interval(*, quiet_for: float) -> float:
+    """How long to wait before the next poll, `quiet_for` seconds after the last new event."""
+    return IDLE_POLL_SECONDS if quiet_for >= IDLE_AFTER_SECONDS else POLL_SECONDS
 
 
 class Follower:
@@ -75,11 +86,16 @@ class Follower:
     async def _run(self) -> None:
         log = logger.bind(debate_id=self.debate_id)
         log.debug("follower_started", cursor=self.cursor)
+        loop = asyncio.get_running_loop()
+        news_at = loop.time()  # a consumer just arrived: the debate is probably live
         while True:
-            await asyncio.sleep(POLL_SECONDS)
+            await asyncio.sleep(poll_interval(quiet_for=loop.time() - news_at))
             try:
+                cursor = self.cursor
                 if await self._poll():
                     break
+                if self.cursor > cursor:
+                    news_at = loop.time()
             except asyncio.CancelledError:
                 raise
             except Exception:  # a busy database must not end live updates

@@ -313,6 +313,7 @@ async def test_events_written_by_another_process_reach_the_socket(
 ) -> None:
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     monkeypatch.setattr(follower, "POLL_SECONDS", 0.02)
+    monkeypatch.setattr(follower, "IDLE_POLL_SECONDS", 0.02)
     monkeypatch.setattr(consumers, "RESYNC_SECONDS", 60)
     communicator = await connect(debate.pk, user=owner)
     assert await communicator.receive_nothing(timeout=0.1)

@@ -55,6 +55,7 @@ def services_mode(monkeypatch: pytest.MonkeyPatch) -> None:
 def embedded_mode(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     monkeypatch.setattr(follower, "POLL_SECONDS", 0.02)
+    monkeypatch.setattr(follower, "IDLE_POLL_SECONDS", 0.02)
 
 
 @pytest.fixture

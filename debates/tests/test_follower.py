@@ -32,6 +32,7 @@ async def _close_worker_thread_connections() -> AsyncIterator[None]:
 @pytest.fixture(autouse=True)
 def _fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(follower, "POLL_SECONDS", 0.02)
+    monkeypatch.setattr(follower, "IDLE_POLL_SECONDS", 0.02)
 
 
 @pytest.fixture
@@ -58,6 +59,20 @@ class Sink:
 def test_only_a_per_process_layer_needs_a_follower() -> None:
     assert follower.layer_needs_follower(InMemoryChannelLayer())
     assert not follower.layer_needs_follower(RedisChannelLayer(hosts=["redis://127.0.0.1:1"]))
+
+
+def test_a_follower_polls_often_while_events_come_and_less_once_they_stop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(follower, "POLL_SECONDS", 0.05)  # the autouse 0.02 for both hides it
+    monkeypatch.setattr(follower, "IDLE_POLL_SECONDS", 0.25)
+    assert follower.poll_interval(quiet_for=0.0) == follower.POLL_SECONDS
+    assert follower.poll_interval(quiet_for=follower.IDLE_AFTER_SECONDS - 0.01) == (
+        follower.POLL_SECONDS
+    )
+    assert follower.poll_interval(quiet_for=follower.IDLE_AFTER_SECONDS) == (
+        follower.IDLE_POLL_SECONDS
+    )
 
 
 async def test_two_starts_arriving_together_start_one_task(debate: Debate) -> None:
