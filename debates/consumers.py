@@ -14,8 +14,9 @@ missed and nothing comes twice:
    events from the log, and so does `debate.lagged`, which the hub sends instead of the
    events a socket that fell behind had no room for (its inbox is bounded: one slow socket
    never holds up the others);
-4. every `RESYNC_SECONDS` without a wake-up it looks at the log anyway, so even a lost last
-   wake-up is made good.
+4. after `RESYNC_SECONDS` without an event the hub looks at the log anyway (once for all the
+   process's viewers of the debate), so even a lost last wake-up is made good; a debate that
+   no longer exists makes every socket look for itself (`debate.recheck`), and close.
 
 Wake-ups come from the hub, not the channel layer: the hub serialises each event once and
 hands the same text to every local socket, so an event costs one channel-layer message per
@@ -53,6 +54,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import re
 from typing import Any
 from urllib.parse import parse_qs
@@ -104,7 +106,8 @@ CLOSE_NOT_FOUND = 4404
 TERMINAL_EVENTS = frozenset(
     {EventType.DEBATE_COMPLETED, EventType.DEBATE_FAILED, EventType.DEBATE_CANCELLED}
 )
-# The safety net for a lost wake-up (see the module docstring): one indexed read per socket.
+# How often a socket checks that its API key is still live (a revocation that could not reach
+# this process). The log's safety net is the hub's (debates/fanout.py, RESYNC_SECONDS).
 RESYNC_SECONDS = 5.0
 # The safety net for a lost access.changed message: access is checked again this often.
 ACCESS_RECHECK_SECONDS = 30.0
@@ -139,7 +142,6 @@ class DebateEventsConsumer(HubFedConsumer, AsyncJsonWebsocketConsumer):  # type:
         self.user_group: str | None = None
         self.lock = asyncio.Lock()
         self.resync: asyncio.Task[None] | None = None
-        self.woken_at = 0.0
         self.log = logger.bind(debate_id=self.debate_id)
         self.api_key: APIKey | None = None
         # Accept first: a refusal before the handshake reaches the browser as a bare 403,
@@ -268,7 +270,6 @@ class DebateEventsConsumer(HubFedConsumer, AsyncJsonWebsocketConsumer):  # type:
     async def debate_event(self, message: dict[str, Any]) -> None:
         """A wake-up from the hub (the worker's publish, or this process's follower)."""
         async with self.lock:
-            self.woken_at = asyncio.get_running_loop().time()
             event = message["event"]
             seq = int(event["seq"])
             if seq > self.last_sent + 1 and not self.finished:
@@ -277,11 +278,13 @@ class DebateEventsConsumer(HubFedConsumer, AsyncJsonWebsocketConsumer):  # type:
                 await self._send(event, message.get("text"))
 
     async def debate_lagged(self, message: dict[str, Any]) -> None:
-        """This socket fell behind and the hub dropped events for it: read them from the log."""
+        """This socket fell behind and the hub dropped events for it: read them from the log.
+        (`debate.recheck`, the debate is gone: the same read finds that out, and closes.)"""
         async with self.lock:
-            self.woken_at = asyncio.get_running_loop().time()
             await self._catch_up()
             await self._close_if_drained()
+
+    debate_recheck = debate_lagged
 
     def _wants(self, seq: int) -> bool:
         return not self.finished and seq > self.last_sent
@@ -323,10 +326,15 @@ class DebateEventsConsumer(HubFedConsumer, AsyncJsonWebsocketConsumer):  # type:
         await self.close(code=CLOSE_FINISHED)
 
     async def _resync_forever(self) -> None:
+        """The key every RESYNC_SECONDS, access every ACCESS_RECHECK_SECONDS. The first pass
+        comes at a random point of the first period: sockets that connected together (a page
+        shared to a room) spread their reads instead of all queueing on the database at once."""
         loop = asyncio.get_running_loop()
         recheck_at = loop.time() + ACCESS_RECHECK_SECONDS
+        pause = random.uniform(0, RESYNC_SECONDS)  # noqa: S311 - spreading load, not a secret
         while not self.finished:
-            await asyncio.sleep(RESYNC_SECONDS)
+            await asyncio.sleep(pause)
+            pause = RESYNC_SECONDS
             try:
                 if self.api_key is not None and not await _key_is_live(self.api_key):
                     await self.apikey_revoked({})
@@ -337,13 +345,6 @@ class DebateEventsConsumer(HubFedConsumer, AsyncJsonWebsocketConsumer):  # type:
                         if not self.finished and not await self.has_access():
                             await self._revoke("periodic_check")
                             return
-                    # A socket woken within the last pass is live: a lost wake-up shows as a
-                    # gap in the next one, so only a quiet socket reads the log (no read per
-                    # viewer every RESYNC_SECONDS while a debate streams).
-                    if loop.time() - self.woken_at < RESYNC_SECONDS:
-                        continue
-                    await self._catch_up()
-                    await self._close_if_drained()
             except asyncio.CancelledError:
                 raise
             except Exception:  # the next pass tries again
@@ -405,13 +406,13 @@ class DebateStreamConsumer(HubFedConsumer, AsyncHttpConsumer):  # type: ignore[m
     """A debate's events as `text/event-stream`, with the WebSocket's guarantee.
 
     `after` (or a reconnecting EventSource's `Last-Event-ID`, which wins) says what the client
-    has. Then, as for the socket: join the group before reading the log, drop what was sent,
-    fill a gap from the log, look at the log every RESYNC_SECONDS (which also sends a comment
-    line, so proxies keep the connection and a dead client is noticed). Each event is
-    `id: <seq>`, `event: <type>`, `data: <the same JSON as the socket's>`. After the debate's
-    final event comes `event: end` and the response ends; a revoked key gets `event: error`
-    (`invalid_api_key`) and the same end. Refusals are the API's JSON errors (401, 403, 404,
-    400, 429 with Retry-After and the RateLimit headers).
+    has. Then, as for the socket: subscribe to the hub before reading the log, drop what was
+    sent, fill a gap from the log (the hub looks at it when the debate is quiet); every
+    RESYNC_SECONDS a comment line, so proxies keep the connection and a dead client is
+    noticed. Each event is `id: <seq>`, `event: <type>`, `data: <the same JSON as the
+    socket's>`. After the debate's final event comes `event: end` and the response ends; a
+    revoked key gets `event: error` (`invalid_api_key`) and the same end. Refusals are the
+    API's JSON errors (401, 403, 404, 400, 429 with Retry-After and the RateLimit headers).
 
     Everything it sends is sent from a dispatched message (the request, a wake-up, a tick),
     never from a side task, so sends never interleave and the stream can end the consumer.
@@ -522,9 +523,12 @@ class DebateStreamConsumer(HubFedConsumer, AsyncHttpConsumer):  # type: ignore[m
             await self._send(event, frame)
 
     async def debate_lagged(self, message: dict[str, Any]) -> None:
-        """The hub dropped events for this stream (it fell behind): read them from the log."""
+        """The hub dropped events for this stream (it fell behind): read them from the log.
+        (`debate.recheck`, the debate is gone: the same read finds that out, and ends.)"""
         await self._catch_up()
         await self._close_if_drained()
+
+    debate_recheck = debate_lagged
 
     async def apikey_revoked(self, message: dict[str, Any]) -> None:
         await self._end(
@@ -532,19 +536,21 @@ class DebateStreamConsumer(HubFedConsumer, AsyncHttpConsumer):  # type: ignore[m
         )
 
     async def stream_tick(self, message: dict[str, Any]) -> None:
-        """Every RESYNC_SECONDS: the key still valid? anything in the log? and a comment line."""
+        """Every RESYNC_SECONDS: the key still valid? and a comment line. (The log's safety net
+        is the hub's.)"""
         if self.finished:
             return
         if self.api_key is not None and not await _key_is_live(self.api_key):
             await self.apikey_revoked({})
             return
         await self.send_body(b": keep-alive\n\n", more_body=True)
-        await self._catch_up()
-        await self._close_if_drained()
 
     async def _tick_forever(self) -> None:
+        # The first tick at a random point of the first period, as for the sockets.
+        pause = random.uniform(0, RESYNC_SECONDS)  # noqa: S311 - spreading load, not a secret
         while not self.finished:
-            await asyncio.sleep(RESYNC_SECONDS)
+            await asyncio.sleep(pause)
+            pause = RESYNC_SECONDS
             await self.channel_layer.send(self.channel_name, {"type": "stream.tick"})
 
     async def _catch_up(self, upto: int | None = None) -> None:

@@ -18,7 +18,9 @@ What the hub guarantees, on top of the consumers' own checks (debates/consumers.
 - it fans out each seq at most once and in increasing order: what it has fanned out already
   (an event of this process's own, which both the group and the follower carry) is dropped;
 - a wake-up that jumps ahead (a message the layer lost) is preceded by the missing events,
-  read from the log once for the whole process, not once per viewer;
+  read from the log once for the whole process, not once per viewer; and after
+  `RESYNC_SECONDS` without an event it looks at the log itself, so even a lost last wake-up
+  reaches every viewer (the consumers' own safety net, once per viewer, is now the hub's);
 - every other message to the group (`access.changed` when the debate is unshared) reaches
   every local consumer: those are rare, and each consumer checks its own access.
 
@@ -54,6 +56,12 @@ Message = dict[str, Any]
 DEBATE_EVENT = "debate.event"
 # What a consumer gets instead of the events its full inbox could not take.
 LAGGED: Message = {"type": "debate.lagged"}
+# What every consumer gets when the debate is gone: each looks at the log, finds nothing and
+# closes as for a finished debate.
+RECHECK: Message = {"type": "debate.recheck"}
+# The safety net for a lost last wake-up: after this long without an event the hub looks at
+# the log (one indexed read per debate per process, not one per viewer).
+RESYNC_SECONDS = 5.0
 # Events an inbox holds before its consumer counts as lagging (a few seconds of a streaming
 # debate; the messages are shared with the other inboxes, so each costs a reference).
 INBOX_EVENTS = 500
@@ -142,10 +150,12 @@ class Hub:
         self.inboxes: set[Inbox] = set()
         self.channel: str | None = None
         self.receiver: asyncio.Task[None] | None = None
+        self.resync: asyncio.Task[None] | None = None
         self.follower: following.Follower | None = None
         if following.layer_needs_follower(layer):
             self.follower = following.Follower(debate_id, self.publish)
         self.last_seq = 0
+        self.published_at = 0.0
         self.log = logger.bind(debate_id=debate_id)
         self._lock = asyncio.Lock()
 
@@ -170,14 +180,18 @@ class Hub:
                 self.receiver = asyncio.create_task(
                     self._receive_forever(channel), name=f"hub-{self.debate_id}"
                 )
+                self.resync = asyncio.create_task(
+                    self._resync_forever(), name=f"hub-resync-{self.debate_id}"
+                )
             if self.follower is not None:
                 await self.follower.start()
 
     async def stop(self) -> None:
         async with self._lock:
-            if self.receiver is not None:
-                self.receiver.cancel()
-                self.receiver = None
+            for task in (self.receiver, self.resync):
+                if task is not None:
+                    task.cancel()
+            self.receiver = self.resync = None
             if self.follower is not None:
                 self.follower.stop()
             await self._leave()
@@ -194,6 +208,7 @@ class Hub:
             if seq <= self.last_seq:
                 return
             self.last_seq = seq
+            self.published_at = asyncio.get_running_loop().time()
             if "text" not in message:
                 # Serialised once here for every viewer; consumers send `text` as is.
                 message = {**message, "text": json.dumps(message["event"])}
@@ -213,8 +228,31 @@ class Hub:
                 self.log.warning("hub_receive_failed", exc_info=True)
                 await asyncio.sleep(RETRY_SECONDS)
 
+    async def _resync_forever(self) -> None:
+        """Every RESYNC_SECONDS without an event: anything in the log that never came? (A
+        debate that streams needs no read: a lost wake-up shows as a gap in the next one.)"""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(RESYNC_SECONDS)
+            if loop.time() - self.published_at < RESYNC_SECONDS:
+                continue
+            try:
+                position = await database_sync_to_async(debate_log_position)(
+                    debate_id=self.debate_id
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the next pass tries again
+                self.log.warning("hub_resync_failed", exc_info=True)
+                continue
+            if position is None:
+                self.publish(RECHECK)
+            elif position[0] > self.last_seq:
+                await self._fill_gap(position[0] + 1)
+
     async def _fill_gap(self, seq: int) -> None:
-        """Events between the last fanned out and `seq` that never came: from the log, once.
+        """Events between the last fanned out and `seq` (excluded) that never came: from the
+        log, once.
         On failure the consumers fill the gap themselves when they see it."""
         while seq > self.last_seq + 1:
             try:

@@ -256,7 +256,7 @@ async def test_a_lost_last_wake_up_is_made_good_by_the_resync(
     no_follower: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(consumers, "RESYNC_SECONDS", 0.05)
+    monkeypatch.setattr(fanout, "RESYNC_SECONDS", 0.05)
     communicator = await connect(debate.pk, user=owner)
     assert await communicator.receive_nothing(timeout=0.1)
     await database_sync_to_async(append_elsewhere)(debate.pk, 2)

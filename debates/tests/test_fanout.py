@@ -387,3 +387,44 @@ async def test_what_a_consumers_own_source_raised_is_raised_in_its_loop() -> Non
     inbox.put_local(RuntimeError("the channel layer is down"))
     with pytest.raises(RuntimeError, match="down"):
         await inbox.get()
+
+
+# --- The hub's safety net -----------------------------------------------------------------------
+
+
+async def test_a_lost_last_wake_up_reaches_every_viewer_with_one_read_of_the_log(
+    debate: Debate, watch: Any, services_mode: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fanout, "RESYNC_SECONDS", 0.05)
+    sockets = await watch(debate.pk, VIEWERS)
+    hub_reads: list[tuple[int, int | None]] = []
+    consumer_reads: list[tuple[int, int | None]] = []
+    real = selectors.debate_event_messages
+
+    def counted(into: list[tuple[int, int | None]]) -> Callable[..., list[dict[str, Any]]]:
+        def read(**kwargs: Any) -> list[dict[str, Any]]:
+            into.append((kwargs["after"], kwargs.get("upto")))
+            return real(**kwargs)
+
+        return read
+
+    monkeypatch.setattr(fanout, "debate_event_messages", counted(hub_reads))
+    monkeypatch.setattr(consumers, "debate_event_messages", counted(consumer_reads))
+    await database_sync_to_async(append_elsewhere)(debate.pk, 2)  # no wake-up at all
+    for socket in sockets:
+        assert await seqs(socket, 2) == [2, 3]
+    assert hub_reads == [(1, 3)]
+    assert consumer_reads == []
+    for socket in sockets:
+        await socket.disconnect()
+
+
+async def test_a_deleted_debate_closes_every_viewer(
+    debate: Debate, watch: Any, services_mode: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fanout, "RESYNC_SECONDS", 0.05)
+    sockets = await watch(debate.pk, 3)
+    await database_sync_to_async(Debate.objects.filter(pk=debate.pk).delete)()
+    for socket in sockets:
+        assert await close_code(socket) == consumers.CLOSE_FINISHED
+        await socket.disconnect()
