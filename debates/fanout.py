@@ -329,13 +329,12 @@ class HubFedConsumer(AsyncConsumer):  # type: ignore[misc]
         self.inbox = Inbox()
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        sources = [receive]
+        pumps = [asyncio.create_task(self._pump(receive))]
         if self.channel_layer is not None:
             self.channel_name = await self.channel_layer.new_channel()
             self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
-            sources.append(self.channel_receive)
+            pumps.append(asyncio.create_task(self._pump(self.channel_receive, retry=True)))
         self.base_send = send
-        pumps = [asyncio.create_task(self._pump(source)) for source in sources]
         try:
             while True:
                 await self.dispatch(await self.inbox.get())
@@ -346,16 +345,23 @@ class HubFedConsumer(AsyncConsumer):  # type: ignore[misc]
                 pump.cancel()
             await asyncio.gather(*pumps, return_exceptions=True)
 
-    async def _pump(self, source: Any) -> None:
-        """Each message of `source` into the inbox as it comes (one receive at a time)."""
+    async def _pump(self, source: Any, *, retry: bool = False) -> None:
+        """Each message of `source` into the inbox as it comes (one receive at a time). The
+        connection's failure is the consumer's; the channel's (`retry`: Redis timing out a
+        blocking read under load) is logged and retried, as the hub's is: what the channel
+        carries (a revocation, an access change) has a periodic check behind it anyway."""
         while True:
             try:
                 message = await source()
             except asyncio.CancelledError:
                 raise
-            except Exception as error:  # noqa: BLE001 - the consumer fails with it, as before
-                self.inbox.put_local(error)
-                return
+            except Exception as error:
+                if not retry:
+                    self.inbox.put_local(error)  # the consumer fails with it, as before
+                    return
+                logger.warning("consumer_channel_receive_failed", exc_info=True)
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
             self.inbox.put_local(message)
 
     async def dispatch(self, message: Message | Delivery) -> None:

@@ -13,6 +13,7 @@ from channels.testing import WebsocketCommunicator
 from django.db import connections
 
 from accounts.models import User
+from accounts.realtime import user_group_name
 from consultation.asgi import application
 from debates import consumers, fanout, follower, selectors
 from debates.events import group_name
@@ -428,3 +429,37 @@ async def test_a_deleted_debate_closes_every_viewer(
     for socket in sockets:
         assert await close_code(socket) == consumers.CLOSE_FINISHED
         await socket.disconnect()
+
+
+async def test_a_failed_receive_from_a_consumers_own_channel_is_retried(
+    debate: Debate, owner: User, services_mode: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis timing out a blocking read under load used to close the socket with 1011."""
+    monkeypatch.setattr(fanout, "RETRY_SECONDS", 0)
+    layer = get_channel_layer()
+    real = layer.receive
+    failures = [RuntimeError("Timeout reading from 127.0.0.1:6379")]
+
+    async def flaky(channel: str) -> dict[str, Any]:
+        if failures:  # the consumer's channel is the first to be read, before any hub exists
+            raise failures.pop()
+        message: dict[str, Any] = await real(channel)
+        return message
+
+    monkeypatch.setattr(layer, "receive", flaky)
+    cookie = await database_sync_to_async(session_cookie)(owner)
+    socket = WebsocketCommunicator(
+        application,
+        f"/ws/debates/{debate.pk}/?after=0",
+        headers=[(b"origin", b"http://testserver"), (b"host", b"testserver"), (b"cookie", cookie)],
+    )
+    assert (await socket.connect(timeout=TIMEOUT))[0]
+    assert await seqs(socket, 1) == [1]
+    assert failures == []
+    # Its channel still works: the end of its session reaches it and closes it.
+    session_key = cookie.decode().split("=", 1)[1]
+    await layer.group_send(
+        user_group_name(owner.pk), {"type": "access.changed", "ended_session": session_key}
+    )
+    assert await close_code(socket) == consumers.CLOSE_ACCESS_REVOKED
+    await socket.disconnect()
