@@ -30,7 +30,8 @@ Who: the session (a browser), or an API key in the handshake's headers (`Authori
 Bearer <key>` or `X-API-Key`; never in the URL) for programs. A key needs the `debates:read`
 scope and sees only its team's debates; revoking it closes its sockets at once (the group
 `apikey.<id>`), and every resync re-checks it, so a revocation that could not reach this
-process still closes them within RESYNC_SECONDS.
+process still closes them within RESYNC_SECONDS + KEY_CHECK_SECONDS (the sockets of one key
+share one check that recent).
 
 Refusals close right after the handshake, with a code the client can act on:
 4400 `after` is not a whole number >= 0; 4401 not signed in (and the debate is not public), or
@@ -56,6 +57,7 @@ import asyncio
 import json
 import random
 import re
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -91,8 +93,13 @@ from consultation.exceptions import (
     ValidationFailed,
 )
 from debates.fanout import HubFedConsumer, hubs
-from debates.models import EventType
-from debates.selectors import debate_event_messages, debate_get_for_viewer, debate_log_position
+from debates.models import Debate, EventType
+from debates.selectors import (
+    debate_event_messages,
+    debate_get_brief_for_user,
+    debate_get_for_viewer,
+    debate_log_position,
+)
 
 logger = structlog.get_logger(__name__)
 
@@ -109,11 +116,27 @@ TERMINAL_EVENTS = frozenset(
 # How often a socket checks that its API key is still live (a revocation that could not reach
 # this process). The log's safety net is the hub's (debates/fanout.py, RESYNC_SECONDS).
 RESYNC_SECONDS = 5.0
+# How old a key check the periodic checks of the sockets on one key may share (_key_is_live).
+KEY_CHECK_SECONDS = 1.0
+_key_checks: dict[Any, tuple[float, bool]] = {}
 # The safety net for a lost access.changed message: access is checked again this often.
 ACCESS_RECHECK_SECONDS = 30.0
 # Events read from the log per query.
 BATCH = 500
 _DIGITS = re.compile(r"[0-9]{1,12}")
+
+
+def _debate_to_watch(*, user: AbstractBaseUser | AnonymousUser, debate_id: str) -> Debate:
+    """`debate_get_for_viewer`'s debate (the same rule, the same refusals), read without the
+    seats and turns it prefetches for pages: a live channel needs only the team, and 200
+    viewers arriving together made those lists most of the cost of connecting."""
+    if isinstance(user, User):
+        try:
+            return debate_get_brief_for_user(user=user, debate_id=debate_id)
+        except NotFound:
+            pass  # maybe public: the viewer's rule says
+    debate, _takes_part = debate_get_for_viewer(user=user, debate_id=debate_id)
+    return debate
 
 
 def parse_after(query_string: bytes) -> int | None:
@@ -154,7 +177,7 @@ class DebateEventsConsumer(HubFedConsumer, AsyncJsonWebsocketConsumer):  # type:
             return
         try:
             user = await self.authenticate()
-            debate, _takes_part = await database_sync_to_async(debate_get_for_viewer)(
+            debate = await database_sync_to_async(_debate_to_watch)(
                 user=user, debate_id=self.debate_id
             )
             if (key := self._key()) is not None and debate.team_id != key.team_id:
@@ -228,7 +251,7 @@ class DebateEventsConsumer(HubFedConsumer, AsyncJsonWebsocketConsumer):  # type:
     async def has_access(self) -> bool:
         user = await self.still_authenticated()
         try:
-            debate, _takes_part = await database_sync_to_async(debate_get_for_viewer)(
+            debate = await database_sync_to_async(_debate_to_watch)(
                 user=user, debate_id=self.debate_id
             )
         except (NotAuthenticated, NotFound):
@@ -336,7 +359,7 @@ class DebateEventsConsumer(HubFedConsumer, AsyncJsonWebsocketConsumer):  # type:
             await asyncio.sleep(pause)
             pause = RESYNC_SECONDS
             try:
-                if self.api_key is not None and not await _key_is_live(self.api_key):
+                if self.api_key is not None and not await _key_is_live(self.api_key, shared=True):
                     await self.apikey_revoked({})
                     return
                 async with self.lock:
@@ -351,8 +374,21 @@ class DebateEventsConsumer(HubFedConsumer, AsyncJsonWebsocketConsumer):  # type:
                 self.log.warning("live_resync_failed", exc_info=True)
 
 
-async def _key_is_live(api_key: APIKey) -> bool:
-    return bool(await database_sync_to_async(apikey_is_live)(key_id=api_key.pk, now=timezone.now()))
+async def _key_is_live(api_key: APIKey, *, shared: bool = False) -> bool:
+    """Whether the key still works. `shared` (the periodic checks): an answer up to
+    KEY_CHECK_SECONDS old will do, so a program's many sockets on one key cost one read per
+    key per process, not one per socket every RESYNC_SECONDS."""
+    started = time.monotonic()
+    if shared and (seen := _key_checks.get(api_key.pk)) is not None:
+        checked_at, live = seen
+        if started - checked_at < KEY_CHECK_SECONDS:
+            return live
+    live = bool(await database_sync_to_async(apikey_is_live)(key_id=api_key.pk, now=timezone.now()))
+    if len(_key_checks) > 1000:  # forget the old answers now and then
+        for key_id in [k for k, (at, _live) in _key_checks.items() if started - at > 60]:
+            del _key_checks[key_id]
+    _key_checks[api_key.pk] = (started, live)
+    return live
 
 
 # --- Server-sent events: GET /api/v1/debates/<id>/stream/?after=<seq> --------------------------
@@ -484,7 +520,7 @@ class DebateStreamConsumer(HubFedConsumer, AsyncHttpConsumer):  # type: ignore[m
                 self.api_key = api_key
             else:
                 user = self.scope.get("user") or AnonymousUser()
-            debate, _takes_part = await database_sync_to_async(debate_get_for_viewer)(
+            debate = await database_sync_to_async(_debate_to_watch)(
                 user=user, debate_id=self.debate_id
             )
             if (key := self._key()) is not None and debate.team_id != key.team_id:
@@ -540,7 +576,7 @@ class DebateStreamConsumer(HubFedConsumer, AsyncHttpConsumer):  # type: ignore[m
         is the hub's.)"""
         if self.finished:
             return
-        if self.api_key is not None and not await _key_is_live(self.api_key):
+        if self.api_key is not None and not await _key_is_live(self.api_key, shared=True):
             await self.apikey_revoked({})
             return
         await self.send_body(b": keep-alive\n\n", more_body=True)

@@ -10,11 +10,13 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import connections
 from django.test import Client
 
 from accounts.models import User
 from consultation.asgi import application
+from consultation.exceptions import NotAuthenticated, NotFound
 from debates import consumers, fanout, follower, selectors
 from debates.events import group_name
 from debates.models import Debate, DebateEvent, DebateStatus
@@ -145,6 +147,23 @@ async def test_a_bad_after_is_refused(
     communicator = await connect(debate.pk, user=owner, query=query)
     assert await close_code(communicator) == consumers.CLOSE_BAD_REQUEST
     await communicator.disconnect()
+
+
+def test_the_debate_to_watch_is_read_without_its_lists(
+    owner: User, outsider: User, django_assert_num_queries: Any
+) -> None:
+    """The viewer's rule and refusals, in one query for a participant (no prefetched seats,
+    turns or judgments: a socket needs only the team)."""
+    private = make_debate(owner)
+    public = make_debate(owner, is_public=True)
+    with django_assert_num_queries(1):
+        assert consumers._debate_to_watch(user=owner, debate_id=str(private.pk)) == private
+    assert consumers._debate_to_watch(user=outsider, debate_id=str(public.pk)) == public
+    assert consumers._debate_to_watch(user=AnonymousUser(), debate_id=str(public.pk)) == public
+    with pytest.raises(NotFound):
+        consumers._debate_to_watch(user=outsider, debate_id=str(private.pk))
+    with pytest.raises(NotAuthenticated):
+        consumers._debate_to_watch(user=AnonymousUser(), debate_id=str(private.pk))
 
 
 def test_parse_after() -> None:
