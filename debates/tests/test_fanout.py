@@ -46,6 +46,13 @@ def _quiet_resync(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(consumers, "RESYNC_SECONDS", 60)
 
 
+@pytest.fixture(autouse=True)
+def _in_memory_layer(settings: Any) -> None:
+    """The in-memory layer whatever the run (`make test-services` has Redis): these tests
+    look at the group's members. Real processes on Redis: tests/integration."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
 @pytest.fixture
 def services_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     """Redis's semantics on the in-memory layer: no follower; wake-ups come from the group."""
@@ -53,8 +60,7 @@ def services_mode(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def embedded_mode(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+def embedded_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(follower, "POLL_SECONDS", 0.02)
     monkeypatch.setattr(follower, "IDLE_POLL_SECONDS", 0.02)
 
