@@ -93,7 +93,7 @@ from consultation.exceptions import (
     ValidationFailed,
 )
 from debates.fanout import HubFedConsumer, hubs
-from debates.models import Debate, EventType
+from debates.models import FINISHED_STATUSES, Debate, EventType
 from debates.selectors import (
     debate_event_messages,
     debate_get_brief_for_user,
@@ -137,6 +137,13 @@ def _debate_to_watch(*, user: AbstractBaseUser | AnonymousUser, debate_id: str) 
             pass  # maybe public: the viewer's rule says
     debate, _takes_part = debate_get_for_viewer(user=user, debate_id=debate_id)
     return debate
+
+
+def _log_position_of(debate: Debate) -> tuple[int, bool]:
+    """`debate_log_position` of a debate read at connect, before subscribing: saves a read per
+    socket. Finished then, its last seq is final; not finished then, whatever came since is in
+    the log the socket reads after subscribing (or comes from the hub)."""
+    return debate.last_seq, debate.status in FINISHED_STATUSES
 
 
 def parse_after(query_string: bytes) -> int | None:
@@ -195,6 +202,7 @@ class DebateEventsConsumer(HubFedConsumer, AsyncJsonWebsocketConsumer):  # type:
         self.last_sent = after
         self.user = user
         self.session_key = self._session_key()
+        known = _log_position_of(debate)
         if user.is_authenticated:
             self.user_group = user_group_name(user.pk)
             await self.channel_layer.group_add(self.user_group, self.channel_name)
@@ -204,7 +212,7 @@ class DebateEventsConsumer(HubFedConsumer, AsyncJsonWebsocketConsumer):  # type:
         self.joined = True
         async with self.lock:
             await self._catch_up()
-            await self._close_if_drained()
+            await self._close_if_drained(known)
         if not self.finished:
             self.resync = asyncio.create_task(self._resync_forever())
 
@@ -332,11 +340,14 @@ class DebateEventsConsumer(HubFedConsumer, AsyncJsonWebsocketConsumer):  # type:
         if event["type"] in TERMINAL_EVENTS:
             await self._finish()
 
-    async def _close_if_drained(self) -> None:
-        """A finished debate whose every event this client has: close (it asked for nothing)."""
+    async def _close_if_drained(self, known: tuple[int, bool] | None = None) -> None:
+        """A finished debate whose every event this client has: close (it asked for nothing).
+        `known`: the position read with the debate at connect (see `_log_position_of`)."""
         if self.finished:
             return
-        position = await database_sync_to_async(debate_log_position)(debate_id=self.debate_id)
+        position = known or await database_sync_to_async(debate_log_position)(
+            debate_id=self.debate_id
+        )
         if position is None:
             await self._finish()
             return
@@ -492,7 +503,7 @@ class DebateStreamConsumer(HubFedConsumer, AsyncHttpConsumer):  # type: ignore[m
         await hubs().subscribe(self.debate_id, self.channel_layer, self.inbox)
         self.joined = True
         await self._catch_up()
-        await self._close_if_drained()
+        await self._close_if_drained(self.known)
         self.ticker = asyncio.create_task(self._tick_forever())
 
     async def _admit(self) -> Counted:
@@ -525,6 +536,7 @@ class DebateStreamConsumer(HubFedConsumer, AsyncHttpConsumer):  # type: ignore[m
             )
             if (key := self._key()) is not None and debate.team_id != key.team_id:
                 raise NotFound(_("Debate not found."))
+            self.known = _log_position_of(debate)
             client = self.scope.get("client") or ("", 0)
             counted: Counted = await database_sync_to_async(_count_request)(
                 api_key=key, user=user, ip=str(client[0])
@@ -607,10 +619,12 @@ class DebateStreamConsumer(HubFedConsumer, AsyncHttpConsumer):  # type: ignore[m
         if event["type"] in TERMINAL_EVENTS:
             await self._end("end", {"last_seq": self.last_sent})
 
-    async def _close_if_drained(self) -> None:
+    async def _close_if_drained(self, known: tuple[int, bool] | None = None) -> None:
         if self.finished:
             return
-        position = await database_sync_to_async(debate_log_position)(debate_id=self.debate_id)
+        position = known or await database_sync_to_async(debate_log_position)(
+            debate_id=self.debate_id
+        )
         if position is None or (position[1] and self.last_sent >= position[0]):
             await self._end("end", {"last_seq": self.last_sent})
 
