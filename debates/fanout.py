@@ -41,7 +41,6 @@ from typing import Any, NamedTuple
 
 import structlog
 from channels.consumer import AsyncConsumer, get_handler_name
-from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
 
@@ -169,7 +168,7 @@ class Hub:
                 await self.layer.group_add(group_name(self.debate_id), channel)
                 self.channel = channel
                 try:
-                    position = await database_sync_to_async(debate_log_position)(
+                    position = await following.read_log(debate_log_position)(
                         debate_id=self.debate_id
                     )
                 except BaseException:
@@ -237,9 +236,7 @@ class Hub:
             if loop.time() - self.published_at < RESYNC_SECONDS:
                 continue
             try:
-                position = await database_sync_to_async(debate_log_position)(
-                    debate_id=self.debate_id
-                )
+                position = await following.read_log(debate_log_position)(debate_id=self.debate_id)
             except asyncio.CancelledError:
                 raise
             except Exception:  # the next pass tries again
@@ -256,7 +253,7 @@ class Hub:
         On failure the consumers fill the gap themselves when they see it."""
         while seq > self.last_seq + 1:
             try:
-                batch = await database_sync_to_async(debate_event_messages)(
+                batch = await following.read_log(debate_event_messages)(
                     debate_id=self.debate_id, after=self.last_seq, upto=seq - 1, limit=BATCH
                 )
             except Exception:

@@ -21,12 +21,14 @@ write, seen by its follower too) is harmless.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import structlog
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer
+from django.db import connections
 
 from debates.selectors import debate_event_messages, debate_log_position
 
@@ -42,6 +44,29 @@ IDLE_AFTER_SECONDS = 2.0
 BATCH = 200
 
 Sink = Callable[[dict[str, Any]], None]
+
+# The log reads of live fan-out (followers' polls, hubs' gap and resync reads) have their own
+# thread, so they never queue behind the web process's other database work on the shared
+# sync_to_async thread: 200 sockets connecting at once put ~400 reads there, which held the
+# polls, and so every viewer's events, back by a second or more.
+_LOG_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-log")
+
+
+def read_log[**P, R](func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """`func` run on the live-log thread, as `database_sync_to_async` would on the shared one;
+    the thread's connection is closed after each read (a test database can be dropped, and
+    an idle web process holds no extra connection)."""
+
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    reader: Callable[P, Awaitable[R]] = database_sync_to_async(
+        run, thread_sensitive=False, executor=_LOG_READER
+    )
+    return reader
 
 
 def layer_needs_follower(layer: Any) -> bool:
@@ -75,7 +100,7 @@ class Follower:
         async with self._starting:
             if self.running:
                 return
-            position = await database_sync_to_async(debate_log_position)(debate_id=self.debate_id)
+            position = await read_log(debate_log_position)(debate_id=self.debate_id)
             self.cursor = position[0] if position else 0
             self.task = asyncio.create_task(self._run(), name=f"follower-{self.debate_id}")
 
@@ -104,12 +129,12 @@ class Follower:
 
     async def _poll(self) -> bool:
         """Forward what is new. True when there will never be anything more."""
-        position = await database_sync_to_async(debate_log_position)(debate_id=self.debate_id)
+        position = await read_log(debate_log_position)(debate_id=self.debate_id)
         if position is None:
             return True
         last_seq, finished = position
         while self.cursor < last_seq:
-            batch = await database_sync_to_async(debate_event_messages)(
+            batch = await read_log(debate_event_messages)(
                 debate_id=self.debate_id, after=self.cursor, limit=BATCH
             )
             if not batch:
