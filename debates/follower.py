@@ -9,8 +9,9 @@ only when there are new ones) and hands what is new straight to the hub, which f
 the local consumers without the channel layer. It polls every `POLL_SECONDS` while the debate
 streams, and every `IDLE_POLL_SECONDS` once nothing has come for `IDLE_AFTER_SECONDS` (a
 queued debate, a slow model's first token), so a watched but quiet debate costs 4 reads a
-second, not 20. It stops when the hub
-does (the last consumer left), or when the debate has finished and every event has gone out.
+second, not 20. Its reads (and its hub's) run on a thread of their own (`read_log`), never
+queued behind the web process's other database work. It stops when the hub does (the last
+consumer left), or when the debate has finished and every event has gone out.
 
 With Redis (`REDIS_URL`), the worker's `group_send` reaches every web process's hub directly
 and no follower runs: `layer_needs_follower` tells by the layer's class. Either way the hub
