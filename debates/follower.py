@@ -30,6 +30,7 @@ import structlog
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer
 from django.db import connections
+from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabase
 
 from debates.selectors import debate_event_messages, debate_log_position
 
@@ -56,7 +57,14 @@ _LOG_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-log")
 def read_log[**P, R](func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     """`func` run on the live-log thread, as `database_sync_to_async` would on the shared one;
     the thread's connection is closed after each read (a test database can be dropped, and
-    an idle web process holds no extra connection)."""
+    an idle web process holds no extra connection). On an in-memory SQLite database (the
+    tests') it stays on the shared thread: connections to one share a cache whose table locks
+    do not wait, so a read on another thread made concurrent writes fail ("database table is
+    locked"). A SQLite file in WAL mode has no such locks."""
+    database = connections["default"]
+    if isinstance(database, SQLiteDatabase) and database.is_in_memory_db():
+        shared: Callable[P, Awaitable[R]] = database_sync_to_async(func)
+        return shared
 
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
