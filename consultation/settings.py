@@ -190,10 +190,13 @@ if REDIS_URL:
             "KEY_PREFIX": "renders",
         },
     }
+    # redis-py's asyncio pool raises past `max_connections` (100 by default) instead of
+    # waiting: 200 sockets opening or closing at once (each joins or leaves its key's and its
+    # user's group) failed with "Too many connections" and closed with 1011.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "max_connections": 1000}]},
         }
     }
 else:

@@ -4,14 +4,23 @@ A browser that connects gets every persisted event with `seq > after`, in order,
 new one as it happens, each as one JSON object `{"seq", "type", "at", "payload"}`. Nothing is
 missed and nothing comes twice:
 
-1. the consumer joins the group `debate.<id>` BEFORE it reads the log, so an event appended
-   while it reads is either in what it reads or arrives as a wake-up afterwards;
+1. the consumer subscribes to its process's hub for the debate (debates/fanout.py: the one
+   member of the group `debate.<id>` in this process, shared by all its viewers of the
+   debate, fed by the follower in the embedded default) BEFORE it reads the log, so an event
+   appended while it reads is either in what it reads or arrives as a wake-up afterwards;
 2. it remembers the last seq it sent and drops anything at or below it (a wake-up for an event
    already read from the log, or one delivered twice);
-3. a wake-up that jumps ahead (seq > last + 1: a wake-up was lost, e.g. a full channel) first
-   sends the missing events from the log;
-4. every `RESYNC_SECONDS` without a wake-up it looks at the log anyway, so even a lost last
-   wake-up is made good.
+3. a wake-up that jumps ahead (seq > last + 1: a wake-up was lost) first sends the missing
+   events from the log, and so does `debate.lagged`, which the hub sends instead of the
+   events a socket that fell behind had no room for (its inbox is bounded: one slow socket
+   never holds up the others);
+4. after `RESYNC_SECONDS` without an event the hub looks at the log anyway (once for all the
+   process's viewers of the debate), so even a lost last wake-up is made good; a debate that
+   no longer exists makes every socket look for itself (`debate.recheck`), and close.
+
+Wake-ups come from the hub, not the channel layer: the hub serialises each event once and
+hands the same text to every local socket, so an event costs one channel-layer message per
+process, and no database read per viewer.
 
 After the debate's final event (`debate.completed`, `debate.failed`, `debate.cancelled`) the
 server closes the socket with 1000: there will never be anything more. A client that connects
@@ -21,7 +30,8 @@ Who: the session (a browser), or an API key in the handshake's headers (`Authori
 Bearer <key>` or `X-API-Key`; never in the URL) for programs. A key needs the `debates:read`
 scope and sees only its team's debates; revoking it closes its sockets at once (the group
 `apikey.<id>`), and every resync re-checks it, so a revocation that could not reach this
-process still closes them within RESYNC_SECONDS.
+process still closes them within RESYNC_SECONDS + KEY_CHECK_SECONDS (the sockets of one key
+share one check that recent).
 
 Refusals close right after the handshake, with a code the client can act on:
 4400 `after` is not a whole number >= 0; 4401 not signed in (and the debate is not public), or
@@ -31,8 +41,9 @@ one this user may see (the two look the same).
 
 Access is checked again whenever it may have been taken away: on an `access.changed` message
 (accounts/realtime.py: sent to the debate's group when it is unshared or its public link
-closes, and to the group `access.user.<id>` of a signed-in viewer when they leave or are
-removed from the team, or log out), on an `apikey.revoked` message for the key the socket
+closes, which the hub passes on to every local socket of the debate, and to the group
+`access.user.<id>` of a signed-in viewer when they leave or are removed from the team, or log
+out), on an `apikey.revoked` message for the key the socket
 came with, and every `ACCESS_RECHECK_SECONDS` in case a message was lost. A socket that lost
 access closes and receives nothing more; reconnecting goes through the connect checks again.
 
@@ -44,7 +55,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import re
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -79,10 +92,14 @@ from consultation.exceptions import (
     ScopeMissing,
     ValidationFailed,
 )
-from debates.events import group_name
-from debates.follower import followers
-from debates.models import EventType
-from debates.selectors import debate_event_messages, debate_get_for_viewer, debate_log_position
+from debates.fanout import HubFedConsumer, hubs
+from debates.models import FINISHED_STATUSES, Debate, EventType
+from debates.selectors import (
+    debate_event_messages,
+    debate_get_brief_for_user,
+    debate_get_for_viewer,
+    debate_log_position,
+)
 
 logger = structlog.get_logger(__name__)
 
@@ -96,13 +113,37 @@ CLOSE_NOT_FOUND = 4404
 TERMINAL_EVENTS = frozenset(
     {EventType.DEBATE_COMPLETED, EventType.DEBATE_FAILED, EventType.DEBATE_CANCELLED}
 )
-# The safety net for a lost wake-up (see the module docstring): one indexed read per socket.
+# How often a socket checks that its API key is still live (a revocation that could not reach
+# this process). The log's safety net is the hub's (debates/fanout.py, RESYNC_SECONDS).
 RESYNC_SECONDS = 5.0
+# How old a key check the periodic checks of the sockets on one key may share (_key_is_live).
+KEY_CHECK_SECONDS = 1.0
+_key_checks: dict[Any, tuple[float, bool]] = {}
 # The safety net for a lost access.changed message: access is checked again this often.
 ACCESS_RECHECK_SECONDS = 30.0
 # Events read from the log per query.
 BATCH = 500
 _DIGITS = re.compile(r"[0-9]{1,12}")
+
+
+def _debate_to_watch(*, user: AbstractBaseUser | AnonymousUser, debate_id: str) -> Debate:
+    """`debate_get_for_viewer`'s debate (the same rule, the same refusals), read without the
+    seats and turns it prefetches for pages: a live channel needs only the team, and 200
+    viewers arriving together made those lists most of the cost of connecting."""
+    if isinstance(user, User):
+        try:
+            return debate_get_brief_for_user(user=user, debate_id=debate_id)
+        except NotFound:
+            pass  # maybe public: the viewer's rule says
+    debate, _takes_part = debate_get_for_viewer(user=user, debate_id=debate_id)
+    return debate
+
+
+def _log_position_of(debate: Debate) -> tuple[int, bool]:
+    """`debate_log_position` of a debate read at connect, before subscribing: saves a read per
+    socket. Finished then, its last seq is final; not finished then, whatever came since is in
+    the log the socket reads after subscribing (or comes from the hub)."""
+    return debate.last_seq, debate.status in FINISHED_STATUSES
 
 
 def parse_after(query_string: bytes) -> int | None:
@@ -114,7 +155,7 @@ def parse_after(query_string: bytes) -> int | None:
     return int(raw)
 
 
-class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+class DebateEventsConsumer(HubFedConsumer, AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     """One browser watching one debate (read-only: whatever the client sends is ignored)."""
 
     debate_id: str
@@ -129,10 +170,8 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.finished = False
         self.joined = False
         self.user_group: str | None = None
-        self.following = False
         self.lock = asyncio.Lock()
         self.resync: asyncio.Task[None] | None = None
-        self.woken_at = 0.0
         self.log = logger.bind(debate_id=self.debate_id)
         self.api_key: APIKey | None = None
         # Accept first: a refusal before the handshake reaches the browser as a bare 403,
@@ -145,7 +184,7 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             return
         try:
             user = await self.authenticate()
-            debate, _takes_part = await database_sync_to_async(debate_get_for_viewer)(
+            debate = await database_sync_to_async(_debate_to_watch)(
                 user=user, debate_id=self.debate_id
             )
             if (key := self._key()) is not None and debate.team_id != key.team_id:
@@ -163,17 +202,17 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.last_sent = after
         self.user = user
         self.session_key = self._session_key()
+        known = _log_position_of(debate)
         if user.is_authenticated:
             self.user_group = user_group_name(user.pk)
             await self.channel_layer.group_add(self.user_group, self.channel_name)
         if (key := self._key()) is not None:
             await self.channel_layer.group_add(key_group(key.pk), self.channel_name)
-        await self.channel_layer.group_add(group_name(self.debate_id), self.channel_name)
+        await hubs().subscribe(self.debate_id, self.channel_layer, self.inbox)
         self.joined = True
-        self.following = await followers().watch(self.debate_id, self.channel_layer)
         async with self.lock:
             await self._catch_up()
-            await self._close_if_drained()
+            await self._close_if_drained(known)
         if not self.finished:
             self.resync = asyncio.create_task(self._resync_forever())
 
@@ -220,7 +259,7 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     async def has_access(self) -> bool:
         user = await self.still_authenticated()
         try:
-            debate, _takes_part = await database_sync_to_async(debate_get_for_viewer)(
+            debate = await database_sync_to_async(_debate_to_watch)(
                 user=user, debate_id=self.debate_id
             )
         except (NotAuthenticated, NotFound):
@@ -249,7 +288,7 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if self.resync is not None:
             self.resync.cancel()
         if self.joined:
-            await self.channel_layer.group_discard(group_name(self.debate_id), self.channel_name)
+            await hubs().unsubscribe(self.debate_id, self.inbox)
             if self.api_key is not None:
                 await self.channel_layer.group_discard(
                     key_group(self.api_key.pk), self.channel_name
@@ -258,20 +297,25 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if self.user_group is not None:
             await self.channel_layer.group_discard(self.user_group, self.channel_name)
             self.user_group = None
-        if self.following:
-            followers().unwatch(self.debate_id)
-            self.following = False
 
     async def debate_event(self, message: dict[str, Any]) -> None:
-        """A wake-up from the group (the worker's publish, or this process's follower)."""
+        """A wake-up from the hub (the worker's publish, or this process's follower)."""
         async with self.lock:
-            self.woken_at = asyncio.get_running_loop().time()
             event = message["event"]
             seq = int(event["seq"])
             if seq > self.last_sent + 1 and not self.finished:
                 await self._catch_up(upto=seq - 1)
             if self._wants(seq):
                 await self._send(event, message.get("text"))
+
+    async def debate_lagged(self, message: dict[str, Any]) -> None:
+        """This socket fell behind and the hub dropped events for it: read them from the log.
+        (`debate.recheck`, the debate is gone: the same read finds that out, and closes.)"""
+        async with self.lock:
+            await self._catch_up()
+            await self._close_if_drained()
+
+    debate_recheck = debate_lagged
 
     def _wants(self, seq: int) -> bool:
         return not self.finished and seq > self.last_sent
@@ -290,17 +334,20 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 return
 
     async def _send(self, event: dict[str, Any], text: str | None = None) -> None:
-        # `text`: the event already serialised once for every viewer (the follower's).
+        # `text`: the event already serialised once for every viewer (the hub's).
         await self.send(text_data=text if text is not None else json.dumps(event))
         self.last_sent = int(event["seq"])
         if event["type"] in TERMINAL_EVENTS:
             await self._finish()
 
-    async def _close_if_drained(self) -> None:
-        """A finished debate whose every event this client has: close (it asked for nothing)."""
+    async def _close_if_drained(self, known: tuple[int, bool] | None = None) -> None:
+        """A finished debate whose every event this client has: close (it asked for nothing).
+        `known`: the position read with the debate at connect (see `_log_position_of`)."""
         if self.finished:
             return
-        position = await database_sync_to_async(debate_log_position)(debate_id=self.debate_id)
+        position = known or await database_sync_to_async(debate_log_position)(
+            debate_id=self.debate_id
+        )
         if position is None:
             await self._finish()
             return
@@ -313,12 +360,17 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         await self.close(code=CLOSE_FINISHED)
 
     async def _resync_forever(self) -> None:
+        """The key every RESYNC_SECONDS, access every ACCESS_RECHECK_SECONDS. The first pass
+        comes at a random point of the first period: sockets that connected together (a page
+        shared to a room) spread their reads instead of all queueing on the database at once."""
         loop = asyncio.get_running_loop()
         recheck_at = loop.time() + ACCESS_RECHECK_SECONDS
+        pause = random.uniform(0, RESYNC_SECONDS)  # noqa: S311 - spreading load, not a secret
         while not self.finished:
-            await asyncio.sleep(RESYNC_SECONDS)
+            await asyncio.sleep(pause)
+            pause = RESYNC_SECONDS
             try:
-                if self.api_key is not None and not await _key_is_live(self.api_key):
+                if self.api_key is not None and not await _key_is_live(self.api_key, shared=True):
                     await self.apikey_revoked({})
                     return
                 async with self.lock:
@@ -327,21 +379,27 @@ class DebateEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                         if not self.finished and not await self.has_access():
                             await self._revoke("periodic_check")
                             return
-                    # A socket woken within the last pass is live: a lost wake-up shows as a
-                    # gap in the next one, so only a quiet socket reads the log (no read per
-                    # viewer every RESYNC_SECONDS while a debate streams).
-                    if loop.time() - self.woken_at < RESYNC_SECONDS:
-                        continue
-                    await self._catch_up()
-                    await self._close_if_drained()
             except asyncio.CancelledError:
                 raise
             except Exception:  # the next pass tries again
                 self.log.warning("live_resync_failed", exc_info=True)
 
 
-async def _key_is_live(api_key: APIKey) -> bool:
-    return bool(await database_sync_to_async(apikey_is_live)(key_id=api_key.pk, now=timezone.now()))
+async def _key_is_live(api_key: APIKey, *, shared: bool = False) -> bool:
+    """Whether the key still works. `shared` (the periodic checks): an answer up to
+    KEY_CHECK_SECONDS old will do, so a program's many sockets on one key cost one read per
+    key per process, not one per socket every RESYNC_SECONDS."""
+    started = time.monotonic()
+    if shared and (seen := _key_checks.get(api_key.pk)) is not None:
+        checked_at, live = seen
+        if started - checked_at < KEY_CHECK_SECONDS:
+            return live
+    live = bool(await database_sync_to_async(apikey_is_live)(key_id=api_key.pk, now=timezone.now()))
+    if len(_key_checks) > 1000:  # forget the old answers now and then
+        for key_id in [k for k, (at, _live) in _key_checks.items() if started - at > 60]:
+            del _key_checks[key_id]
+    _key_checks[api_key.pk] = (started, live)
+    return live
 
 
 # --- Server-sent events: GET /api/v1/debates/<id>/stream/?after=<seq> --------------------------
@@ -391,17 +449,17 @@ class StreamRefused(Exception):
         self.headers = headers or {}
 
 
-class DebateStreamConsumer(AsyncHttpConsumer):  # type: ignore[misc]
+class DebateStreamConsumer(HubFedConsumer, AsyncHttpConsumer):  # type: ignore[misc]
     """A debate's events as `text/event-stream`, with the WebSocket's guarantee.
 
     `after` (or a reconnecting EventSource's `Last-Event-ID`, which wins) says what the client
-    has. Then, as for the socket: join the group before reading the log, drop what was sent,
-    fill a gap from the log, look at the log every RESYNC_SECONDS (which also sends a comment
-    line, so proxies keep the connection and a dead client is noticed). Each event is
-    `id: <seq>`, `event: <type>`, `data: <the same JSON as the socket's>`. After the debate's
-    final event comes `event: end` and the response ends; a revoked key gets `event: error`
-    (`invalid_api_key`) and the same end. Refusals are the API's JSON errors (401, 403, 404,
-    400, 429 with Retry-After and the RateLimit headers).
+    has. Then, as for the socket: subscribe to the hub before reading the log, drop what was
+    sent, fill a gap from the log (the hub looks at it when the debate is quiet); every
+    RESYNC_SECONDS a comment line, so proxies keep the connection and a dead client is
+    noticed. Each event is `id: <seq>`, `event: <type>`, `data: <the same JSON as the
+    socket's>`. After the debate's final event comes `event: end` and the response ends; a
+    revoked key gets `event: error` (`invalid_api_key`) and the same end. Refusals are the
+    API's JSON errors (401, 403, 404, 400, 429 with Retry-After and the RateLimit headers).
 
     Everything it sends is sent from a dispatched message (the request, a wake-up, a tick),
     never from a side task, so sends never interleave and the stream can end the consumer.
@@ -416,7 +474,6 @@ class DebateStreamConsumer(AsyncHttpConsumer):  # type: ignore[misc]
         self.last_sent = 0
         self.finished = False
         self.joined = False
-        self.following = False
         self.api_key: APIKey | None = None
         self.ticker: asyncio.Task[None] | None = None
         self.log = logger.bind(debate_id=self.debate_id)
@@ -443,11 +500,10 @@ class DebateStreamConsumer(AsyncHttpConsumer):  # type: ignore[misc]
         await self.send_body(f"retry: {SSE_RETRY_MS}\n\n".encode(), more_body=True)
         if (key := self._key()) is not None:
             await self.channel_layer.group_add(key_group(key.pk), self.channel_name)
-        await self.channel_layer.group_add(group_name(self.debate_id), self.channel_name)
+        await hubs().subscribe(self.debate_id, self.channel_layer, self.inbox)
         self.joined = True
-        self.following = await followers().watch(self.debate_id, self.channel_layer)
         await self._catch_up()
-        await self._close_if_drained()
+        await self._close_if_drained(self.known)
         self.ticker = asyncio.create_task(self._tick_forever())
 
     async def _admit(self) -> Counted:
@@ -475,11 +531,12 @@ class DebateStreamConsumer(AsyncHttpConsumer):  # type: ignore[misc]
                 self.api_key = api_key
             else:
                 user = self.scope.get("user") or AnonymousUser()
-            debate, _takes_part = await database_sync_to_async(debate_get_for_viewer)(
+            debate = await database_sync_to_async(_debate_to_watch)(
                 user=user, debate_id=self.debate_id
             )
             if (key := self._key()) is not None and debate.team_id != key.team_id:
                 raise NotFound(_("Debate not found."))
+            self.known = _log_position_of(debate)
             client = self.scope.get("client") or ("", 0)
             counted: Counted = await database_sync_to_async(_count_request)(
                 api_key=key, user=user, ip=str(client[0])
@@ -506,7 +563,20 @@ class DebateStreamConsumer(AsyncHttpConsumer):  # type: ignore[misc]
         if seq > self.last_sent + 1 and not self.finished:
             await self._catch_up(upto=seq - 1)
         if not self.finished and seq > self.last_sent:
-            await self._send(event)
+            # The hub's message is shared by this process's streams of the debate: the first
+            # one to send it leaves its SSE frame there for the others.
+            frame = message.get("sse")
+            if frame is None:
+                frame = message["sse"] = _sse(event)
+            await self._send(event, frame)
+
+    async def debate_lagged(self, message: dict[str, Any]) -> None:
+        """The hub dropped events for this stream (it fell behind): read them from the log.
+        (`debate.recheck`, the debate is gone: the same read finds that out, and ends.)"""
+        await self._catch_up()
+        await self._close_if_drained()
+
+    debate_recheck = debate_lagged
 
     async def apikey_revoked(self, message: dict[str, Any]) -> None:
         await self._end(
@@ -514,19 +584,21 @@ class DebateStreamConsumer(AsyncHttpConsumer):  # type: ignore[misc]
         )
 
     async def stream_tick(self, message: dict[str, Any]) -> None:
-        """Every RESYNC_SECONDS: the key still valid? anything in the log? and a comment line."""
+        """Every RESYNC_SECONDS: the key still valid? and a comment line. (The log's safety net
+        is the hub's.)"""
         if self.finished:
             return
-        if self.api_key is not None and not await _key_is_live(self.api_key):
+        if self.api_key is not None and not await _key_is_live(self.api_key, shared=True):
             await self.apikey_revoked({})
             return
         await self.send_body(b": keep-alive\n\n", more_body=True)
-        await self._catch_up()
-        await self._close_if_drained()
 
     async def _tick_forever(self) -> None:
+        # The first tick at a random point of the first period, as for the sockets.
+        pause = random.uniform(0, RESYNC_SECONDS)  # noqa: S311 - spreading load, not a secret
         while not self.finished:
-            await asyncio.sleep(RESYNC_SECONDS)
+            await asyncio.sleep(pause)
+            pause = RESYNC_SECONDS
             await self.channel_layer.send(self.channel_name, {"type": "stream.tick"})
 
     async def _catch_up(self, upto: int | None = None) -> None:
@@ -541,16 +613,18 @@ class DebateStreamConsumer(AsyncHttpConsumer):  # type: ignore[misc]
             if len(batch) < BATCH:
                 return
 
-    async def _send(self, event: dict[str, Any]) -> None:
-        await self.send_body(_sse(event), more_body=True)
+    async def _send(self, event: dict[str, Any], frame: bytes | None = None) -> None:
+        await self.send_body(frame if frame is not None else _sse(event), more_body=True)
         self.last_sent = int(event["seq"])
         if event["type"] in TERMINAL_EVENTS:
             await self._end("end", {"last_seq": self.last_sent})
 
-    async def _close_if_drained(self) -> None:
+    async def _close_if_drained(self, known: tuple[int, bool] | None = None) -> None:
         if self.finished:
             return
-        position = await database_sync_to_async(debate_log_position)(debate_id=self.debate_id)
+        position = known or await database_sync_to_async(debate_log_position)(
+            debate_id=self.debate_id
+        )
         if position is None or (position[1] and self.last_sent >= position[0]):
             await self._end("end", {"last_seq": self.last_sent})
 
@@ -566,12 +640,9 @@ class DebateStreamConsumer(AsyncHttpConsumer):  # type: ignore[misc]
             self.ticker.cancel()  # type: ignore[union-attr]
             self.ticker = None
         if getattr(self, "joined", False):
-            await self.channel_layer.group_discard(group_name(self.debate_id), self.channel_name)
+            await hubs().unsubscribe(self.debate_id, self.inbox)
             if self.api_key is not None:
                 await self.channel_layer.group_discard(
                     key_group(self.api_key.pk), self.channel_name
                 )
             self.joined = False
-        if getattr(self, "following", False):
-            followers().unwatch(self.debate_id)
-            self.following = False

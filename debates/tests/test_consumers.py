@@ -10,12 +10,14 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import connections
 from django.test import Client
 
 from accounts.models import User
 from consultation.asgi import application
-from debates import consumers, follower, selectors
+from consultation.exceptions import NotAuthenticated, NotFound
+from debates import consumers, fanout, follower, selectors
 from debates.events import group_name
 from debates.models import Debate, DebateEvent, DebateStatus
 from debates.orchestration.progress import stage_start
@@ -147,6 +149,23 @@ async def test_a_bad_after_is_refused(
     await communicator.disconnect()
 
 
+def test_the_debate_to_watch_is_read_without_its_lists(
+    owner: User, outsider: User, django_assert_num_queries: Any
+) -> None:
+    """The viewer's rule and refusals, in one query for a participant (no prefetched seats,
+    turns or judgments: a socket needs only the team)."""
+    private = make_debate(owner)
+    public = make_debate(owner, is_public=True)
+    with django_assert_num_queries(1):
+        assert consumers._debate_to_watch(user=owner, debate_id=str(private.pk)) == private
+    assert consumers._debate_to_watch(user=outsider, debate_id=str(public.pk)) == public
+    assert consumers._debate_to_watch(user=AnonymousUser(), debate_id=str(public.pk)) == public
+    with pytest.raises(NotFound):
+        consumers._debate_to_watch(user=outsider, debate_id=str(private.pk))
+    with pytest.raises(NotAuthenticated):
+        consumers._debate_to_watch(user=AnonymousUser(), debate_id=str(private.pk))
+
+
 def test_parse_after() -> None:
     assert consumers.parse_after(b"") == 0
     assert consumers.parse_after(b"after=12") == 12
@@ -256,7 +275,7 @@ async def test_a_lost_last_wake_up_is_made_good_by_the_resync(
     no_follower: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(consumers, "RESYNC_SECONDS", 0.05)
+    monkeypatch.setattr(fanout, "RESYNC_SECONDS", 0.05)
     communicator = await connect(debate.pk, user=owner)
     assert await communicator.receive_nothing(timeout=0.1)
     await database_sync_to_async(append_elsewhere)(debate.pk, 2)
@@ -313,11 +332,15 @@ async def test_events_written_by_another_process_reach_the_socket(
 ) -> None:
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     monkeypatch.setattr(follower, "POLL_SECONDS", 0.02)
+    monkeypatch.setattr(follower, "IDLE_POLL_SECONDS", 0.02)
     monkeypatch.setattr(consumers, "RESYNC_SECONDS", 60)
     communicator = await connect(debate.pk, user=owner)
     assert await communicator.receive_nothing(timeout=0.1)
     await database_sync_to_async(append_elsewhere)(debate.pk, 3)
     assert await seqs(communicator, 3) == [1, 2, 3]
-    assert follower.followers().followers[str(debate.pk)].watchers == 1
+    hub = fanout.hubs().hubs[str(debate.pk)]
+    assert len(hub.inboxes) == 1
+    assert hub.follower is not None
+    assert hub.follower.running
     await communicator.disconnect()
-    assert str(debate.pk) not in follower.followers().followers
+    assert str(debate.pk) not in fanout.hubs().hubs

@@ -11,6 +11,7 @@ from django.db import connections
 
 from accounts.models import Team, User
 from accounts.tests.factories import make_team
+from apikeys import selectors as apikeys_selectors
 from apikeys.services import apikey_revoke
 from apikeys.tests.factories import make_key
 from consultation.asgi import application
@@ -101,3 +102,30 @@ async def test_a_revocation_that_never_arrives_is_noticed_at_the_next_resync(
     api_key = await database_sync_to_async(lambda: team.api_keys.get())()
     await database_sync_to_async(apikey_revoke)(actor=owner, api_key=api_key)
     assert await close_code(communicator) == consumers.CLOSE_NOT_AUTHENTICATED
+
+
+async def test_the_periodic_checks_of_one_keys_sockets_share_one_read(
+    owner: User, team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await database_sync_to_async(_key)(owner, team)
+    api_key = await database_sync_to_async(lambda: team.api_keys.get())()
+    reads: list[Any] = []
+    real = apikeys_selectors.apikey_is_live
+
+    def counted(**kwargs: Any) -> bool:
+        reads.append(kwargs["key_id"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(consumers, "apikey_is_live", counted)
+    monkeypatch.setattr(consumers, "KEY_CHECK_SECONDS", 60)
+    for _socket in range(3):
+        assert await consumers._key_is_live(api_key, shared=True)
+    assert len(reads) == 1
+    # A check after an access change never takes an earlier answer.
+    assert await consumers._key_is_live(api_key)
+    assert len(reads) == 2
+    await database_sync_to_async(apikey_revoke)(actor=owner, api_key=api_key)
+    assert not await consumers._key_is_live(api_key)
+    monkeypatch.setattr(consumers, "KEY_CHECK_SECONDS", 0)
+    assert not await consumers._key_is_live(api_key, shared=True)  # too old: read again
+    assert len(reads) == 4
