@@ -60,3 +60,28 @@ def test_a_new_team_gets_the_default_estimate(owner: User, owner_client: Client)
     page = owner_client.get(f"/debates/{waiting.pk}/live/").content.decode()
     assert "It should start in about 1 minute" in page
     assert 'data-live="notify"' in page  # the permission button (hidden until the script says)
+
+
+@pytest.mark.django_db
+def test_the_queue_notice_asks_for_itself_again_and_follows_the_queue(
+    owner: User, owner_client: Client, outsider_client: Client
+) -> None:
+    """The live page's notice is polled: a slot taken after the page loaded shows, and the
+    notice goes once the debate starts."""
+    first, waiting = make_debate(owner, rounds=1), make_debate(owner, rounds=1)
+    url = f"/debates/{waiting.pk}/live/queue/"
+    page = owner_client.get(f"/debates/{waiting.pk}/live/").content.decode()
+    assert f'hx-get="{url}"' in page
+
+    # Nobody runs yet: the first waits for a worker, and so does this one's notice.
+    assert "Waiting for a worker" in owner_client.get(url).content.decode()
+    Debate.objects.filter(pk=first.pk).update(
+        status=DebateStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
+    )
+    notice = owner_client.get(url).content.decode()
+    assert "number 1 in your team's queue" in notice
+    assert f'hx-get="{url}"' in notice  # and it keeps asking
+
+    Debate.objects.filter(pk=waiting.pk).update(status=DebateStatus.RUNNING)
+    assert owner_client.get(url).content == b""
+    assert outsider_client.get(url).status_code == 404

@@ -206,6 +206,17 @@ def debate_rendered(request: HttpRequest, debate_id: UUID) -> JsonResponse:
     return JsonResponse(html)
 
 
+@require_safe
+def debate_live_queue(request: HttpRequest, debate_id: UUID) -> HttpResponse:
+    """The queue notice of a debate not started yet, polled by the live page (a place taken by
+    a debate ahead, or a slot freed, changes it); empty once the debate has started."""
+    debate, _participant = selectors.debate_get_for_viewer(user=request.user, debate_id=debate_id)
+    queue = selectors.debate_queue_place(debate=debate)
+    if queue is None:
+        return HttpResponse("")
+    return render(request, "debates/partials/queue_place.html", {"debate": debate, "queue": queue})
+
+
 @login_required
 @require_POST
 def debate_live_cancel(request: HttpRequest, debate_id: UUID) -> HttpResponse:
@@ -223,5 +234,6 @@ urlpatterns: list[URLPattern] = [
     path("debates/<uuid:debate_id>/live/", debate_live, name="debate-live"),
     path("debates/<uuid:debate_id>/replay/", debate_replay, name="debate-replay"),
     path("debates/<uuid:debate_id>/rendered/", debate_rendered, name="debate-rendered"),
+    path("debates/<uuid:debate_id>/live/queue/", debate_live_queue, name="debate-live-queue"),
     path("debates/<uuid:debate_id>/live/cancel/", debate_live_cancel, name="debate-live-cancel"),
 ]
