@@ -155,7 +155,53 @@ def parse_after(query_string: bytes) -> int | None:
     return int(raw)
 
 
-class DebateEventsConsumer(HubFedConsumer, AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+class _WatchesAccess:
+    """Who watches a debate, and whether they still may: shared by the socket and the stream.
+    Set by the consumer once it has admitted the viewer: `debate_id`, `user` (the key's user
+    for a key), `api_key` (or None) and `session_key` (the session that signed them in)."""
+
+    debate_id: str
+    user: AbstractBaseUser | AnonymousUser
+    api_key: APIKey | None
+    session_key: str | None
+    scope: dict[str, Any]
+
+    def _session_key(self) -> str | None:
+        session = self.scope.get("session")
+        return getattr(session, "session_key", None) if session is not None else None
+
+    async def still_authenticated(self) -> AbstractBaseUser | AnonymousUser:
+        """Who is connected now: the user `authenticate` found, while the session that signed
+        them in is still signed in; anonymous once it logged out or expired. (A credential
+        read from the handshake, such as an API key, is re-checked here too.)"""
+        user = self.user
+        if not user.is_authenticated:
+            return user
+        if self.api_key is not None:  # a key's socket has no session: the key is what counts
+            return user if await _key_is_live(self.api_key) else AnonymousUser()
+        signed_in = await database_sync_to_async(session_is_signed_in)(
+            session_key=self.session_key, user_id=user.pk
+        )
+        return user if signed_in else AnonymousUser()
+
+    async def has_access(self) -> bool:
+        user = await self.still_authenticated()
+        try:
+            debate = await database_sync_to_async(_debate_to_watch)(
+                user=user, debate_id=self.debate_id
+            )
+        except (NotAuthenticated, NotFound):
+            return False
+        # A key acts for its team only, now as at connect.
+        return self.api_key is None or debate.team_id == self.api_key.team_id
+
+    def _lost_session(self, message: dict[str, Any]) -> bool:
+        """An `access.changed` that names the session this viewer came with (a logout)."""
+        ended = message.get("ended_session")
+        return bool(ended) and ended == self.session_key
+
+
+class DebateEventsConsumer(_WatchesAccess, HubFedConsumer, AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     """One browser watching one debate (read-only: whatever the client sends is ignored)."""
 
     debate_id: str
@@ -238,42 +284,12 @@ class DebateEventsConsumer(HubFedConsumer, AsyncJsonWebsocketConsumer):  # type:
         self.finished = True
         await self.close(code=CLOSE_NOT_AUTHENTICATED)
 
-    def _session_key(self) -> str | None:
-        session = self.scope.get("session")
-        return getattr(session, "session_key", None) if session is not None else None
-
-    async def still_authenticated(self) -> AbstractBaseUser | AnonymousUser:
-        """Who is connected now: the user `authenticate` found, while the session that signed
-        them in is still signed in; anonymous once it logged out or expired. (A credential
-        read from the handshake, such as an API key, is re-checked here too.)"""
-        user = self.user
-        if not user.is_authenticated:
-            return user
-        if self.api_key is not None:  # a key's socket has no session: the key is what counts
-            return user if await _key_is_live(self.api_key) else AnonymousUser()
-        signed_in = await database_sync_to_async(session_is_signed_in)(
-            session_key=self.session_key, user_id=user.pk
-        )
-        return user if signed_in else AnonymousUser()
-
-    async def has_access(self) -> bool:
-        user = await self.still_authenticated()
-        try:
-            debate = await database_sync_to_async(_debate_to_watch)(
-                user=user, debate_id=self.debate_id
-            )
-        except (NotAuthenticated, NotFound):
-            return False
-        # A key acts for its team only, now as at connect.
-        return self.api_key is None or debate.team_id == self.api_key.team_id
-
     async def access_changed(self, message: dict[str, Any]) -> None:
         """Someone took access away from someone (accounts/realtime.py): check again."""
         async with self.lock:
             if self.finished:
                 return
-            ended = message.get("ended_session")
-            if (ended and ended == self.session_key) or not await self.has_access():
+            if self._lost_session(message) or not await self.has_access():
                 await self._revoke(str(message.get("reason", "")))
 
     async def _revoke(self, reason: str) -> None:
@@ -449,7 +465,7 @@ class StreamRefused(Exception):
         self.headers = headers or {}
 
 
-class DebateStreamConsumer(HubFedConsumer, AsyncHttpConsumer):  # type: ignore[misc]
+class DebateStreamConsumer(_WatchesAccess, HubFedConsumer, AsyncHttpConsumer):  # type: ignore[misc]
     """A debate's events as `text/event-stream`, with the WebSocket's guarantee.
 
     `after` (or a reconnecting EventSource's `Last-Event-ID`, which wins) says what the client
@@ -458,7 +474,9 @@ class DebateStreamConsumer(HubFedConsumer, AsyncHttpConsumer):  # type: ignore[m
     RESYNC_SECONDS a comment line, so proxies keep the connection and a dead client is
     noticed. Each event is `id: <seq>`, `event: <type>`, `data: <the same JSON as the
     socket's>`. After the debate's final event comes `event: end` and the response ends; a
-    revoked key gets `event: error` (`invalid_api_key`) and the same end. Refusals are the
+    revoked key gets `event: error` (`invalid_api_key`) and the same end, and so does a viewer
+    whose access was taken away while watching (`not_found`: what a new request would get), on
+    the socket's `access.changed` messages and every ACCESS_RECHECK_SECONDS. Refusals are the
     API's JSON errors (401, 403, 404, 400, 429 with Retry-After and the RateLimit headers).
 
     Everything it sends is sent from a dispatched message (the request, a wake-up, a tick),
@@ -475,6 +493,8 @@ class DebateStreamConsumer(HubFedConsumer, AsyncHttpConsumer):  # type: ignore[m
         self.finished = False
         self.joined = False
         self.api_key: APIKey | None = None
+        self.session_key = self._session_key()
+        self.user_group: str | None = None
         self.ticker: asyncio.Task[None] | None = None
         self.log = logger.bind(debate_id=self.debate_id)
         try:
@@ -498,10 +518,14 @@ class DebateStreamConsumer(HubFedConsumer, AsyncHttpConsumer):  # type: ignore[m
             status=200, headers=[(k.encode(), v.encode()) for k, v in headers.items()]
         )
         await self.send_body(f"retry: {SSE_RETRY_MS}\n\n".encode(), more_body=True)
+        if self.user.is_authenticated:
+            self.user_group = user_group_name(self.user.pk)
+            await self.channel_layer.group_add(self.user_group, self.channel_name)
         if (key := self._key()) is not None:
             await self.channel_layer.group_add(key_group(key.pk), self.channel_name)
         await hubs().subscribe(self.debate_id, self.channel_layer, self.inbox)
         self.joined = True
+        self.recheck_at = time.monotonic() + ACCESS_RECHECK_SECONDS
         await self._catch_up()
         await self._close_if_drained(self.known)
         self.ticker = asyncio.create_task(self._tick_forever())
@@ -536,6 +560,7 @@ class DebateStreamConsumer(HubFedConsumer, AsyncHttpConsumer):  # type: ignore[m
             )
             if (key := self._key()) is not None and debate.team_id != key.team_id:
                 raise NotFound(_("Debate not found."))
+            self.user = user
             self.known = _log_position_of(debate)
             client = self.scope.get("client") or ("", 0)
             counted: Counted = await database_sync_to_async(_count_request)(
@@ -583,14 +608,29 @@ class DebateStreamConsumer(HubFedConsumer, AsyncHttpConsumer):  # type: ignore[m
             "error", {"code": InvalidAPIKey.code, "detail": str(InvalidAPIKey().detail)}
         )
 
+    async def access_changed(self, message: dict[str, Any]) -> None:
+        """Someone took access away from someone (accounts/realtime.py): check again."""
+        if not self.finished and (self._lost_session(message) or not await self.has_access()):
+            await self._access_lost(str(message.get("reason", "")))
+
+    async def _access_lost(self, reason: str) -> None:
+        self.log.info("live_access_revoked", reason=reason)
+        await self._end("error", {"code": NotFound.code, "detail": _("Debate not found.")})
+
     async def stream_tick(self, message: dict[str, Any]) -> None:
-        """Every RESYNC_SECONDS: the key still valid? and a comment line. (The log's safety net
-        is the hub's.)"""
+        """Every RESYNC_SECONDS: the key still valid? and a comment line; every
+        ACCESS_RECHECK_SECONDS, access too, in case an `access.changed` was lost. (The log's
+        safety net is the hub's.)"""
         if self.finished:
             return
         if self.api_key is not None and not await _key_is_live(self.api_key, shared=True):
             await self.apikey_revoked({})
             return
+        if time.monotonic() >= self.recheck_at:
+            self.recheck_at = time.monotonic() + ACCESS_RECHECK_SECONDS
+            if not await self.has_access():
+                await self._access_lost("periodic_check")
+                return
         await self.send_body(b": keep-alive\n\n", more_body=True)
 
     async def _tick_forever(self) -> None:
@@ -646,3 +686,6 @@ class DebateStreamConsumer(HubFedConsumer, AsyncHttpConsumer):  # type: ignore[m
                     key_group(self.api_key.pk), self.channel_name
                 )
             self.joined = False
+        if getattr(self, "user_group", None) is not None:
+            await self.channel_layer.group_discard(self.user_group, self.channel_name)
+            self.user_group = None

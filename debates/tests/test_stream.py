@@ -13,14 +13,17 @@ from django.conf import settings as django_settings
 from django.db import connections
 from django.test import Client
 
-from accounts.models import Team, User
+from accounts.models import Membership, Team, User
+from accounts.services import membership_remove
 from accounts.tests.factories import make_team
 from apikeys.services import apikey_revoke
 from apikeys.tests.factories import make_key
 from billing.models import Plan
 from consultation.asgi import application
 from debates import follower
+from debates.models import Debate
 from debates.orchestration.progress import stage_start
+from debates.services.sharing import debate_share
 from debates.tests.factories import make_debate, make_event
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -250,4 +253,70 @@ async def test_a_revoked_key_is_noticed_by_the_periodic_check(
     await database_sync_to_async(apikey_revoke)(actor=owner, api_key=api_key)
     name, error = await stream.next_event()
     assert (name, error["code"]) == ("error", "invalid_api_key")
+    assert stream.ended
+
+
+# --- Access taken away while a stream is open, as for the sockets (test_consumers_access) ---
+
+
+async def _shared_debate(owner: User, team: Team) -> Any:
+    debate = await database_sync_to_async(make_debate)(owner, team=team)
+    await database_sync_to_async(debate_share)(actor=owner, debate=debate, shared=True)
+    return debate
+
+
+async def test_unsharing_ends_the_members_stream_not_the_creators(
+    owner: User, team: Team, member: User
+) -> None:
+    debate = await _shared_debate(owner, team)
+    member_stream = Stream(debate.pk, Cookie=await database_sync_to_async(session_cookie)(member))
+    owner_stream = Stream(debate.pk, Cookie=await database_sync_to_async(session_cookie)(owner))
+    assert (await member_stream.open())[0] == 200
+    assert (await owner_stream.open())[0] == 200
+    await database_sync_to_async(debate_share)(actor=owner, debate=debate, shared=False)
+    assert await member_stream.next_event() == (
+        "error",
+        {"code": "not_found", "detail": "Debate not found."},
+    )
+    assert member_stream.ended
+    await database_sync_to_async(stage_start)(debate_id=debate.pk, stage="rebuttal", round_number=1)
+    assert (await owner_stream.next_event())[1]["seq"] == 1
+    await owner_stream.close()
+
+
+async def test_leaving_the_team_or_logging_out_ends_that_persons_streams(
+    owner: User, team: Team, member: User
+) -> None:
+    debate = await _shared_debate(owner, team)
+    client = await database_sync_to_async(Client)()
+    await database_sync_to_async(client.force_login)(member)
+    name = django_settings.SESSION_COOKIE_NAME
+    leaving = Stream(debate.pk, Cookie=f"{name}={client.cookies[name].value}")
+    staying = Stream(debate.pk, Cookie=await database_sync_to_async(session_cookie)(member))
+    await leaving.open()
+    await staying.open()
+    response = await database_sync_to_async(client.post)("/accounts/logout/")
+    assert response.status_code == 302
+    assert (await leaving.next_event())[0] == "error"
+    assert leaving.ended
+    # The member's other session still watches, until they are removed from the team.
+    membership = await database_sync_to_async(Membership.objects.get)(team=team, user=member)
+    await database_sync_to_async(membership_remove)(actor=owner, membership=membership)
+    assert (await staying.next_event())[1]["code"] == "not_found"
+    assert staying.ended
+
+
+async def test_a_lost_access_message_is_made_up_for_by_the_periodic_check(
+    owner: User, team: Team, member: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from debates import consumers
+
+    monkeypatch.setattr(consumers, "RESYNC_SECONDS", 0.05)
+    monkeypatch.setattr(consumers, "ACCESS_RECHECK_SECONDS", 0.0)
+    debate = await _shared_debate(owner, team)
+    stream = Stream(debate.pk, Cookie=await database_sync_to_async(session_cookie)(member))
+    await stream.open()
+    # Unshared behind the service's back: no message is sent.
+    await database_sync_to_async(Debate.objects.filter(pk=debate.pk).update)(shared_with_team=False)
+    assert (await stream.next_event())[1]["code"] == "not_found"
     assert stream.ended
