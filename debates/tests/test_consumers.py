@@ -11,7 +11,7 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db import connections
+from django.db import connections, transaction
 from django.test import Client
 
 from accounts.models import User
@@ -40,8 +40,11 @@ TIMEOUT = 3
 
 
 def append_elsewhere(debate_id: Any, number: int = 1) -> list[int]:
-    """Events written the way another process (a worker) writes them, with no wake-up here."""
-    return [make_event(debate_id).seq for _ in range(number)]
+    """Events written the way another process (a worker) writes them, with no wake-up here:
+    together, in one transaction (a reader never sees half of them: the hub's periodic read
+    could otherwise fall between two and read twice)."""
+    with transaction.atomic():
+        return [make_event(debate_id).seq for _ in range(number)]
 
 
 def session_cookie(user: User) -> bytes:
