@@ -9,6 +9,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consultation.settings")
 # Django must be set up before Channels' auth stack imports the models.
 django_asgi_app = get_asgi_application()
 
+from consultation.warmup import warm_up  # noqa: E402
+
+warm_up()  # before the first request, never by all of the first requests at once
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
