@@ -9,7 +9,7 @@ from uuid import UUID
 import structlog
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -52,20 +52,21 @@ def team_next_waiting(*, team: Team, queued_before: datetime | None = None) -> l
     return list(waiting.order_by("created_at").values_list("pk", flat=True)[:free])
 
 
-def _slot_free(team_id: UUID, debate_id: UUID) -> bool:
-    """Whether the team may start this debate now: a slot of its plan is free for it, after
-    the team's older waiting debates (a team's debates start in the order they were asked
-    for, even when a worker takes several of their tasks at once). The team's row is locked,
-    so two workers cannot both take the last slot (SQLite's IMMEDIATE transactions serialize
-    the same way)."""
-    free = team_free_slots(team=Team.objects.select_for_update().get(pk=team_id))
-    if free <= 0:
-        return False
-    created = Debate.objects.filter(pk=debate_id).values_list("created_at", flat=True).get()
-    older = Debate.objects.filter(
-        team_id=team_id, status=DebateStatus.QUEUED, created_at__lt=created
-    ).count()
-    return free > older
+def _slot_free(team_id: UUID, created_at: datetime) -> bool:
+    """Whether the team may start its debate created at `created_at` now: a slot of its plan
+    is free for it, after the team's older waiting debates (a team's debates start in the
+    order they were asked for, even when a worker takes several of their tasks at once). The
+    team's row is locked, so two workers cannot both take the last slot (SQLite's IMMEDIATE
+    transactions serialize the same way)."""
+    limit = debate_limits_for_team(
+        team=Team.objects.select_for_update().get(pk=team_id)
+    ).concurrent_debates
+    counts = Debate.objects.filter(team_id=team_id).aggregate(
+        running=Count("pk", filter=Q(status=DebateStatus.RUNNING)),
+        older=Count("pk", filter=Q(status=DebateStatus.QUEUED, created_at__lt=created_at)),
+    )
+    running, older = int(counts["running"]), int(counts["older"])
+    return limit - running > older
 
 
 @transaction.atomic
@@ -75,11 +76,13 @@ def debate_claim(*, debate_id: UUID, token: str) -> int | None:
     a free slot of its team's plan (it stays queued; finalization starts it later)."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.DEBATE_STALE_SECONDS)
-    current = Debate.objects.filter(pk=debate_id).values_list("status", "team_id").first()
+    current = (
+        Debate.objects.filter(pk=debate_id).values_list("status", "team_id", "created_at").first()
+    )
     if current is None:
         return None
-    status, team_id = current
-    if status == DebateStatus.QUEUED and not _slot_free(team_id, debate_id):
+    status, team_id, created_at = current
+    if status == DebateStatus.QUEUED and not _slot_free(team_id, created_at):
         logger.info("debate.waiting_for_slot", debate_id=str(debate_id), team_id=str(team_id))
         return None
     claimed = (
@@ -237,8 +240,6 @@ def turn_complete(
     latency_ms: int,
     last_delta: str = "",
 ) -> Turn:
-    if last_delta:
-        turn_delta(debate_id=debate_id, seat_id=seat_id, round_number=round_number, text=last_delta)
     turn = Turn.objects.create(
         debate_id=debate_id,
         seat_id=seat_id,
@@ -254,24 +255,31 @@ def turn_complete(
         latency_ms=latency_ms,
     )
     _add_usage(debate_id, model_id, input_tokens, output_tokens, cost)
-    event_append(
+    # The text not yet stored, then the turn: two events, one append.
+    unstored = (
+        [events.turn_delta(seat=seat_id, round=round_number, text=last_delta)] if last_delta else []
+    )
+    events_append(
         debate_id=debate_id,
-        event=events.turn_completed(
-            events.TurnCompletedPayload(
-                seat=seat_id,
-                label=label,
-                round=round_number,
-                turn=str(turn.pk),
-                content=output.content,
-                stance=output.stance,
-                confidence=output.confidence,
-                key_claims=list(output.key_claims),
-                input_tokens=input_tokens,
-                output_tokens=output_tokens,
-                cost_usd=str(cost),
-                latency_ms=latency_ms,
-            )
-        ),
+        events=[
+            *unstored,
+            events.turn_completed(
+                events.TurnCompletedPayload(
+                    seat=seat_id,
+                    label=label,
+                    round=round_number,
+                    turn=str(turn.pk),
+                    content=output.content,
+                    stance=output.stance,
+                    confidence=output.confidence,
+                    key_claims=list(output.key_claims),
+                    input_tokens=input_tokens,
+                    output_tokens=output_tokens,
+                    cost_usd=str(cost),
+                    latency_ms=latency_ms,
+                )
+            ),
+        ],
     )
     return turn
 

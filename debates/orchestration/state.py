@@ -144,11 +144,7 @@ def model_ref(model: LLMModel, credentials: Mapping[str, TeamCredential] | None 
 
 def debate_load_state(*, debate_id: UUID) -> DebateState:
     """Everything the pipeline needs, including the progress of an earlier, crashed run."""
-    debate = (
-        Debate.objects.select_related("chair_model")
-        .prefetch_related("judge_models")
-        .get(pk=debate_id)
-    )
+    debate = Debate.objects.select_related("chair_model").get(pk=debate_id)
     # The team's own keys, decrypted for this run only (never stored in the state's events).
     credentials = team_credentials(team_id=debate.team_id)
     seats = [
