@@ -255,6 +255,22 @@ def waves_of(lines: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return waves
 
 
+@functools.cache
+def _timed_pipeline_class() -> Any:
+    from debates.orchestration.engine import DebatePipeline
+
+    class TimedPipeline(DebatePipeline):
+        """Notes when `close()` starts: `debate_run` calls it once finalization committed."""
+
+        finalized: tuple[float, float] = (0.0, 0.0)
+
+        async def close(self) -> None:
+            self.finalized = (time.perf_counter(), time.time())
+            await super().close()
+
+    return TimedPipeline
+
+
 def _debate_once(
     user: User,
     team: Team,
@@ -268,7 +284,6 @@ def _debate_once(
 ) -> dict[str, Any]:
     from django.db.backends.signals import connection_created
 
-    from debates.orchestration.engine import DebatePipeline
     from debates.orchestration.loop import debate_loop_install
     from debates.services.creation import SeatInput, debate_create
     from debates.services.running import debate_run
@@ -298,15 +313,17 @@ def _debate_once(
 
     # As the worker runs it (`--concurrency`): on the process's long-lived debate loop, its
     # database work on a thread (and connection) of its own, whose queries are counted.
-    pipeline = DebatePipeline(providers=lambda _name: provider)
+    pipeline = _timed_pipeline_class()(providers=lambda _name: provider)
     loop = debate_loop_install()
     connection_created.connect(count_on)
     try:
         cpu = time.process_time()
         started, started_at = time.perf_counter(), time.time()
         status = loop.run(functools.partial(debate_run, pipeline=pipeline), debate.pk)
-        wall_ms = (time.perf_counter() - started) * 1000
-        ended_at = time.time()
+        # The debate's end is its finalization's commit (its last event published); the
+        # breakers' bookkeeping after it is counted in the CPU, not in the wall.
+        wall_ms = (pipeline.finalized[0] - started) * 1000
+        ended_at = pipeline.finalized[1]
     finally:
         connection_created.disconnect(count_on)
         cpu_ms = (time.process_time() - cpu) * 1000

@@ -105,7 +105,8 @@ class DebatePipeline:
 
     async def run(self, debate_id: UUID) -> RunOutcome | None:
         """Run (or resume) a debate to its end. Returns how it ended, or None when the
-        debate was not ours to run (finished, or alive in another runner)."""
+        debate was not ours to run (finished, or alive in another runner). `close()` follows,
+        once the debate is finalized."""
         token = uuid.uuid4().hex
         # Every line of the run, the gateway's and the breaker's included, names the debate.
         with structlog.contextvars.bound_contextvars(debate_id=str(debate_id)):
@@ -140,8 +141,6 @@ class DebatePipeline:
                     # What was stored stays stored, even when the run stops on an error.
                     with contextlib.suppress(Exception):
                         await writes.drain()
-                await self.gateway.record_successes()
-                await self.gateway.aclose()
         status, reason = _status_for(result)
         return RunOutcome(
             status=status,
@@ -150,6 +149,15 @@ class DebatePipeline:
             budget_reason=result.budget_reason,
             where=result.where,
         )
+
+    async def close(self) -> None:
+        """After a run, and after its finalization: the successful calls not yet recorded for
+        the breakers (a success never changes one, so the debate's end never waits for them),
+        then this run's provider connections."""
+        try:
+            await self.gateway.record_successes()
+        finally:
+            await self.gateway.aclose()
 
     async def _run_stages(self, debate_id: UUID, writes: Writes) -> StageResult:
         state = await db(debate_load_state)(debate_id=debate_id)

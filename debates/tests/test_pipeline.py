@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from django.utils import timezone
 
 from accounts.models import User
@@ -406,6 +406,31 @@ def test_successful_calls_are_recorded_for_the_breakers_once_each(owner: User) -
     debate = make_debate(owner, rounds=1)
     run(debate, ScriptedProvider())
     # 6 turns, 1 judge call, 1 synthesis: all recorded, written in one batch per stage.
+    assert ProviderCall.objects.filter(ok=True).count() == 8
+
+
+def test_the_breakers_bookkeeping_comes_after_the_debate_is_finalized(owner: User) -> None:
+    from ops.models import ProviderCall
+
+    debate = make_debate(owner, rounds=1)
+    seen: dict[str, int] = {}
+
+    class Watching(DebatePipeline):
+        async def close(self) -> None:
+            def look() -> None:
+                debate.refresh_from_db()
+                seen["finalized"] = int(debate.finalized_at is not None)
+                seen["recorded"] = ProviderCall.objects.count()
+
+            await sync_to_async(look)()
+            await super().close()
+
+    pipeline = Watching(providers=lambda _name: ScriptedProvider(), heartbeat_s=3600)
+    assert async_to_sync(debate_run)(debate.pk, pipeline=pipeline) == DebateStatus.COMPLETED
+    # The debate's end (finalized, its last event out) waits for none of the successes: the
+    # last stage's are written after it, and none is lost.
+    assert seen["finalized"] == 1
+    assert seen["recorded"] < 8
     assert ProviderCall.objects.filter(ok=True).count() == 8
 
 
