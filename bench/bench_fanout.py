@@ -1,6 +1,7 @@
 """Live fan-out: latency from an event's commit to its arrival at WebSocket viewers.
 
-`python -m bench.bench_fanout [--viewers 1,50,200] [--modes embedded,services] [--runs 1]`
+`python -m bench.bench_fanout [--viewers 1,50,200] [--modes embedded,services] [--runs 1]
+[--no-batch]`
 
 For each mode (embedded: SQLite + in-memory layer + follower; services: PostgreSQL + Redis) it
 starts one Daphne and, per viewer count, creates one debate, connects every viewer to it
@@ -103,11 +104,12 @@ async def _watch(url: str, key: str, viewers: list[Viewer], connected: threading
             async with asyncio.timeout(DEADLINE):
                 async for message in ws:
                     received = time.time()
-                    event = json.loads(message)
-                    viewer.seqs.append(int(event["seq"]))
-                    viewer.types.append(str(event["type"]))
-                    at = datetime.fromisoformat(str(event["at"])).timestamp()
-                    viewer.lags.append(received - at)
+                    data = json.loads(message)
+                    for event in data["events"] if data["type"] == "batch" else [data]:
+                        viewer.seqs.append(int(event["seq"]))
+                        viewer.types.append(str(event["type"]))
+                        at = datetime.fromisoformat(str(event["at"])).timestamp()
+                        viewer.lags.append(received - at)
         except Exception as error:  # noqa: BLE001 - the deadline, or a broken socket
             viewer.error = repr(error)
         finally:
@@ -121,9 +123,15 @@ async def _watch(url: str, key: str, viewers: list[Viewer], connected: threading
     )
 
 
-def measure(processes: Processes, mode: str, url: str, key: str, viewers: int) -> dict[str, Any]:
+def measure(
+    processes: Processes, mode: str, url: str, key: str, viewers: int, *, batch: bool
+) -> dict[str, Any]:
     debate_id = _create_debate(url, key)
+    # As the browser's live page connects (`batch=1`: a burst in one message), or one
+    # message per event (`--no-batch`).
     ws_url = f"{url.replace('http', 'ws', 1)}/ws/debates/{debate_id}/?after=0"
+    if batch:
+        ws_url += "&batch=1"
     watching = [Viewer() for _ in range(viewers)]
     connected = threading.Event()
     started = time.monotonic()
@@ -192,7 +200,10 @@ def run_mode(mode: str, args: argparse.Namespace, tmp: Path) -> list[dict[str, A
         _wait_healthy(url, processes)
         rows = []
         for viewers in args.viewers:
-            runs = [measure(processes, mode, url, key, viewers) for _ in range(args.runs)]
+            runs = [
+                measure(processes, mode, url, key, viewers, batch=args.batch)
+                for _ in range(args.runs)
+            ]
             row: dict[str, Any] = {"viewers": viewers, "runs": runs}
             for field in ("connect_s", "p50_ms", "p95_ms", "p99_ms", "exactly_once_in_order"):
                 row[field] = statistics.median(run[field] for run in runs)
@@ -211,12 +222,19 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/test")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--label", default="default")
+    parser.add_argument(
+        "--batch",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="viewers ask for bursts in one message (?batch=1), as the browser does",
+    )
     args = parser.parse_args()
     args.viewers = [int(v) for v in args.viewers.split(",")]
     results: dict[str, Any] = {
         "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores",
         "load_before": [round(x, 2) for x in os.getloadavg()],
         "goals": {"services_p95_ms": 50, "embedded_p95_ms": 300, "viewers": 200},
+        "batch": args.batch,
     }
     for mode in args.modes.split(","):
         with tempfile.TemporaryDirectory(prefix=f"bench-fanout-{mode}-") as tmp:

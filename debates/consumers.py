@@ -22,6 +22,13 @@ Wake-ups come from the hub, not the channel layer: the hub serialises each event
 hands the same text to every local socket, so an event costs one channel-layer message per
 process, and no database read per viewer.
 
+`?batch=1` asks for bursts in one message: the events ready to go at once (a stage's start
+and its seats' turns, a reconnect's catch-up from the log, a burst a busy server queued) come
+as `{"type": "batch", "events": [<event>, ...]}`, in order, at most FRAME_EVENTS a message; a
+lone event comes as itself. Without it, every event is a message of its own. The guarantee is
+the same either way; a busy server sends far fewer WebSocket frames (each costs the server
+about as much as its content, whatever its size: docs/PERFORMANCE.md, "Live fan-out").
+
 After the debate's final event (`debate.completed`, `debate.failed`, `debate.cancelled`) the
 server closes the socket with 1000: there will never be anything more. A client that connects
 to a finished debate gets what it lacks, then the same close.
@@ -54,10 +61,12 @@ HTTP, with the same guarantee, for clients that prefer `curl -N` to a WebSocket.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import re
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -123,6 +132,8 @@ _key_checks: dict[Any, tuple[float, bool]] = {}
 ACCESS_RECHECK_SECONDS = 30.0
 # Events read from the log per query.
 BATCH = 500
+# Events per message at most, for a socket that asked for batches (`?batch=1`).
+FRAME_EVENTS = 100
 _DIGITS = re.compile(r"[0-9]{1,12}")
 
 
@@ -144,6 +155,12 @@ def _log_position_of(debate: Debate) -> tuple[int, bool]:
     socket. Finished then, its last seq is final; not finished then, whatever came since is in
     the log the socket reads after subscribing (or comes from the hub)."""
     return debate.last_seq, debate.status in FINISHED_STATUSES
+
+
+def wants_batches(query_string: bytes) -> bool:
+    """`batch=1` (or `true`): bursts of events in one message."""
+    values = parse_qs(query_string.decode("latin-1"), keep_blank_values=True).get("batch", [""])
+    return values[-1].lower() in ("1", "true")
 
 
 def parse_after(query_string: bytes) -> int | None:
@@ -220,6 +237,8 @@ class DebateEventsConsumer(_WatchesAccess, HubFedConsumer, AsyncJsonWebsocketCon
         self.resync: asyncio.Task[None] | None = None
         self.log = logger.bind(debate_id=self.debate_id)
         self.api_key: APIKey | None = None
+        self.batches = wants_batches(self.scope.get("query_string", b""))
+        self.outbox: list[str] | None = None  # while sending together (`_together`)
         # Accept first: a refusal before the handshake reaches the browser as a bare 403,
         # without the close code that tells it not to retry.
         await self.accept()
@@ -256,7 +275,7 @@ class DebateEventsConsumer(_WatchesAccess, HubFedConsumer, AsyncJsonWebsocketCon
             await self.channel_layer.group_add(key_group(key.pk), self.channel_name)
         await hubs().subscribe(self.debate_id, self.channel_layer, self.inbox)
         self.joined = True
-        async with self.lock:
+        async with self.lock, self._together():
             await self._catch_up()
             await self._close_if_drained(known)
         if not self.finished:
@@ -315,19 +334,24 @@ class DebateEventsConsumer(_WatchesAccess, HubFedConsumer, AsyncJsonWebsocketCon
             self.user_group = None
 
     async def debate_event(self, message: dict[str, Any]) -> None:
-        """A wake-up from the hub (the worker's publish, or this process's follower)."""
-        async with self.lock:
-            event = message["event"]
-            seq = int(event["seq"])
-            if seq > self.last_sent + 1 and not self.finished:
-                await self._catch_up(upto=seq - 1)
-            if self._wants(seq):
-                await self._send(event, message.get("text"))
+        """A wake-up from the hub (the worker's publish, or this process's follower), and,
+        for a socket that asked for batches, the hub's other events waiting behind it."""
+        async with self.lock, self._together():
+            burst = [message]
+            if self.batches:
+                burst += self.inbox.take_events(FRAME_EVENTS)
+            for wake_up in burst:
+                event = wake_up["event"]
+                seq = int(event["seq"])
+                if seq > self.last_sent + 1 and not self.finished:
+                    await self._catch_up(upto=seq - 1)
+                if self._wants(seq):
+                    await self._send(event, wake_up.get("text"))
 
     async def debate_lagged(self, message: dict[str, Any]) -> None:
         """This socket fell behind and the hub dropped events for it: read them from the log.
         (`debate.recheck`, the debate is gone: the same read finds that out, and closes.)"""
-        async with self.lock:
+        async with self.lock, self._together():
             await self._catch_up()
             await self._close_if_drained()
 
@@ -351,10 +375,40 @@ class DebateEventsConsumer(_WatchesAccess, HubFedConsumer, AsyncJsonWebsocketCon
 
     async def _send(self, event: dict[str, Any], text: str | None = None) -> None:
         # `text`: the event already serialised once for every viewer (the hub's).
-        await self.send(text_data=text if text is not None else json.dumps(event))
+        text = text if text is not None else json.dumps(event)
         self.last_sent = int(event["seq"])
+        if self.outbox is None:
+            await self.send(text_data=text)
+        else:
+            self.outbox.append(text)
+            if len(self.outbox) >= FRAME_EVENTS:
+                await self._flush()
         if event["type"] in TERMINAL_EVENTS:
             await self._finish()
+
+    @contextlib.asynccontextmanager
+    async def _together(self) -> AsyncIterator[None]:
+        """For a socket that asked for batches: what is sent within goes out as one message
+        (or a few: FRAME_EVENTS each), when it ends or before the socket closes."""
+        if not self.batches or self.outbox is not None:
+            yield
+            return
+        self.outbox = []
+        try:
+            yield
+        finally:
+            await self._flush()
+            self.outbox = None
+
+    async def _flush(self) -> None:
+        if not self.outbox:
+            return
+        texts, self.outbox = self.outbox, []
+        if len(texts) == 1:
+            await self.send(text_data=texts[0])
+        else:
+            # The events' own texts, as they are (each serialised once, by the hub).
+            await self.send(text_data='{"type": "batch", "events": [' + ", ".join(texts) + "]}")
 
     async def _close_if_drained(self, known: tuple[int, bool] | None = None) -> None:
         """A finished debate whose every event this client has: close (it asked for nothing).
@@ -373,6 +427,7 @@ class DebateEventsConsumer(_WatchesAccess, HubFedConsumer, AsyncJsonWebsocketCon
 
     async def _finish(self) -> None:
         self.finished = True
+        await self._flush()  # what is ready goes before the close
         await self.close(code=CLOSE_FINISHED)
 
     async def _resync_forever(self) -> None:

@@ -431,21 +431,25 @@ def event_publish(event: DebateEvent) -> None:
 
 
 def events_publish(rows: Sequence[DebateEvent]) -> None:
-    """Publish one debate's events, in order, in one hop to the layer. Skipped when nobody
-    can hear them: the in-memory layer of a process where no consumer watches the debate
-    (a worker in the embedded mode: its web process follows the log instead)."""
+    """Publish one debate's events (one transaction's), in order, as one message to the
+    layer: `debate.event` for one, `debate.events` (their list) for several, so a burst costs
+    the layer and each process's hub one message, and the hub hands it to its viewers at once
+    (debates/fanout.py). Skipped when nobody can hear them: the in-memory layer of a process
+    where no consumer watches the debate (a worker in the embedded mode: its web process
+    follows the log instead)."""
     layer = get_channel_layer()
     if layer is None or not rows:
         return
     group = group_name(rows[0].debate_id)
     if isinstance(layer, InMemoryChannelLayer) and not layer.groups.get(group):
         return
-
-    async def send_all() -> None:
-        for row in rows:
-            await layer.group_send(group, {"type": "debate.event", "event": row.as_message()})
+    message: dict[str, Any] = (
+        {"type": "debate.event", "event": rows[0].as_message()}
+        if len(rows) == 1
+        else {"type": "debate.events", "events": [row.as_message() for row in rows]}
+    )
 
     try:
-        async_to_sync(send_all)()
+        async_to_sync(layer.group_send)(group, message)
     except Exception:  # noqa: BLE001  (listeners catch up from the log; never fail a write)
         logger.warning("event_publish_failed", debate_id=str(rows[0].debate_id), seq=rows[0].seq)

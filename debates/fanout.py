@@ -53,6 +53,8 @@ logger = structlog.get_logger(__name__)
 Message = dict[str, Any]
 
 DEBATE_EVENT = "debate.event"
+# Several events of one transaction, as the worker publishes them: fanned out one by one.
+DEBATE_EVENTS = "debate.events"
 # What a consumer gets instead of the events its full inbox could not take.
 LAGGED: Message = {"type": "debate.lagged"}
 # What every consumer gets when the debate is gone: each looks at the log, finds nothing and
@@ -120,6 +122,20 @@ class Inbox:
         self._items.append((is_event, item))
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
+
+    def take_events(self, limit: int) -> list[Message]:
+        """The hub's events waiting at the head of the inbox (at most `limit`), taken now,
+        without suspending: a consumer that sends a burst in one frame takes the rest of it
+        (it stops at the first message of another kind, which keeps its place)."""
+        taken: list[Message] = []
+        while self._items and len(taken) < limit:
+            is_event, item = self._items[0]
+            if not is_event or isinstance(item, BaseException):
+                break
+            self._items.popleft()
+            self._events -= 1
+            taken.append(item.message)
+        return taken
 
     async def get(self) -> Delivery:
         """The next message; raises what a local source raised. Returns without suspending
@@ -218,6 +234,12 @@ class Hub:
         while True:
             try:
                 message = await self.layer.receive(channel)
+                if message.get("type") == DEBATE_EVENTS:  # one transaction's, in order
+                    events = message["events"]
+                    await self._fill_gap(int(events[0]["seq"]))
+                    for event in events:
+                        self.publish({"type": DEBATE_EVENT, "event": event})
+                    continue
                 if message.get("type") == DEBATE_EVENT:
                     await self._fill_gap(int(message["event"]["seq"]))
                 self.publish(message)

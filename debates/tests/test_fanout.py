@@ -18,7 +18,7 @@ from consultation.asgi import application
 from debates import consumers, fanout, follower, selectors
 from debates.events import group_name
 from debates.models import Debate, DebateEvent, DebateStatus
-from debates.orchestration.progress import stage_start
+from debates.orchestration.progress import stage_start, turn_stage_start
 from debates.services.finalization import debate_finalize
 from debates.tests.factories import make_debate
 from debates.tests.test_consumers import (
@@ -151,6 +151,22 @@ async def test_events_after_the_marker_wait_until_it_is_taken() -> None:
     assert await taken(inbox) == [4]
 
 
+async def test_take_events_takes_the_hubs_events_at_the_head_and_stops_at_anything_else() -> None:
+    inbox = fanout.Inbox(limit=3)
+    for seq in (1, 2):
+        inbox.put(event(seq))
+    inbox.put_local({"type": "websocket.receive"})  # the consumer's own: keeps its place
+    inbox.put(event(3))
+    assert [m["event"]["seq"] for m in inbox.take_events(10)] == [1, 2]
+    assert inbox.take_events(10) == []
+    assert await taken(inbox) == [{"type": "websocket.receive"}, 3]
+    # Taken events free their room: three more fit before the inbox counts as lagging.
+    for seq in (4, 5, 6, 7):
+        inbox.put(event(seq))
+    assert [m["event"]["seq"] for m in inbox.take_events(2)] == [4, 5]
+    assert await taken(inbox) == [6, fanout.LAGGED]
+
+
 async def test_get_waits_for_the_next_message() -> None:
     inbox = fanout.Inbox()
     waiting = asyncio.create_task(inbox.get())
@@ -208,6 +224,99 @@ async def test_each_viewer_gets_every_event_once_in_order_from_the_group(
         assert await close_code(socket) == consumers.CLOSE_FINISHED
         await socket.disconnect()
     assert str(debate.pk) not in fanout.hubs().hubs
+
+
+async def test_a_transactions_events_are_one_message_to_the_group(
+    debate: Debate, watch: Any, services_mode: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sockets = await watch(debate.pk, VIEWERS)
+    layer = get_channel_layer()
+    sent: list[dict[str, Any]] = []
+    real_send = layer.group_send
+
+    async def counted(group: str, message: dict[str, Any]) -> None:
+        sent.append(message)
+        await real_send(group, message)
+
+    monkeypatch.setattr(layer, "group_send", counted)
+    # A stage's opening: its start and every seat's turn, in one transaction.
+    await database_sync_to_async(turn_stage_start)(
+        debate_id=debate.pk,
+        stage="opening",
+        round_number=0,
+        seats=[(1, "Seat A", "demo:demo-sage"), (2, "Seat B", "demo:demo-skeptic")],
+    )
+    await database_sync_to_async(stage_start)(
+        debate_id=debate.pk, stage="judging", round_number=None
+    )
+    assert [message["type"] for message in sent] == ["debate.events", "debate.event"]
+    assert [event["seq"] for event in sent[0]["events"]] == [2, 3, 4]
+    for socket in sockets:
+        assert await seqs(socket, 4) == [2, 3, 4, 5]
+        assert await socket.receive_nothing(timeout=0.05)
+        await socket.disconnect()
+
+
+async def batched(owner: User, debate_id: Any, after: int = 0) -> WebsocketCommunicator:
+    cookie = await database_sync_to_async(session_cookie)(owner)
+    headers = [(b"origin", b"http://testserver"), (b"host", b"testserver"), (b"cookie", cookie)]
+    socket = WebsocketCommunicator(
+        application, f"/ws/debates/{debate_id}/?after={after}&batch=1", headers=headers
+    )
+    connected, _ = await socket.connect(timeout=TIMEOUT)
+    assert connected
+    return socket
+
+
+async def frames(socket: WebsocketCommunicator, count: int) -> list[list[int]]:
+    """The seqs of the next `count` messages, one list per message (a lone event: one seq)."""
+    out = []
+    for _ in range(count):
+        message = await socket.receive_json_from(timeout=TIMEOUT)
+        batch = message["events"] if message["type"] == "batch" else [message]
+        out.append([int(event["seq"]) for event in batch])
+    return out
+
+
+async def test_a_socket_that_asks_for_batches_gets_a_burst_in_one_message(
+    owner: User, debate: Debate, watch: Any, services_mode: None
+) -> None:
+    (plain,) = await watch(debate.pk)
+    batching = await batched(owner, debate.pk)
+    assert await frames(batching, 1) == [[1]]  # from the log: so subscribed to the hub
+    await database_sync_to_async(turn_stage_start)(
+        debate_id=debate.pk,
+        stage="opening",
+        round_number=0,
+        seats=[(1, "Seat A", "demo:demo-sage"), (2, "Seat B", "demo:demo-skeptic")],
+    )
+    await database_sync_to_async(stage_start)(
+        debate_id=debate.pk, stage="judging", round_number=None
+    )
+    # The same events, in the same order, each once: one message per burst, or per event.
+    assert await frames(batching, 2) == [[2, 3, 4], [5]]
+    assert await frames(plain, 4) == [[2], [3], [4], [5]]
+    await database_sync_to_async(debate_finalize)(
+        debate_id=debate.pk, status=DebateStatus.CANCELLED, reason="cancelled"
+    )
+    assert await frames(batching, 1) == [[6]]
+    assert await close_code(batching) == consumers.CLOSE_FINISHED
+    await batching.disconnect()
+    await plain.disconnect()
+
+
+async def test_a_batching_socket_gets_the_log_in_few_messages_and_then_the_close(
+    owner: User, debate: Debate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(consumers, "FRAME_EVENTS", 4)
+    await database_sync_to_async(append_elsewhere)(debate.pk, 8)  # seqs 2..9
+    await database_sync_to_async(debate_finalize)(
+        debate_id=debate.pk, status=DebateStatus.CANCELLED, reason="cancelled"
+    )  # seq 10, the last
+    socket = await batched(owner, debate.pk, after=0)
+    assert await frames(socket, 3) == [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]
+    assert await close_code(socket) == consumers.CLOSE_FINISHED
+    await socket.disconnect()
 
 
 async def test_each_viewer_gets_every_event_once_in_order_from_the_follower(

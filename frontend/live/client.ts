@@ -1,5 +1,7 @@
 /**
- * The live connection: a WebSocket to /ws/debates/<id>/?after=<lastSeq> that feeds the store.
+ * The live connection: a WebSocket to /ws/debates/<id>/?after=<lastSeq>&batch=1 that feeds the
+ * store. `batch=1`: events ready together (a stage's start, a catch-up) come as one message,
+ * `{"type": "batch", "events": [...]}`, in order; a lone event comes as itself.
  *
  * Interrupted connections come back on their own, with exponential backoff and jitter from
  * 1 s to 30 s, and resume after the last event received: the server sends only what the
@@ -16,6 +18,16 @@ import {
   type Rendered,
   setConnection,
 } from "./store";
+
+/** Several events in one message, in order (the socket asks for them with `batch=1`). */
+interface Batch {
+  type: "batch";
+  events: DebateEvent[];
+}
+
+function isBatch(data: DebateEvent | Batch): data is Batch {
+  return data.type === "batch" && Array.isArray((data as Batch).events);
+}
 
 export const MIN_RETRY_MS = 1000;
 export const MAX_RETRY_MS = 30_000;
@@ -75,7 +87,7 @@ export class LiveClient {
     const { location } = window;
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const after = this.store.getState().lastSeq;
-    return `${scheme}//${location.host}${this.options.socketPath}?after=${after}`;
+    return `${scheme}//${location.host}${this.options.socketPath}?after=${after}&batch=1`;
   }
 
   start(): void {
@@ -124,13 +136,17 @@ export class LiveClient {
     };
     socket.onmessage = (message: MessageEvent) => {
       if (this.socket !== socket) return;
-      let event: DebateEvent;
+      let data: DebateEvent | Batch;
       try {
-        event = JSON.parse(String(message.data)) as DebateEvent;
+        data = JSON.parse(String(message.data)) as DebateEvent | Batch;
       } catch {
         return;
       }
-      receive(this.store, event);
+      if (isBatch(data)) {
+        for (const event of data.events) receive(this.store, event);
+      } else {
+        receive(this.store, data);
+      }
     };
     socket.onerror = () => {
       // A close event always follows; reconnecting is decided there.

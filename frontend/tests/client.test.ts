@@ -111,7 +111,7 @@ describe("LiveClient", () => {
   test("connects after the last seq it has and feeds the store", () => {
     receive(h.store, ev(1, "debate.started"));
     h.client.start();
-    assert.equal(h.sockets[0]?.url, "wss://example.test/ws/debates/d-1/?after=1");
+    assert.equal(h.sockets[0]?.url, "wss://example.test/ws/debates/d-1/?after=1&batch=1");
     assert.equal(h.store.getState().connection, "connecting");
     h.sockets[0]?.open();
     assert.equal(h.store.getState().connection, "open");
@@ -139,7 +139,7 @@ describe("LiveClient", () => {
 
     h.fire();
     const third = h.sockets[2] as FakeSocket;
-    assert.equal(third.url, "wss://example.test/ws/debates/d-1/?after=2");
+    assert.equal(third.url, "wss://example.test/ws/debates/d-1/?after=2&batch=1");
     third.open();
     const state = h.store.getState();
     assert.equal(state.connection, "open");
@@ -208,6 +208,20 @@ describe("LiveClient", () => {
     h.client.retryNow();
     assert.equal(h.sockets.length, 2);
     assert.ok(h.timers.every((t) => t.cancelled));
+  });
+
+  test("a batch feeds the store each of its events, in order", () => {
+    h.client.start();
+    const socket = h.sockets[0] as FakeSocket;
+    socket.open();
+    const events = [
+      ev(1, "debate.started"),
+      ev(2, "stage.started", { stage: "opening", round: 0 }),
+      ev(3, "stage.started", { stage: "rebuttal", round: 1 }),
+    ];
+    socket.onmessage?.({ data: JSON.stringify({ type: "batch", events }) } as MessageEvent);
+    assert.equal(h.store.getState().lastSeq, 3);
+    assert.equal(h.store.getState().stage, "rebuttal");
   });
 
   test("garbage from the socket is ignored", () => {
