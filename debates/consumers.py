@@ -157,16 +157,20 @@ def _log_position_of(debate: Debate) -> tuple[int, bool]:
     return debate.last_seq, debate.status in FINISHED_STATUSES
 
 
+def _query_value(query_string: bytes, name: str, default: str) -> str:
+    """The last value of a query parameter (`default` when absent)."""
+    values = parse_qs(query_string.decode("latin-1"), keep_blank_values=True).get(name, [default])
+    return values[-1]
+
+
 def wants_batches(query_string: bytes) -> bool:
     """`batch=1` (or `true`): bursts of events in one message."""
-    values = parse_qs(query_string.decode("latin-1"), keep_blank_values=True).get("batch", [""])
-    return values[-1].lower() in ("1", "true")
+    return _query_value(query_string, "batch", "").lower() in ("1", "true")
 
 
 def parse_after(query_string: bytes) -> int | None:
     """The `after` parameter: a whole number >= 0 (0 when absent); None when it is not."""
-    values = parse_qs(query_string.decode("latin-1"), keep_blank_values=True).get("after", ["0"])
-    raw = values[-1]
+    raw = _query_value(query_string, "after", "0")
     if not _DIGITS.fullmatch(raw):
         return None
     return int(raw)

@@ -73,19 +73,22 @@ async def debate(owner: User) -> Debate:
     return created
 
 
+async def open_socket(owner: User, debate_id: Any, query: str = "after=0") -> WebsocketCommunicator:
+    """A signed-in browser's socket to the debate, connected."""
+    cookie = await database_sync_to_async(session_cookie)(owner)
+    headers = [(b"origin", b"http://testserver"), (b"host", b"testserver"), (b"cookie", cookie)]
+    socket = WebsocketCommunicator(
+        application, f"/ws/debates/{debate_id}/?{query}", headers=headers
+    )
+    connected, _ = await socket.connect(timeout=TIMEOUT)
+    assert connected
+    return socket
+
+
 @pytest.fixture
 def watch(owner: User) -> Callable[..., Any]:
     async def _watch(debate_id: Any, count: int = 1) -> list[WebsocketCommunicator]:
-        cookie = await database_sync_to_async(session_cookie)(owner)
-        headers = [(b"origin", b"http://testserver"), (b"host", b"testserver"), (b"cookie", cookie)]
-        sockets = []
-        for _ in range(count):
-            socket = WebsocketCommunicator(
-                application, f"/ws/debates/{debate_id}/?after=0", headers=headers
-            )
-            connected, _ = await socket.connect(timeout=TIMEOUT)
-            assert connected
-            sockets.append(socket)
+        sockets = [await open_socket(owner, debate_id) for _ in range(count)]
         for socket in sockets:  # read from the log, so subscribed to the hub before
             assert await seqs(socket, 1) == [1]
         return sockets
@@ -239,7 +242,18 @@ async def test_a_transactions_events_are_one_message_to_the_group(
         await real_send(group, message)
 
     monkeypatch.setattr(layer, "group_send", counted)
-    # A stage's opening: its start and every seat's turn, in one transaction.
+    await opening_then_judging(debate)
+    assert [message["type"] for message in sent] == ["debate.events", "debate.event"]
+    assert [event["seq"] for event in sent[0]["events"]] == [2, 3, 4]
+    for socket in sockets:
+        assert await seqs(socket, 4) == [2, 3, 4, 5]
+        assert await socket.receive_nothing(timeout=0.05)
+        await socket.disconnect()
+
+
+async def opening_then_judging(debate: Debate) -> None:
+    """Two transactions: a stage's opening with two seats' turns (seqs 2-4), then a stage
+    start alone (5)."""
     await database_sync_to_async(turn_stage_start)(
         debate_id=debate.pk,
         stage="opening",
@@ -249,23 +263,6 @@ async def test_a_transactions_events_are_one_message_to_the_group(
     await database_sync_to_async(stage_start)(
         debate_id=debate.pk, stage="judging", round_number=None
     )
-    assert [message["type"] for message in sent] == ["debate.events", "debate.event"]
-    assert [event["seq"] for event in sent[0]["events"]] == [2, 3, 4]
-    for socket in sockets:
-        assert await seqs(socket, 4) == [2, 3, 4, 5]
-        assert await socket.receive_nothing(timeout=0.05)
-        await socket.disconnect()
-
-
-async def batched(owner: User, debate_id: Any, after: int = 0) -> WebsocketCommunicator:
-    cookie = await database_sync_to_async(session_cookie)(owner)
-    headers = [(b"origin", b"http://testserver"), (b"host", b"testserver"), (b"cookie", cookie)]
-    socket = WebsocketCommunicator(
-        application, f"/ws/debates/{debate_id}/?after={after}&batch=1", headers=headers
-    )
-    connected, _ = await socket.connect(timeout=TIMEOUT)
-    assert connected
-    return socket
 
 
 async def frames(socket: WebsocketCommunicator, count: int) -> list[list[int]]:
@@ -282,17 +279,9 @@ async def test_a_socket_that_asks_for_batches_gets_a_burst_in_one_message(
     owner: User, debate: Debate, watch: Any, services_mode: None
 ) -> None:
     (plain,) = await watch(debate.pk)
-    batching = await batched(owner, debate.pk)
+    batching = await open_socket(owner, debate.pk, "after=0&batch=1")
     assert await frames(batching, 1) == [[1]]  # from the log: so subscribed to the hub
-    await database_sync_to_async(turn_stage_start)(
-        debate_id=debate.pk,
-        stage="opening",
-        round_number=0,
-        seats=[(1, "Seat A", "demo:demo-sage"), (2, "Seat B", "demo:demo-skeptic")],
-    )
-    await database_sync_to_async(stage_start)(
-        debate_id=debate.pk, stage="judging", round_number=None
-    )
+    await opening_then_judging(debate)
     # The same events, in the same order, each once: one message per burst, or per event.
     assert await frames(batching, 2) == [[2, 3, 4], [5]]
     assert await frames(plain, 4) == [[2], [3], [4], [5]]
@@ -313,7 +302,7 @@ async def test_a_batching_socket_gets_the_log_in_few_messages_and_then_the_close
     await database_sync_to_async(debate_finalize)(
         debate_id=debate.pk, status=DebateStatus.CANCELLED, reason="cancelled"
     )  # seq 10, the last
-    socket = await batched(owner, debate.pk, after=0)
+    socket = await open_socket(owner, debate.pk, "after=0&batch=1")
     assert await frames(socket, 3) == [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]
     assert await close_code(socket) == consumers.CLOSE_FINISHED
     await socket.disconnect()
