@@ -95,6 +95,15 @@ def _parse_args() -> argparse.Namespace:
         help="a PostgreSQL server's admin URL: run on a scratch database there (default SQLite)",
     )
     parser.add_argument("--profile", action="store_true", help="cProfile one 5x3 debate at 200 ms")
+    parser.add_argument(
+        "--profile-out", default="", help="also write the profile's stats there (for pstats)"
+    )
+    parser.add_argument(
+        "--streamed-runs",
+        type=int,
+        default=2,
+        help="debates streamed at the demo's pace, for their statements (0: none)",
+    )
     parser.add_argument("--label", default="default", help="the results' key in the JSON file")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -176,7 +185,9 @@ def _child(args: argparse.Namespace) -> None:
                 results["cases"].append(case)
                 _print_case(case)
             if args.profile and latency == 200:
-                _profile(user, team, provider, base_url)
+                _profile(user, team, provider, base_url, args.profile_out)
+    if args.streamed_runs:
+        results["streamed"] = _streamed(user, team, args.streamed_runs)
     results["load_after"] = [round(v, 2) for v in os.getloadavg()]
     _save(args.label, results)
 
@@ -456,14 +467,15 @@ def _print_case(case: dict[str, Any]) -> None:
     )
 
 
-def _profile(user: User, team: Team, provider: Any, base_url: str) -> None:
+def _profile(user: User, team: Team, provider: Any, base_url: str, out: str) -> None:
     """Our side of one 5x3 debate at 200 ms, by own time: where the pipeline's CPU goes."""
     import cProfile
     import pstats
 
     from debates.orchestration.loop import debate_loop_install
 
-    # The loop's thread is the critical path: its profile, apart from the database thread's.
+    # Switched on from the loop's thread; since Python 3.12 cProfile sees every thread
+    # (sys.monitoring), so the database thread's writes are in it too.
     loop = debate_loop_install()._loop
     profiler = cProfile.Profile()
     done = threading.Event()
@@ -480,10 +492,68 @@ def _profile(user: User, team: Team, provider: Any, base_url: str) -> None:
     on_loop(profiler.enable)
     _debate_once(user, team, provider, base_url, seats=5, rounds=3, latency=200)
     on_loop(profiler.disable)
-    print("the event loop's thread in one 5 seats x 3 rounds debate at 200 ms:")
+    print("one 5 seats x 3 rounds debate at 200 ms (every thread):")
     stats = pstats.Stats(profiler)
+    if out:
+        stats.dump_stats(out)
     stats.sort_stats("tottime").print_stats(25)
     stats.sort_stats("cumulative").print_stats(30)
+
+
+def _streamed(user: User, team: Team, runs: int) -> dict[str, Any]:
+    """Statements and transactions of a 5 seats x 1 round debate whose answers stream at the
+    demo provider's pace (40 tokens/s), as a live debate's do: what the text batches cost,
+    which the fake server's one-burst answers never show."""
+    from django.db.backends.signals import connection_created
+
+    from debates.models import DebateEvent
+    from debates.orchestration.engine import DebatePipeline
+    from debates.orchestration.loop import debate_loop_install
+    from debates.providers.demo.provider import DemoProvider
+    from debates.services.creation import SeatInput, debate_create
+    from debates.services.running import debate_run
+
+    models = ["demo:demo-sage", "demo:demo-skeptic", "demo:demo-pragmatist", "demo:demo-scout"]
+    measured: list[dict[str, int]] = []
+    counts = {"statements": 0, "transactions": 0}
+
+    def counted(execute: Callable[..., Any], sql: str, *args: Any) -> Any:
+        counts["statements"] += 1
+        counts["transactions"] += sql.startswith("BEGIN")
+        return execute(sql, *args)
+
+    def count_on(sender: object, connection: Any, **kwargs: object) -> None:
+        if counted not in connection.execute_wrappers:
+            connection.execute_wrappers.append(counted)
+
+    for _run in range(runs):
+        debate = debate_create(
+            user=user,
+            team=team,
+            question="Should a 20-person startup adopt a four-day week?",
+            seats=[SeatInput(models[i % len(models)], ROLES[i]) for i in range(5)],
+            rounds=1,
+            judges=["demo:demo-scout"],
+            chair="demo:demo-sage",
+            run_in_worker=False,
+        )
+        counts.update(statements=0, transactions=0)
+        pipeline = DebatePipeline(providers=lambda _name: DemoProvider(40))
+        connection_created.connect(count_on)
+        try:
+            status = debate_loop_install().run(
+                functools.partial(debate_run, pipeline=pipeline), debate.pk
+            )
+        finally:
+            connection_created.disconnect(count_on)
+        assert status == "completed", status
+        deltas = DebateEvent.objects.filter(debate=debate, type="turn.delta").count()
+        measured.append(counts | {"delta_events": deltas})
+    result = {field: statistics.median(run[field] for run in measured) for field in measured[0]} | {
+        "runs": measured
+    }
+    print(f"  5 seats x 1 round streamed at 40 tokens/s: {result}", flush=True)
+    return result
 
 
 def _save(label: str, results: dict[str, Any]) -> None:

@@ -1,7 +1,7 @@
 """The pipeline's writes. Each function is one transaction: a state change and its event.
 They are sync and called from the async pipeline through sync_to_async."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
@@ -186,13 +186,16 @@ def turn_start(*, debate_id: UUID, seat_id: int, label: str, round_number: int, 
 
 
 @transaction.atomic
-def turn_delta(
-    *, debate_id: UUID, seat_id: int | None, round_number: int | None, text: str
+def turn_deltas(
+    *, debate_id: UUID, round_number: int | None, texts: Sequence[tuple[int | None, str]]
 ) -> None:
-    """Persist a batch of streamed text, so live view, resume and replay all see it."""
-    event_append(
+    """Persist a batch of streamed text of a stage's calls (seat, text), so live view, resume
+    and replay all see it: one transaction, and one live message, for all of them."""
+    events_append(
         debate_id=debate_id,
-        event=events.turn_delta(seat=seat_id, round=round_number, text=text),
+        events=[
+            events.turn_delta(seat=seat, round=round_number, text=text) for seat, text in texts
+        ],
     )
 
 

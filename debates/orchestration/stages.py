@@ -4,7 +4,7 @@ previous (crashed) run already stored, and says how the debate goes on."""
 import asyncio
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
@@ -114,17 +114,19 @@ class DebateStage(Protocol):
     async def run(self, ctx: RunContext) -> StageResult: ...
 
 
-class DeltaBatcher:
-    """Collects streamed text and persists it at most every `interval` seconds, counted from
-    the first token: an answer that arrives in one burst is written once, with its turn."""
+class StreamedText:
+    """The streamed text of a stage's calls, not yet stored. It is written at most every
+    `interval` seconds, counted from the stage's first token, for every call that has some:
+    five seats streaming at once cost one transaction (and one live message) per interval,
+    not five. An answer that arrives in one burst is written once, with its turn (`take`)."""
 
-    def __init__(self, ctx: RunContext, seat_id: int | None, round_number: int | None) -> None:
-        self._ctx, self._seat, self._round = ctx, seat_id, round_number
-        self._buffer: list[str] = []
+    def __init__(self, ctx: RunContext, round_number: int | None) -> None:
+        self._ctx, self._round = ctx, round_number
+        self._buffers: dict[int | None, list[str]] = {}
         self._last: float | None = None
 
-    async def add(self, text: str) -> None:
-        self._buffer.append(text)
+    def add(self, seat_id: int | None, text: str) -> None:
+        self._buffers.setdefault(seat_id, []).append(text)
         now = time.monotonic()
         if self._last is None:
             self._last = now
@@ -132,26 +134,25 @@ class DeltaBatcher:
             self.flush()
 
     def flush(self) -> None:
-        if not self._buffer:
-            return
-        text, self._buffer = "".join(self._buffer), []
+        waiting = [(seat, "".join(parts)) for seat, parts in self._buffers.items() if parts]
+        self._buffers = {}
         self._last = time.monotonic()
-        (text,) = self._ctx.scrub(text)
+        if not waiting:
+            return
+        cleaned = self._ctx.scrub(*(text for _seat, text in waiting))
         self._ctx.writes.submit(
-            progress.turn_delta,
+            progress.turn_deltas,
             debate_id=self._ctx.debate_id,
-            seat_id=self._seat,
             round_number=self._round,
-            text=text,
+            texts=[(seat, text) for (seat, _raw), text in zip(waiting, cleaned, strict=True)],
         )
 
-    def discard(self) -> None:
-        self._buffer = []
+    def discard(self, seat_id: int | None) -> None:
+        self._buffers.pop(seat_id, None)
 
-    def take(self) -> str:
-        """The text not yet persisted, for the caller to write with its own record."""
-        text, self._buffer = "".join(self._buffer), []
-        return text
+    def take(self, seat_id: int | None) -> str:
+        """A call's text not yet stored, for the caller to write with its own record."""
+        return "".join(self._buffers.pop(seat_id, ()))
 
 
 def _projected_cost(ctx: RunContext, seats: list[SeatState], prompt_chars: int) -> Decimal:
@@ -206,11 +207,13 @@ class TurnStage:
                 round_number=self.number,
                 seats=[(seat.id, seat.label, seat.model.key) for seat in pending],
             )
-            if not await _unless_cancelled(opened, *(self._speak(ctx, seat) for seat in pending)):
+            streamed = StreamedText(ctx, self.number)
+            speaking = (self._speak(ctx, seat, streamed) for seat in pending)
+            if not await _unless_cancelled(opened, *speaking):
                 return StageResult(Next.CANCEL)
         return self._judge_tolerance(ctx)
 
-    async def _speak(self, ctx: RunContext, seat: SeatState) -> bool:
+    async def _speak(self, ctx: RunContext, seat: SeatState, streamed: StreamedText) -> bool:
         """One seat's turn (already announced): True when it spoke, False when it failed."""
         state = ctx.state
         messages = prompts.turn_messages(
@@ -223,10 +226,12 @@ class TurnStage:
             boundary=state.fence,
             context=state.context,
         )
-        batcher = DeltaBatcher(ctx, seat.id, self.number)
+
+        async def delta(text: str) -> None:
+            streamed.add(seat.id, text)
 
         async def restart() -> None:
-            batcher.discard()
+            streamed.discard(seat.id)
             ctx.writes.submit(
                 progress.turn_start,
                 debate_id=ctx.debate_id,
@@ -241,11 +246,11 @@ class TurnStage:
             completion = await ctx.gateway.stream(
                 seat.model,
                 ctx.request(seat.model, messages, temperature=seat.temperature),
-                on_delta=batcher.add,
+                on_delta=delta,
                 on_restart=restart,
             )
         except CALL_ERRORS as exc:
-            batcher.discard()
+            streamed.discard(seat.id)
             seat.failed = True
             ctx.writes.submit(
                 progress.turn_fail,
@@ -258,7 +263,8 @@ class TurnStage:
             )
             return False
         output = prompts.parse_turn(completion.text)
-        last_delta, content, *claims = ctx.scrub(batcher.take(), output.content, *output.key_claims)
+        unstored = streamed.take(seat.id)
+        last_delta, content, *claims = ctx.scrub(unstored, output.content, *output.key_claims)
         output = dataclasses.replace(output, content=content, key_claims=tuple(claims))
         cost = seat.model.cost(completion.input_tokens, completion.output_tokens)
         ctx.writes.submit(
@@ -473,19 +479,26 @@ class SynthesisStage:
         state = ctx.state
         last_error: CallError | None = None
         for chair in self._chairs(state, standings):
-            batcher = DeltaBatcher(ctx, None, None)
+            streamed = StreamedText(ctx, None)
+
+            async def delta(text: str, streamed: StreamedText = streamed) -> None:
+                streamed.add(None, text)
+
+            async def restart(streamed: StreamedText = streamed) -> None:
+                streamed.discard(None)
+
             try:
                 completion = await ctx.gateway.stream(
                     chair,
                     ctx.request(chair, messages, temperature=0.3),
-                    on_delta=batcher.add,
-                    on_restart=_discarding(batcher),
+                    on_delta=delta,
+                    on_restart=restart,
                 )
             except CALL_ERRORS as exc:
-                batcher.discard()
+                streamed.discard(None)
                 last_error = exc
                 continue
-            batcher.flush()
+            streamed.flush()
             output = prompts.parse_synthesis(completion.text)
             consensus, recommendation, *disagreements = ctx.scrub(
                 output.consensus, output.recommendation, *output.disagreements
@@ -559,10 +572,3 @@ async def _unless_cancelled[T](
             calls.exception()  # retrieved: a call that failed as it was stopped is no news
         return None
     return await calls
-
-
-def _discarding(batcher: DeltaBatcher) -> Callable[[], Awaitable[None]]:
-    async def restart() -> None:
-        batcher.discard()
-
-    return restart
