@@ -4,7 +4,7 @@ previous (crashed) run already stored, and says how the debate goes on."""
 import asyncio
 import dataclasses
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
@@ -120,14 +120,20 @@ class StreamedText:
     five seats streaming at once cost one transaction (and one live message) per interval,
     not five. An answer that arrives in one burst is written once, with its turn (`take`)."""
 
-    def __init__(self, ctx: RunContext, round_number: int | None) -> None:
-        self._ctx, self._round = ctx, round_number
+    def __init__(
+        self,
+        ctx: RunContext,
+        round_number: int | None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._ctx, self._round, self._clock = ctx, round_number, clock
         self._buffers: dict[int | None, list[str]] = {}
         self._last: float | None = None
 
     def add(self, seat_id: int | None, text: str) -> None:
         self._buffers.setdefault(seat_id, []).append(text)
-        now = time.monotonic()
+        now = self._clock()
         if self._last is None:
             self._last = now
         elif now - self._last >= self._ctx.delta_interval_s:
@@ -136,7 +142,7 @@ class StreamedText:
     def flush(self) -> None:
         waiting = [(seat, "".join(parts)) for seat, parts in self._buffers.items() if parts]
         self._buffers = {}
-        self._last = time.monotonic()
+        self._last = self._clock()
         if not waiting:
             return
         cleaned = self._ctx.scrub(*(text for _seat, text in waiting))

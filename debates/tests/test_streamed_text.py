@@ -5,7 +5,7 @@ from typing import Any, cast
 
 import pytest
 
-from debates.orchestration import progress, stages
+from debates.orchestration import progress
 from debates.orchestration.stages import RunContext, StreamedText
 
 
@@ -27,15 +27,18 @@ class _Context:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    now = [100.0]
-    monkeypatch.setattr(stages.time, "monotonic", lambda: now[0])
-    return now
+def clock() -> list[float]:
+    """The time StreamedText reads (`_streamed_text`), moved by hand."""
+    return [100.0]
+
+
+def _streamed_text(ctx: _Context, round_number: int | None, clock: list[float]) -> StreamedText:
+    return StreamedText(cast(RunContext, ctx), round_number, clock=lambda: clock[0])
 
 
 def test_the_seats_text_of_an_interval_goes_in_one_write(clock: list[float]) -> None:
     ctx = _Context()
-    streamed = StreamedText(cast(RunContext, ctx), 2)
+    streamed = _streamed_text(ctx, 2, clock)
     streamed.add(1, "A says ")
     streamed.add(2, "B says ")
     clock[0] += 0.1
@@ -62,7 +65,7 @@ def test_the_seats_text_of_an_interval_goes_in_one_write(clock: list[float]) -> 
 
 def test_a_turn_takes_only_its_own_text_and_a_restart_discards_it(clock: list[float]) -> None:
     ctx = _Context()
-    streamed = StreamedText(cast(RunContext, ctx), 0)
+    streamed = _streamed_text(ctx, 0, clock)
     streamed.add(1, "A: call 555-0100")
     streamed.add(2, "B: first try")
     streamed.discard(2)
@@ -80,7 +83,7 @@ def test_a_turn_takes_only_its_own_text_and_a_restart_discards_it(clock: list[fl
 
 def test_an_answer_in_one_burst_is_never_written_before_its_turn(clock: list[float]) -> None:
     ctx = _Context()
-    streamed = StreamedText(cast(RunContext, ctx), None)
+    streamed = _streamed_text(ctx, None, clock)
     for piece in ("one ", "burst ", "of text"):
         streamed.add(None, piece)
     assert ctx.submitted == []
@@ -91,7 +94,7 @@ def test_an_answer_in_one_burst_is_never_written_before_its_turn(clock: list[flo
 
 def test_a_flush_scrubs_what_it_writes(clock: list[float]) -> None:
     ctx = _Context()
-    streamed = StreamedText(cast(RunContext, ctx), None)
+    streamed = _streamed_text(ctx, None, clock)
     streamed.add(None, "ring 555-0100")
     streamed.flush()
     ((_write, kwargs),) = ctx.submitted
