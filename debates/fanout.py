@@ -267,7 +267,20 @@ class Hub:
             if position is None:
                 self.publish(RECHECK)
             elif position[0] > self.last_seq:
+                # Events the group never brought: the layer may have lost this hub's
+                # membership (Redis restarted or was flushed, the group expired), and then
+                # no event would come live again. Join again (a no-op for a member), then read
+                # what was missed.
+                await self._rejoin()
                 await self._fill_gap(position[0] + 1)
+
+    async def _rejoin(self) -> None:
+        if self.channel is None:
+            return
+        try:
+            await self.layer.group_add(group_name(self.debate_id), self.channel)
+        except Exception:  # the next pass tries again; the log read below goes on
+            self.log.warning("hub_rejoin_failed", exc_info=True)
 
     async def _fill_gap(self, seq: int) -> None:
         """Events between the last fanned out and `seq` (excluded) that never came: from the

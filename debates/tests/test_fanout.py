@@ -524,6 +524,29 @@ async def test_a_lost_last_wake_up_reaches_every_viewer_with_one_read_of_the_log
         await socket.disconnect()
 
 
+async def test_a_hub_the_layer_forgot_joins_again_and_gets_events_live_again(
+    debate: Debate, watch: Any, services_mode: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fanout, "RESYNC_SECONDS", 0.05)
+    sockets = await watch(debate.pk, 2)
+    hub = hub_of(debate)
+    # Redis restarted (or was flushed): the group no longer lists the hub.
+    layer = get_channel_layer()
+    assert layer is not None
+    assert hub.channel is not None
+    await layer.group_discard(group_name(debate.pk), hub.channel)
+    await database_sync_to_async(stage_start)(debate_id=debate.pk, stage="opening", round_number=0)
+    for socket in sockets:  # from the hub's periodic read of the log
+        assert await seqs(socket, 1) == [2]
+    assert members(debate) == [hub.channel]
+    # From now on only the group can bring an event in time (the periodic read waits 60 s).
+    monkeypatch.setattr(fanout, "RESYNC_SECONDS", 60)
+    await database_sync_to_async(stage_start)(debate_id=debate.pk, stage="rebuttal", round_number=1)
+    for socket in sockets:
+        assert await seqs(socket, 1) == [3]
+        await socket.disconnect()
+
+
 async def test_a_deleted_debate_closes_every_viewer(
     debate: Debate, watch: Any, services_mode: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
