@@ -555,6 +555,7 @@ class DebateStreamConsumer(_WatchesAccess, HubFedConsumer, AsyncHttpConsumer):  
         self.session_key = self._session_key()
         self.user_group: str | None = None
         self.ticker: asyncio.Task[None] | None = None
+        self.outbox: list[bytes] | None = None  # while sending together (`_together`)
         self.log = logger.bind(debate_id=self.debate_id)
         try:
             counted = await self._admit()
@@ -585,8 +586,9 @@ class DebateStreamConsumer(_WatchesAccess, HubFedConsumer, AsyncHttpConsumer):  
         await hubs().subscribe(self.debate_id, self.channel_layer, self.inbox)
         self.joined = True
         self.recheck_at = time.monotonic() + ACCESS_RECHECK_SECONDS
-        await self._catch_up()
-        await self._close_if_drained(self.known)
+        async with self._together():
+            await self._catch_up()
+            await self._close_if_drained(self.known)
         self.ticker = asyncio.create_task(self._tick_forever())
 
     async def _admit(self) -> Counted:
@@ -642,23 +644,28 @@ class DebateStreamConsumer(_WatchesAccess, HubFedConsumer, AsyncHttpConsumer):  
         return self.api_key
 
     async def debate_event(self, message: dict[str, Any]) -> None:
-        event = message["event"]
-        seq = int(event["seq"])
-        if seq > self.last_sent + 1 and not self.finished:
-            await self._catch_up(upto=seq - 1)
-        if not self.finished and seq > self.last_sent:
-            # The hub's message is shared by this process's streams of the debate: the first
-            # one to send it leaves its SSE frame there for the others.
-            frame = message.get("sse")
-            if frame is None:
-                frame = message["sse"] = _sse(event)
-            await self._send(event, frame)
+        """A wake-up from the hub, with the hub's other events waiting behind it: written to
+        the body together, as one chunk."""
+        async with self._together():
+            for wake_up in [message, *self.inbox.take_events(FRAME_EVENTS)]:
+                event = wake_up["event"]
+                seq = int(event["seq"])
+                if seq > self.last_sent + 1 and not self.finished:
+                    await self._catch_up(upto=seq - 1)
+                if not self.finished and seq > self.last_sent:
+                    # The hub's message is shared by this process's streams of the debate:
+                    # the first one to send it leaves its SSE frame there for the others.
+                    frame = wake_up.get("sse")
+                    if frame is None:
+                        frame = wake_up["sse"] = _sse(event)
+                    await self._send(event, frame)
 
     async def debate_lagged(self, message: dict[str, Any]) -> None:
         """The hub dropped events for this stream (it fell behind): read them from the log.
         (`debate.recheck`, the debate is gone: the same read finds that out, and ends.)"""
-        await self._catch_up()
-        await self._close_if_drained()
+        async with self._together():
+            await self._catch_up()
+            await self._close_if_drained()
 
     debate_recheck = debate_lagged
 
@@ -713,10 +720,37 @@ class DebateStreamConsumer(_WatchesAccess, HubFedConsumer, AsyncHttpConsumer):  
                 return
 
     async def _send(self, event: dict[str, Any], frame: bytes | None = None) -> None:
-        await self.send_body(frame if frame is not None else _sse(event), more_body=True)
+        frame = frame if frame is not None else _sse(event)
         self.last_sent = int(event["seq"])
+        if self.outbox is None:
+            await self.send_body(frame, more_body=True)
+        else:
+            self.outbox.append(frame)
+            if len(self.outbox) >= FRAME_EVENTS:
+                await self._flush()
         if event["type"] in TERMINAL_EVENTS:
             await self._end("end", {"last_seq": self.last_sent})
+
+    @contextlib.asynccontextmanager
+    async def _together(self) -> AsyncIterator[None]:
+        """What is sent within goes to the body as one chunk (at most FRAME_EVENTS events
+        each) when it ends: a catch-up or a burst costs the server a write, not one per event.
+        The stream is the same bytes either way."""
+        if self.outbox is not None:
+            yield
+            return
+        self.outbox = []
+        try:
+            yield
+        finally:
+            if not self.finished:
+                await self._flush()
+            self.outbox = None
+
+    async def _flush(self) -> None:
+        if self.outbox:
+            frames, self.outbox = self.outbox, []
+            await self.send_body(b"".join(frames), more_body=True)
 
     async def _close_if_drained(self, known: tuple[int, bool] | None = None) -> None:
         if self.finished:
@@ -728,9 +762,11 @@ class DebateStreamConsumer(_WatchesAccess, HubFedConsumer, AsyncHttpConsumer):  
             await self._end("end", {"last_seq": self.last_sent})
 
     async def _end(self, name: str, data: dict[str, Any]) -> None:
-        """The last words, then the response ends and so does this consumer."""
+        """The last words (after what is waiting to be sent), then the response ends and so
+        does this consumer."""
         self.finished = True
-        await self.send_body(_sse_control(name, data), more_body=False)
+        waiting, self.outbox = b"".join(self.outbox or ()), None
+        await self.send_body(waiting + _sse_control(name, data), more_body=False)
         await self.disconnect()
         raise StopConsumer()
 

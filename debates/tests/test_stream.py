@@ -20,9 +20,9 @@ from apikeys.services import apikey_revoke
 from apikeys.tests.factories import make_key
 from billing.models import Plan
 from consultation.asgi import application
-from debates import follower
+from debates import consumers, follower
 from debates.models import Debate
-from debates.orchestration.progress import stage_start
+from debates.orchestration.progress import stage_start, turn_stage_start
 from debates.services.sharing import debate_share
 from debates.tests.factories import make_debate, make_event
 
@@ -98,6 +98,17 @@ class Stream:
             self.buffer += message["body"].decode()
             self.ended = not message.get("more_body")
 
+    async def chunk(self) -> tuple[list[int], str]:
+        """The next chunk of the body that carries events or the end (keep-alives skipped):
+        the seqs in it, and the whole text."""
+        while True:
+            message = await self.communicator.receive_output(TIMEOUT)  # type: ignore[no-untyped-call]
+            text = message["body"].decode()
+            self.ended = not message.get("more_body")
+            seqs = [int(line[4:]) for line in text.splitlines() if line.startswith("id: ")]
+            if seqs or self.ended:
+                return seqs, text
+
     async def close(self) -> None:
         await self.communicator.send_input({"type": "http.disconnect"})  # type: ignore[no-untyped-call]
         await self.communicator.wait(TIMEOUT)  # type: ignore[no-untyped-call]
@@ -171,6 +182,45 @@ async def test_a_finished_debate_streams_what_is_missing_then_ends(owner: User, 
     assert seen[2][0] == "debate.completed"
     assert seen[3] == ("end", {"last_seq": 4})
     assert stream.ended
+
+
+async def test_a_catch_up_comes_in_few_chunks_and_the_end_with_the_last(
+    owner: User, team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(consumers, "FRAME_EVENTS", 4)
+    key = await database_sync_to_async(_key)(owner, team)
+    debate = await database_sync_to_async(make_debate)(owner, team=team)
+    for _ in range(9):
+        await database_sync_to_async(make_event)(debate.pk)
+    await database_sync_to_async(make_event)(debate.pk, type="debate.completed", payload={})
+    stream = Stream(debate.pk, query="after=0", **{"X-API-Key": key})
+    assert (await stream.open())[0] == 200
+    chunks = [await stream.chunk() for _ in range(3)]
+    assert [seqs for seqs, _text in chunks] == [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]
+    assert chunks[-1][1].endswith('event: end\ndata: {"last_seq":10}\n\n')
+    assert stream.ended
+
+
+async def test_a_burst_from_the_hub_is_one_chunk(owner: User, team: Team) -> None:
+    key = await database_sync_to_async(_key)(owner, team)
+    debate = await database_sync_to_async(make_debate)(owner, team=team)
+    await database_sync_to_async(make_event)(debate.pk)
+    stream = Stream(debate.pk, query="after=0", **{"X-API-Key": key})
+    assert (await stream.open())[0] == 200
+    assert (await stream.chunk())[0] == [1]  # from the log: so subscribed to the hub
+    # One transaction: the stage's start and its two seats' turns.
+    await database_sync_to_async(turn_stage_start)(
+        debate_id=debate.pk,
+        stage="opening",
+        round_number=0,
+        seats=[(1, "Seat A", "demo:demo-sage"), (2, "Seat B", "demo:demo-skeptic")],
+    )
+    assert (await stream.chunk())[0] == [2, 3, 4]
+    await database_sync_to_async(stage_start)(
+        debate_id=debate.pk, stage="judging", round_number=None
+    )
+    assert (await stream.chunk())[0] == [5]
+    await stream.close()
 
 
 async def test_last_event_id_wins_over_after(owner: User, team: Team) -> None:
