@@ -541,21 +541,28 @@ def find(text: str, *, options: PiiOptions | None = None) -> list[tuple[int, int
     found: list[_Candidate] = []
     # Each detector sees what the earlier ones found masked as "[...]", the way a second pass
     # sees their placeholders: so the neighbours of a value read the same in both passes.
+    # And the detectors run again over the masked text for as long as a round finds anything:
+    # a value can show only once its neighbour is masked (a phone number whose digits ran on
+    # into an address's house number), which a second pass over the result would find.
     masked = text
-    for flag, detector in _DETECTORS:
-        if flag is not None and not getattr(options, flag):
-            continue
-        candidates = sorted(detector(masked, options), key=lambda c: (c.start, c.start - c.end))
-        for candidate in candidates:
-            if candidate.end <= candidate.start:
+    finding = True
+    while finding:
+        finding = False
+        for flag, detector in _DETECTORS:
+            if flag is not None and not getattr(options, flag):
                 continue
-            if any(candidate.start < end and start < candidate.end for start, end in taken):
-                continue
-            taken.append((candidate.start, candidate.end))
-            found.append(candidate)
-            width = candidate.end - candidate.start
-            mask = "[" + "\x00" * max(width - 2, 0) + "]" if width > 1 else "\x00"
-            masked = masked[: candidate.start] + mask + masked[candidate.end :]
+            candidates = sorted(detector(masked, options), key=lambda c: (c.start, c.start - c.end))
+            for candidate in candidates:
+                if candidate.end <= candidate.start:
+                    continue
+                if any(candidate.start < end and start < candidate.end for start, end in taken):
+                    continue
+                taken.append((candidate.start, candidate.end))
+                found.append(candidate)
+                finding = True
+                width = candidate.end - candidate.start
+                mask = "[" + "\x00" * max(width - 2, 0) + "]" if width > 1 else "\x00"
+                masked = masked[: candidate.start] + mask + masked[candidate.end :]
     found.sort(key=lambda c: c.start)
     return [(c.start, c.end, c.kind, c.key) for c in found]
 
