@@ -176,6 +176,41 @@ def parse_after(query_string: bytes) -> int | None:
     return int(raw)
 
 
+class _SendsTogether[Frame]:
+    """Events sent within `_together` wait in `outbox` and go out together, at most
+    FRAME_EVENTS at a time, through the consumer's `_flush` (the socket's batch message, the
+    stream's one chunk): a burst or a catch-up costs one send, not one per event."""
+
+    outbox: list[Frame] | None
+
+    def _sends_together(self) -> bool:
+        return True
+
+    async def _flush(self) -> None:
+        raise NotImplementedError
+
+    @contextlib.asynccontextmanager
+    async def _together(self) -> AsyncIterator[None]:
+        """What is sent within goes out together when it ends (or before the end of the
+        conversation, which flushes what waits)."""
+        if not self._sends_together() or self.outbox is not None:
+            yield
+            return
+        self.outbox = []
+        try:
+            yield
+        finally:
+            await self._flush()
+            self.outbox = None
+
+    async def _keep(self, frame: Frame) -> None:
+        """`frame` into the outbox (inside `_together`), sent once FRAME_EVENTS wait."""
+        assert self.outbox is not None
+        self.outbox.append(frame)
+        if len(self.outbox) >= FRAME_EVENTS:
+            await self._flush()
+
+
 class _WatchesAccess:
     """Who watches a debate, and whether they still may: shared by the socket and the stream.
     Set by the consumer once it has admitted the viewer: `debate_id`, `user` (the key's user
@@ -222,7 +257,12 @@ class _WatchesAccess:
         return bool(ended) and ended == self.session_key
 
 
-class DebateEventsConsumer(_WatchesAccess, HubFedConsumer, AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+class DebateEventsConsumer(
+    _SendsTogether[str],
+    _WatchesAccess,
+    HubFedConsumer,
+    AsyncJsonWebsocketConsumer,  # type: ignore[misc]
+):
     """One browser watching one debate (read-only: whatever the client sends is ignored)."""
 
     debate_id: str
@@ -384,25 +424,13 @@ class DebateEventsConsumer(_WatchesAccess, HubFedConsumer, AsyncJsonWebsocketCon
         if self.outbox is None:
             await self.send(text_data=text)
         else:
-            self.outbox.append(text)
-            if len(self.outbox) >= FRAME_EVENTS:
-                await self._flush()
+            await self._keep(text)
         if event["type"] in TERMINAL_EVENTS:
             await self._finish()
 
-    @contextlib.asynccontextmanager
-    async def _together(self) -> AsyncIterator[None]:
-        """For a socket that asked for batches: what is sent within goes out as one message
-        (or a few: FRAME_EVENTS each), when it ends or before the socket closes."""
-        if not self.batches or self.outbox is not None:
-            yield
-            return
-        self.outbox = []
-        try:
-            yield
-        finally:
-            await self._flush()
-            self.outbox = None
+    def _sends_together(self) -> bool:
+        """Only for a socket that asked for batches (one message of several events)."""
+        return self.batches
 
     async def _flush(self) -> None:
         if not self.outbox:
@@ -524,7 +552,12 @@ class StreamRefused(Exception):
         self.headers = headers or {}
 
 
-class DebateStreamConsumer(_WatchesAccess, HubFedConsumer, AsyncHttpConsumer):  # type: ignore[misc]
+class DebateStreamConsumer(
+    _SendsTogether[bytes],
+    _WatchesAccess,
+    HubFedConsumer,
+    AsyncHttpConsumer,  # type: ignore[misc]
+):
     """A debate's events as `text/event-stream`, with the WebSocket's guarantee.
 
     `after` (or a reconnecting EventSource's `Last-Event-ID`, which wins) says what the client
@@ -725,29 +758,13 @@ class DebateStreamConsumer(_WatchesAccess, HubFedConsumer, AsyncHttpConsumer):  
         if self.outbox is None:
             await self.send_body(frame, more_body=True)
         else:
-            self.outbox.append(frame)
-            if len(self.outbox) >= FRAME_EVENTS:
-                await self._flush()
+            await self._keep(frame)
         if event["type"] in TERMINAL_EVENTS:
             await self._end("end", {"last_seq": self.last_sent})
 
-    @contextlib.asynccontextmanager
-    async def _together(self) -> AsyncIterator[None]:
-        """What is sent within goes to the body as one chunk (at most FRAME_EVENTS events
-        each) when it ends: a catch-up or a burst costs the server a write, not one per event.
-        The stream is the same bytes either way."""
-        if self.outbox is not None:
-            yield
-            return
-        self.outbox = []
-        try:
-            yield
-        finally:
-            if not self.finished:
-                await self._flush()
-            self.outbox = None
-
     async def _flush(self) -> None:
+        """The waiting frames as one chunk of the body: the same bytes as one per event.
+        (`_end` takes what waits with the last words, so nothing is left after it.)"""
         if self.outbox:
             frames, self.outbox = self.outbox, []
             await self.send_body(b"".join(frames), more_body=True)
