@@ -156,6 +156,14 @@ class StreamedText:
     def discard(self, seat_id: int | None) -> None:
         self._buffers.pop(seat_id, None)
 
+    def on_delta(self, seat_id: int | None) -> Callable[[str], Awaitable[None]]:
+        """The gateway's `on_delta` for one call's stream."""
+
+        async def add(text: str) -> None:
+            self.add(seat_id, text)
+
+        return add
+
     def take(self, seat_id: int | None) -> str:
         """A call's text not yet stored, for the caller to write with its own record."""
         return "".join(self._buffers.pop(seat_id, ()))
@@ -233,9 +241,6 @@ class TurnStage:
             context=state.context,
         )
 
-        async def delta(text: str) -> None:
-            streamed.add(seat.id, text)
-
         async def restart() -> None:
             streamed.discard(seat.id)
             ctx.writes.submit(
@@ -252,7 +257,7 @@ class TurnStage:
             completion = await ctx.gateway.stream(
                 seat.model,
                 ctx.request(seat.model, messages, temperature=seat.temperature),
-                on_delta=delta,
+                on_delta=streamed.on_delta(seat.id),
                 on_restart=restart,
             )
         except CALL_ERRORS as exc:
@@ -486,19 +491,12 @@ class SynthesisStage:
         last_error: CallError | None = None
         for chair in self._chairs(state, standings):
             streamed = StreamedText(ctx, None)
-
-            async def delta(text: str, streamed: StreamedText = streamed) -> None:
-                streamed.add(None, text)
-
-            async def restart(streamed: StreamedText = streamed) -> None:
-                streamed.discard(None)
-
             try:
                 completion = await ctx.gateway.stream(
                     chair,
                     ctx.request(chair, messages, temperature=0.3),
-                    on_delta=delta,
-                    on_restart=restart,
+                    on_delta=streamed.on_delta(None),
+                    on_restart=_discarding(streamed),
                 )
             except CALL_ERRORS as exc:
                 streamed.discard(None)
@@ -578,3 +576,12 @@ async def _unless_cancelled[T](
             calls.exception()  # retrieved: a call that failed as it was stopped is no news
         return None
     return await calls
+
+
+def _discarding(streamed: StreamedText) -> Callable[[], Awaitable[None]]:
+    """The chair's `on_restart`: its text so far is dropped (a retry starts it over)."""
+
+    async def restart() -> None:
+        streamed.discard(None)
+
+    return restart
