@@ -22,6 +22,7 @@ from debates.providers._common import (
     known,
     map_common_error,
     parse_retry_after,
+    tls_context,
 )
 from debates.providers.base import (
     Completion,
@@ -55,7 +56,12 @@ class AnthropicProvider:
         # profile files for credentials or endpoint.
         self.base_url = base_url or ANTHROPIC_BASE_URL
         self._clients: PerLoop[anthropic.AsyncAnthropic] = PerLoop(
-            lambda: anthropic.AsyncAnthropic(api_key=api_key, base_url=self.base_url, max_retries=0)
+            lambda: anthropic.AsyncAnthropic(
+                api_key=api_key,
+                base_url=self.base_url,
+                max_retries=0,
+                http_client=anthropic.DefaultAsyncHttpxClient(verify=tls_context()),
+            )
         )
 
     async def aclose(self) -> None:

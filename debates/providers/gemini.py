@@ -24,6 +24,7 @@ from debates.providers._common import (
     known,
     map_common_error,
     parse_retry_after,
+    tls_context,
 )
 from debates.providers.base import (
     Completion,
@@ -79,6 +80,10 @@ class GeminiProvider:
                     base_url=self.base_url,
                     api_version=api_version,
                     retry_options=genai_types.HttpRetryOptions(attempts=1),
+                    # The SDK builds three contexts otherwise (its sync and async HTTP
+                    # clients, its websockets); `ssl` is the websockets' key.
+                    client_args={"verify": tls_context()},
+                    async_client_args={"verify": tls_context(), "ssl": tls_context()},
                 ),
             )
         )

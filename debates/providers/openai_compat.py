@@ -24,6 +24,7 @@ from debates.providers._common import (
     known,
     map_common_error,
     parse_retry_after,
+    tls_context,
 )
 from debates.providers.base import (
     Completion,
@@ -82,6 +83,7 @@ class OpenAICompatProvider:
                 base_url=self.base_url,
                 max_retries=0,
                 default_headers=headers or None,
+                http_client=openai.DefaultAsyncHttpxClient(verify=tls_context()),
             )
         )
 
