@@ -107,8 +107,11 @@ typecheck: install-dev ## mypy --strict over the whole tree
 migrations-check: install-dev ## Fail if a model change has no migration
 	DEBUG=1 $(MANAGE) makemigrations --check --dry-run
 
+# The browser and reliability directories are not even collected (every test in them is marked
+# out anyway): importing them, and schemathesis's plugin, cost each worker ~2 s.
 pytest: install-dev assets messages ## The suite on the embedded default (SQLite, locmem), on every core
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not e2e and not services and not process and not reliability" \
+	  --ignore=tests/e2e --ignore=tests/reliability -p no:schemathesis \
 	  --cov --cov-report=term $(PYTEST_ARGS)
 
 jstest: node_modules/.installed ## Front-end unit tests (store, client, replay) with node --test
