@@ -19,7 +19,9 @@ from debates import consumers, follower
 from debates.tests.factories import make_debate, make_event
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-TIMEOUT = 3
+# How long a message that must come may take: a bound for a hang, never waited out when green
+# (a first connect under xdist on the shared 2-core machine once took over 3 s).
+TIMEOUT = 10
 
 
 @pytest.fixture(autouse=True)
