@@ -208,8 +208,18 @@ class OpenAICompatProvider:
                     raise ProviderTimeoutError(
                         self.name, request.model, "the stream ran past its time"
                     )
+                # The text of every chunk this read brought goes on as one delta: an answer
+                # that arrives in one burst costs one event through the layers above (the
+                # stream's timeouts, the gateway, the stage's text), not one per token. Text
+                # before a broken chunk still goes first, as it would one chunk at a time.
+                read: list[str] = []
+                broken: ProviderMalformedResponseError | None = None
                 for line in lines:
-                    chunk = self._sse_data(line, request.model)
+                    try:
+                        chunk = self._sse_data(line, request.model)
+                    except ProviderMalformedResponseError as exc:
+                        broken = exc
+                        break
                     if chunk is None:
                         continue
                     raw_id = raw_id or chunk.get("id") or None
@@ -223,10 +233,15 @@ class OpenAICompatProvider:
                             continue
                         delta = (choice.get("delta") or {}).get("content")
                         if delta:
-                            parts.append(delta)
-                            yield TextDelta(delta)
+                            read.append(delta)
                         if choice.get("finish_reason"):
                             finish_raw = choice["finish_reason"]
+                if read:
+                    text = "".join(read)
+                    parts.append(text)
+                    yield TextDelta(text)
+                if broken is not None:
+                    raise broken
         finally:
             await chunks.aclose()
             await opened.__aexit__(None, None, None)

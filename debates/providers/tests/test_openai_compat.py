@@ -175,11 +175,12 @@ def delta_event(text: str, finish: str | None = None) -> dict[str, object]:
     }
 
 
+CHUNK_TEXTS = ["Kubernetes ", "maybe: çok ", "iyi ✓"]
 BODY = (
     sse(
-        delta_event("Kubernetes "),
-        delta_event("maybe: çok "),
-        delta_event("iyi ✓", "stop"),
+        delta_event(CHUNK_TEXTS[0]),
+        delta_event(CHUNK_TEXTS[1]),
+        delta_event(CHUNK_TEXTS[2], "stop"),
         {"choices": [], "usage": {"prompt_tokens": 21, "completion_tokens": 6}},
     )
     + b"data: [DONE]"  # the last line need not end with a newline
@@ -221,8 +222,11 @@ def test_sse_lines_are_whole_however_the_body_is_cut(cuts: list[int]) -> None:
 
     deltas, completion = asyncio.run(read_stream(provider_serving(body)))
 
-    assert deltas == ["Kubernetes ", "maybe: çok ", "iyi ✓"]
-    assert completion.text == "Kubernetes maybe: çok iyi ✓"
+    # What one read brings goes on as one delta: never an empty one, never part of a chunk.
+    assert "".join(deltas) == completion.text == "Kubernetes maybe: çok iyi ✓"
+    assert all(deltas)
+    ends = set(itertools.accumulate(len(delta) for delta in deltas))
+    assert ends <= set(itertools.accumulate(len(text) for text in CHUNK_TEXTS))
     assert (completion.input_tokens, completion.output_tokens) == (21, 6)
     assert completion.finish_reason == "stop"
     assert body.closed
@@ -241,8 +245,30 @@ async def test_a_bad_event_mid_stream_closes_the_body_before_it_is_raised() -> N
     await provider.aclose()
 
 
+def test_the_chunks_of_one_read_are_one_delta_and_each_read_its_own() -> None:
+    first = sse(delta_event(CHUNK_TEXTS[0]))
+    in_one = asyncio.run(read_stream(provider_serving(ChunkedBody([BODY]))))[0]
+    in_two = asyncio.run(read_stream(provider_serving(ChunkedBody([first, BODY[len(first) :]]))))
+
+    assert in_one == ["Kubernetes maybe: çok iyi ✓"]
+    assert in_two[0] == ["Kubernetes ", "maybe: çok iyi ✓"]
+
+
+async def test_text_before_a_bad_event_of_the_same_read_still_goes_first() -> None:
+    body = ChunkedBody([sse(delta_event("Half an ")) + b"data: {not json\n\n"])
+    provider = provider_serving(body)
+    stream = provider.stream(turn_request())
+
+    assert await anext(stream) == TextDelta("Half an ")
+    with pytest.raises(ProviderMalformedResponseError):
+        await anext(stream)
+    assert body.closed
+    await provider.aclose()
+
+
 async def test_a_consumer_that_stops_early_closes_the_body() -> None:
-    body = ChunkedBody([BODY])
+    first = sse(delta_event(CHUNK_TEXTS[0]))
+    body = ChunkedBody([first, BODY[len(first) :]])
     provider = provider_serving(body)
     stream = provider.stream(turn_request())
 
