@@ -140,7 +140,12 @@ def check_retention(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> l
             hint="A shorter period would purge data that running debates still need.",
             id="consultation.E006",
         )
-        for name in ("RETAIN_DEBATES_DAYS", "RETAIN_AUDIT_DAYS", "RETAIN_METRICS_DAYS")
+        for name in (
+            "RETAIN_DEBATES_DAYS",
+            "RETAIN_AUDIT_DAYS",
+            "RETAIN_METRICS_DAYS",
+            "RETAIN_WEBHOOKS_DAYS",
+        )
         if getattr(settings, name) < 1
     ]
 

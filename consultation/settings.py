@@ -560,6 +560,8 @@ RETAIN_DEBATES_DAYS: int = env.int("RETAIN_DEBATES_DAYS", default=365)
 RETAIN_AUDIT_DAYS: int = env.int("RETAIN_AUDIT_DAYS", default=730)
 # Counters, provider calls and their per-minute health figures (ops).
 RETAIN_METRICS_DAYS: int = env.int("RETAIN_METRICS_DAYS", default=30)
+# Stripe's webhook deliveries as received (raw bodies: customers' names and e-mail addresses).
+RETAIN_WEBHOOKS_DAYS: int = env.int("RETAIN_WEBHOOKS_DAYS", default=30)
 # How often `manage.py worker` enqueues the purge (docs/OPS.md, "Retention").
 RETENTION_PURGE_SECONDS: int = env.int("RETENTION_PURGE_SECONDS", default=3600)
 

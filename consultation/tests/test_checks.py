@@ -170,7 +170,10 @@ def test_check_providers_passes_when_every_enabled_provider_has_a_key() -> None:
 # --- E006: retention ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["RETAIN_DEBATES_DAYS", "RETAIN_AUDIT_DAYS"])
+@pytest.mark.parametrize(
+    "name",
+    ["RETAIN_DEBATES_DAYS", "RETAIN_AUDIT_DAYS", "RETAIN_METRICS_DAYS", "RETAIN_WEBHOOKS_DAYS"],
+)
 @pytest.mark.parametrize("days", [0, -1])
 def test_check_retention_fails_below_one_day(name: str, days: int) -> None:
     with (

@@ -1,5 +1,6 @@
 """Retention: debates older than RETAIN_DEBATES_DAYS lose their text for real, and audit
-entries and ops' metrics older than their own settings are deleted. Everything is audited.
+entries, ops' metrics and Stripe's webhook deliveries older than their own settings are
+deleted. Everything is audited.
 A deleted account's debates lose their text the same way, at once (`debates_anonymise_for_user`).
 
 What an anonymised debate keeps: its numbers (tokens, cost, scores, ratings' outcomes, usage,
@@ -25,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import audit_purge, audit_record
+from billing.retention import webhook_deliveries_purge
 from consultation.exceptions import Conflict
 from debates.models import (
     FINISHED_STATUSES,
@@ -136,6 +138,7 @@ class PurgeReport:
     debates: list[UUID] = field(default_factory=list)
     audit_entries: int = 0
     ops: dict[str, int] = field(default_factory=dict)
+    webhook_deliveries: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -143,6 +146,7 @@ class PurgeReport:
             "debates_anonymised": len(self.debates),
             "audit_entries_deleted": self.audit_entries,
             **{f"{name}_deleted": count for name, count in self.ops.items()},
+            "webhook_deliveries_deleted": self.webhook_deliveries,
         }
 
 
@@ -176,6 +180,9 @@ def retention_purge(*, dry_run: bool = False, now: datetime | None = None) -> Pu
             before=_days_ago(now, settings.RETAIN_AUDIT_DAYS), dry_run=dry_run
         )
         report.ops = ops_purge(before=_days_ago(now, settings.RETAIN_METRICS_DAYS), dry_run=dry_run)
+        report.webhook_deliveries = webhook_deliveries_purge(
+            before=_days_ago(now, settings.RETAIN_WEBHOOKS_DAYS), dry_run=dry_run
+        )
         if not dry_run:
             audit_record(
                 actor=None,
@@ -186,6 +193,7 @@ def retention_purge(*, dry_run: bool = False, now: datetime | None = None) -> Pu
                         "debates": settings.RETAIN_DEBATES_DAYS,
                         "audit": settings.RETAIN_AUDIT_DAYS,
                         "metrics": settings.RETAIN_METRICS_DAYS,
+                        "webhooks": settings.RETAIN_WEBHOOKS_DAYS,
                     },
                 },
             )

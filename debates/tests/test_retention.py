@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from djstripe.models import WebhookEventTrigger
 
 from accounts.models import AuditEntry, User
 from debates.models import Debate, DebateEvent, DebateStatus, Judgment, Turn
@@ -36,6 +37,7 @@ def _settings(settings: Any) -> None:
     settings.RETAIN_DEBATES_DAYS = 30
     settings.RETAIN_AUDIT_DAYS = 60
     settings.RETAIN_METRICS_DAYS = 7
+    settings.RETAIN_WEBHOOKS_DAYS = 14
 
 
 def finished_debate(owner: User, *, days_old: int, question: str = QUESTION) -> Debate:
@@ -171,6 +173,29 @@ def test_old_audit_entries_and_metrics_are_deleted(owner: User) -> None:
     assert MetricBucket.objects.count() == 1
     assert not ProviderCall.objects.exists()
     assert not ProviderStat.objects.exists()
+
+
+def test_webhook_deliveries_older_than_their_period_are_deleted() -> None:
+    def delivery(days_old: int) -> WebhookEventTrigger:
+        body = f'{{"type": "customer.updated", "data": {{"object": {{"email": "{EMAIL}"}}}}}}'
+        trigger = WebhookEventTrigger.objects.create(remote_ip="127.0.0.1", headers={}, body=body)
+        created = timezone.now() - timedelta(days=days_old)
+        WebhookEventTrigger.objects.filter(pk=trigger.pk).update(created=created)
+        return trigger
+
+    old, recent = delivery(15), delivery(13)
+
+    assert retention_purge(dry_run=True).webhook_deliveries == 1
+    assert WebhookEventTrigger.objects.count() == 2
+
+    report = retention_purge()
+
+    assert report.webhook_deliveries == 1
+    assert list(WebhookEventTrigger.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not WebhookEventTrigger.objects.filter(pk=old.pk).exists()
+    audited = AuditEntry.objects.get(action="retention.purged").data
+    assert audited["webhook_deliveries_deleted"] == 1
+    assert audited["retain_days"]["webhooks"] == 14
 
 
 def test_the_command_dry_run_changes_nothing(owner: User, capsys: Any) -> None:
