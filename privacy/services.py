@@ -1,6 +1,6 @@
 """Writes of the privacy app: a copy of someone's data, their analytics choice, and deleting
 their account. This app sits on top (like evals): it calls the services of accounts, billing,
-apikeys and debates, and nothing imports it."""
+apikeys, providerkeys and debates, and nothing imports it."""
 
 import json
 import tempfile
@@ -34,6 +34,7 @@ from consultation.exceptions import Conflict
 from debates.models import Debate
 from debates.services.retention import debates_anonymise_for_user, debates_unfinished_for_user
 from privacy.models import DataExport, ExportStatus
+from providerkeys.models import ProviderKey
 
 logger = structlog.get_logger(__name__)
 
@@ -224,6 +225,20 @@ def _write_export(user: User, out: IO[bytes]) -> None:
                 "last_used_at": key.last_used_at,
             }
             for key in APIKey.objects.filter(created_by=user)
+        ],
+        # The providers' keys this user added to a team: what they said about them, never
+        # the secret (not even encrypted).
+        "provider_keys": [
+            {
+                "team": key.team_id,
+                "provider": key.provider,
+                "base_url": key.base_url,
+                "hint": key.hint,
+                "status": key.status,
+                "checked_at": key.checked_at,
+                "created_at": key.created_at,
+            }
+            for key in ProviderKey.objects.filter(created_by=user).order_by("created_at")
         ],
         "activity": [
             {

@@ -13,10 +13,11 @@ from django.tasks import default_task_backend
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import AuditEntry, User
+from accounts.models import AuditEntry, Team, User
 from debates.tests import factories
 from privacy.models import DataExport, ExportStatus
 from privacy.services import data_export_build
+from providerkeys.services import key_save
 
 pytestmark = pytest.mark.django_db
 
@@ -58,8 +59,32 @@ def test_the_copy_holds_the_debates_turns_judgments_and_profile(
     assert {team["role"] for team in data["teams"]} == {"owner"}
     assert "usage" in data
     assert "api_keys" in data
+    assert data["provider_keys"] == []
     assert "activity" in data
     assert AuditEntry.objects.filter(action="data_export.downloaded", actor=owner).exists()
+
+
+def test_the_copy_lists_the_provider_keys_the_user_added_and_never_their_secret(
+    owner_client: Client,
+    owner: User,
+    member: User,
+    team: Team,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    secret = "sk-" + "q7" * 20
+    key_save(actor=owner, team=team, provider="openai", secret=secret)
+    key_save(actor=member, team=team, provider="anthropic", secret="sk-ant-" + "z" * 30)
+
+    export = ask(owner_client, django_capture_on_commit_callbacks)
+    body = b"".join(download(owner_client, export).streaming_content)
+
+    [key] = json.loads(body)["provider_keys"]
+    assert key["provider"] == "openai"
+    assert key["team"] == str(team.pk)
+    assert key["hint"] == secret[-4:]
+    assert key["status"] == "untested"
+    assert secret.encode() not in body
+    assert b"secret" not in body
 
 
 def test_the_link_is_e_mailed_in_the_users_language(
