@@ -80,8 +80,8 @@ class GeminiProvider:
                     base_url=self.base_url,
                     api_version=api_version,
                     retry_options=genai_types.HttpRetryOptions(attempts=1),
-                    # The SDK builds three contexts otherwise (its sync and async HTTP
-                    # clients, its websockets); `ssl` is the websockets' key.
+                    # The SDK builds two contexts otherwise (one for its HTTP clients, one
+                    # for its websockets, whose key is `ssl`).
                     client_args={"verify": tls_context()},
                     async_client_args={"verify": tls_context(), "ssl": tls_context()},
                 ),
