@@ -29,6 +29,7 @@ from accounts.services import audit_record, profile_update
 from apikeys.models import APIKey
 from apikeys.services import apikey_revoke_for_departure
 from billing.models import UsageRecord
+from billing.retention import webhook_deliveries_erase
 from billing.subscriptions import subscription_cancel_for_team
 from consultation.exceptions import Conflict
 from debates.models import Debate
@@ -370,7 +371,7 @@ def account_delete(*, user: User) -> DeletionReport:
     3. in one transaction: anonymise every debate they created and every debate of the
        closing teams (texts wiped, numbers kept for ratings and usage), revoke their keys and
        the closing teams' keys, hand teams over or close them, audit, and delete the user
-       (their address leaves the audit log too)."""
+       (their address leaves the audit log too, and Stripe's webhook deliveries that hold it)."""
     plan = departure_plan(user=user)
     closing = [team.pk for team in plan.close]
     if debates_unfinished_for_user(user=user, team_ids=closing):
@@ -398,6 +399,7 @@ def account_delete(*, user: User) -> DeletionReport:
         )
         audit_record(actor=user, action="account.deleted", data=report.__dict__)
         files = [e.file.name for e in DataExport.objects.filter(user=user) if e.file.name]
+        webhook_deliveries_erase(email=user.email)
         user_erase(user=user)
         transaction.on_commit(lambda: _files_delete(files))
     logger.info("account.deleted", user_id=user_id, **report.__dict__)

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models.functions import Cast
 from django.test import Client
 from django.urls import reverse
+from djstripe.models import WebhookEventTrigger
 
 from accounts.models import AuditEntry, MemberRole, Membership, Team, User
 from accounts.tests.factories import make_team, make_user
@@ -167,6 +168,19 @@ def test_deleting_an_account_leaves_no_text_of_its_debates_anywhere(
     assert others.question == "Should Acme ship the quarterly report?"
     assert report.debates_anonymised == 2
     assert not AuditEntry.objects.filter(actor_email="member@example.com").exists()
+
+
+def test_stripe_webhook_deliveries_that_name_the_account_go_with_it(member: User) -> None:
+    def delivery(email: str) -> WebhookEventTrigger:
+        body = f'{{"type": "customer.updated", "data": {{"object": {{"email": "{email}"}}}}}}'
+        return WebhookEventTrigger.objects.create(remote_ip="127.0.0.1", headers={}, body=body)
+
+    delivery(member.email.upper())
+    kept = delivery("someone.else@example.com")
+
+    account_delete(user=member)
+
+    assert list(WebhookEventTrigger.objects.values_list("pk", flat=True)) == [kept.pk]
 
 
 def test_keys_are_revoked_and_teams_handed_over_or_closed(
