@@ -38,6 +38,11 @@ def log_in(page: Page, *, email: str, password: str = PASSWORD) -> None:
     page.locator("input[name=password]").fill(password)
     page.locator("main form button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/dashboard/$"))
+    # The page's script binds its handlers (the language select's autosubmit among them) as
+    # the document finishes loading; a test that acts before then acts on a page without them
+    # (the language switcher failed that way once on a loaded machine). `goto` waits for this
+    # itself; a navigation by a click does not.
+    page.wait_for_load_state("load")
 
 
 def save_screenshot(page: Page, name: str) -> Path:
