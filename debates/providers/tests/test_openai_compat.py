@@ -232,9 +232,22 @@ def test_sse_lines_are_whole_however_the_body_is_cut(cuts: list[int]) -> None:
     assert body.closed
 
 
-async def test_a_bad_event_mid_stream_closes_the_body_before_it_is_raised() -> None:
-    bad = b"data: {not json\n\n"
-    body = ChunkedBody([sse(delta_event("Half an ")), bad, sse(delta_event("x"))])
+BAD_EVENT = b"data: {not json\n\n"
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        [sse(delta_event("Half an ")), BAD_EVENT, sse(delta_event("x"))],
+        # Text before a bad event of the same read still goes first.
+        [sse(delta_event("Half an ")) + BAD_EVENT],
+    ],
+    ids=["reads-of-their-own", "one-read"],
+)
+async def test_a_bad_event_mid_stream_closes_the_body_before_it_is_raised(
+    pieces: list[bytes],
+) -> None:
+    body = ChunkedBody(pieces)
     provider = provider_serving(body)
     stream = provider.stream(turn_request())
 
@@ -245,30 +258,22 @@ async def test_a_bad_event_mid_stream_closes_the_body_before_it_is_raised() -> N
     await provider.aclose()
 
 
-def test_the_chunks_of_one_read_are_one_delta_and_each_read_its_own() -> None:
+def in_two_reads() -> ChunkedBody:
+    """BODY with its first chunk in a read of its own, the rest in a second."""
     first = sse(delta_event(CHUNK_TEXTS[0]))
+    return ChunkedBody([first, BODY[len(first) :]])
+
+
+def test_the_chunks_of_one_read_are_one_delta_and_each_read_its_own() -> None:
     in_one = asyncio.run(read_stream(provider_serving(ChunkedBody([BODY]))))[0]
-    in_two = asyncio.run(read_stream(provider_serving(ChunkedBody([first, BODY[len(first) :]]))))
+    in_two = asyncio.run(read_stream(provider_serving(in_two_reads())))
 
     assert in_one == ["Kubernetes maybe: çok iyi ✓"]
     assert in_two[0] == ["Kubernetes ", "maybe: çok iyi ✓"]
 
 
-async def test_text_before_a_bad_event_of_the_same_read_still_goes_first() -> None:
-    body = ChunkedBody([sse(delta_event("Half an ")) + b"data: {not json\n\n"])
-    provider = provider_serving(body)
-    stream = provider.stream(turn_request())
-
-    assert await anext(stream) == TextDelta("Half an ")
-    with pytest.raises(ProviderMalformedResponseError):
-        await anext(stream)
-    assert body.closed
-    await provider.aclose()
-
-
 async def test_a_consumer_that_stops_early_closes_the_body() -> None:
-    first = sse(delta_event(CHUNK_TEXTS[0]))
-    body = ChunkedBody([first, BODY[len(first) :]])
+    body = in_two_reads()
     provider = provider_serving(body)
     stream = provider.stream(turn_request())
 
