@@ -1,12 +1,13 @@
 """Billing test data: put a team on a plan, as a subscription would; record usage, as
-finalization would."""
+finalization would; a Stripe webhook delivery, as the webhook view records it."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
 
 from django.db.models import F
 from django.utils import timezone
+from djstripe.models import WebhookEventTrigger
 
 from accounts.models import Team
 from billing.limits import account_for_team, period_for, plan_for_team
@@ -91,3 +92,14 @@ def make_usage(
             tokens=F("tokens") + input_tokens + output_tokens, cost_usd=F("cost_usd") + cost
         )
     return record
+
+
+def make_webhook_delivery(*, email: str, days_old: int = 0) -> WebhookEventTrigger:
+    """A delivery whose body names a customer by `email`, received `days_old` days ago."""
+    body = f'{{"type": "customer.updated", "data": {{"object": {{"email": "{email}"}}}}}}'
+    trigger = WebhookEventTrigger.objects.create(remote_ip="127.0.0.1", headers={}, body=body)
+    # `created` is auto_now_add: move it to when the delivery came.
+    created = timezone.now() - timedelta(days=days_old)
+    WebhookEventTrigger.objects.filter(pk=trigger.pk).update(created=created)
+    trigger.created = created
+    return trigger

@@ -16,6 +16,7 @@ from django.utils import timezone
 from djstripe.models import WebhookEventTrigger
 
 from accounts.models import AuditEntry, User
+from billing.tests.factories import make_webhook_delivery
 from debates.models import Debate, DebateEvent, DebateStatus, Judgment, Turn
 from debates.orchestration.engine import DebatePipeline
 from debates.services.retention import ANONYMISED_QUESTION, retention_purge
@@ -176,14 +177,8 @@ def test_old_audit_entries_and_metrics_are_deleted(owner: User) -> None:
 
 
 def test_webhook_deliveries_older_than_their_period_are_deleted() -> None:
-    def delivery(days_old: int) -> WebhookEventTrigger:
-        body = f'{{"type": "customer.updated", "data": {{"object": {{"email": "{EMAIL}"}}}}}}'
-        trigger = WebhookEventTrigger.objects.create(remote_ip="127.0.0.1", headers={}, body=body)
-        created = timezone.now() - timedelta(days=days_old)
-        WebhookEventTrigger.objects.filter(pk=trigger.pk).update(created=created)
-        return trigger
-
-    old, recent = delivery(15), delivery(13)
+    old = make_webhook_delivery(email=EMAIL, days_old=15)
+    recent = make_webhook_delivery(email=EMAIL, days_old=13)
 
     assert retention_purge(dry_run=True).webhook_deliveries == 1
     assert WebhookEventTrigger.objects.count() == 2

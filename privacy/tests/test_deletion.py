@@ -23,6 +23,7 @@ from apikeys.models import APIKey
 from apikeys.tests.factories import make_key
 from billing.models import BillingAccount, SubscriptionStatus, UsageRecord
 from billing.tests.conftest import network_guard, stripe_on, stripe_vcr  # noqa: F401
+from billing.tests.factories import make_webhook_delivery
 from conftest import PASSWORD
 from consultation.exceptions import Conflict
 from debates.models import Debate, DebateEvent, DebateStatus, Judgment, Turn
@@ -171,12 +172,8 @@ def test_deleting_an_account_leaves_no_text_of_its_debates_anywhere(
 
 
 def test_stripe_webhook_deliveries_that_name_the_account_go_with_it(member: User) -> None:
-    def delivery(email: str) -> WebhookEventTrigger:
-        body = f'{{"type": "customer.updated", "data": {{"object": {{"email": "{email}"}}}}}}'
-        return WebhookEventTrigger.objects.create(remote_ip="127.0.0.1", headers={}, body=body)
-
-    delivery(member.email.upper())
-    kept = delivery("someone.else@example.com")
+    make_webhook_delivery(email=member.email.upper())
+    kept = make_webhook_delivery(email="someone.else@example.com")
 
     account_delete(user=member)
 
