@@ -44,7 +44,9 @@ Refusals close right after the handshake, with a code the client can act on:
 4400 `after` is not a whole number >= 0; 4401 not signed in (and the debate is not public), or
 the API key is not valid (also when it is revoked while connected); 4403 the key lacks the
 `debates:read` scope, or access was taken away while connected; 4404 no such debate, or not
-one this user may see (the two look the same).
+one this user may see (the two look the same); 4429 over the caller's per-minute rate limit:
+opening a socket is one request against it, as opening a stream is, and the close comes after
+one message `{"type": "error", "error": <the API's error, retry_after included>}`.
 
 Access is checked again whenever it may have been taken away: on an `access.changed` message
 (accounts/realtime.py: sent to the debate's group when it is unshared or its public link
@@ -118,6 +120,7 @@ CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_SCOPE_MISSING = 4403
 CLOSE_ACCESS_REVOKED = 4403
 CLOSE_NOT_FOUND = 4404
+CLOSE_RATE_LIMITED = 4429
 
 TERMINAL_EVENTS = frozenset(
     {EventType.DEBATE_COMPLETED, EventType.DEBATE_FAILED, EventType.DEBATE_CANCELLED}
@@ -306,6 +309,18 @@ class DebateEventsConsumer(
             return
         except NotFound:
             await self.close(code=CLOSE_NOT_FOUND)
+            return
+
+        client = self.scope.get("client") or ("", 0)
+        try:
+            await database_sync_to_async(_count_request)(
+                api_key=self._key(), user=user, ip=str(client[0])
+            )
+        except RateLimited as limited:
+            # The close frame cannot say when to come back (Daphne drops its reason): the
+            # error, in the API's shape, comes first, as the stream's `event: error` does.
+            await self.send_json({"type": "error", "error": limited.as_dict()})
+            await self.close(code=CLOSE_RATE_LIMITED)
             return
 
         self.last_sent = after
@@ -532,7 +547,7 @@ def _headers_of(scope: dict[str, Any]) -> dict[str, str]:
 def _count_request(
     *, api_key: APIKey | None, user: AbstractBaseUser | AnonymousUser, ip: str
 ) -> Counted:
-    """Opening a stream is one request against the caller's per-minute limit."""
+    """Opening a stream or a socket is one request against the caller's per-minute limit."""
     signed_in = user if isinstance(user, User) else None
     team = api_key.team if api_key is not None else None
     if team is None and signed_in is not None:

@@ -14,6 +14,7 @@ from accounts.tests.factories import make_team
 from apikeys import selectors as apikeys_selectors
 from apikeys.services import apikey_revoke
 from apikeys.tests.factories import make_key
+from billing.models import Plan
 from consultation.asgi import application
 from debates import consumers, follower
 from debates.tests.factories import make_debate, make_event
@@ -91,6 +92,34 @@ async def test_key_refusals_have_their_close_codes(owner: User, team: Team) -> N
         communicator = await connect(debate_id, credential)
         assert await close_code(communicator) == code
         await communicator.disconnect()
+
+
+async def test_opening_a_socket_counts_against_the_rate_limit(owner: User, team: Team) -> None:
+    """As opening a stream does: one request of the key's per-minute limit per socket, and the
+    socket over it gets the API's 429 body, then 4429, and nothing of the debate."""
+    await database_sync_to_async(
+        lambda: Plan.objects.filter(slug="free").update(api_requests_per_minute=2)
+    )()
+    key = await database_sync_to_async(_key)(owner, team)
+    other = await database_sync_to_async(make_team)(owner=owner, name="Other")
+    elsewhere = await database_sync_to_async(make_debate)(owner, team=other)
+    debate = await database_sync_to_async(make_debate)(owner, team=team)
+    await database_sync_to_async(make_event)(debate.pk)
+    # A refusal for another reason counts nothing.
+    refused = await connect(elsewhere.pk, key)
+    assert await close_code(refused) == consumers.CLOSE_NOT_FOUND
+    for _admitted in range(2):
+        communicator = await connect(debate.pk, key)
+        assert (await communicator.receive_json_from(timeout=TIMEOUT))["seq"] == 1
+        await communicator.disconnect()
+    over = await connect(debate.pk, key)
+    message = await over.receive_json_from(timeout=TIMEOUT)
+    assert message["type"] == "error"
+    error = message["error"]
+    assert (error["code"], error["limit"]) == ("rate_limited", 2)
+    assert 1 <= error["retry_after"] <= 60
+    assert error["detail"]
+    assert await close_code(over) == consumers.CLOSE_RATE_LIMITED
 
 
 async def test_a_revocation_that_never_arrives_is_noticed_at_the_next_resync(

@@ -6,7 +6,9 @@
  * Interrupted connections come back on their own, with exponential backoff and jitter from
  * 1 s to 30 s, and resume after the last event received: the server sends only what the
  * store lacks, and the store ignores anything it already has. The server closes with 1000
- * after the debate's final event; 4400/4401/4404 mean "do not retry".
+ * after the debate's final event; 4400/4401/4403/4404 mean "do not retry". 4429 (over the
+ * caller's per-minute rate limit) comes after one `{"type": "error", "error": {...}}` message
+ * whose `retry_after` says how many seconds to wait: the next attempt waits that long.
  */
 import {
   addRendered,
@@ -25,13 +27,26 @@ interface Batch {
   events: DebateEvent[];
 }
 
-function isBatch(data: DebateEvent | Batch): data is Batch {
+function isBatch(data: DebateEvent | Batch | Refusal): data is Batch {
   return data.type === "batch" && Array.isArray((data as Batch).events);
+}
+
+/** Why the server is about to close the socket (the API's error shape, in `error`). */
+interface Refusal {
+  type: "error";
+  error: { code: string; detail: string; retry_after?: number };
+}
+
+function isRefusal(data: DebateEvent | Batch | Refusal): data is Refusal {
+  return data.type === "error" && typeof (data as Refusal).error === "object";
 }
 
 export const MIN_RETRY_MS = 1000;
 export const MAX_RETRY_MS = 30_000;
 const FATAL_CLOSE_CODES = new Set([4400, 4401, 4403, 4404]);
+const RATE_LIMITED_CLOSE_CODE = 4429;
+/** Over the rate limit without a `retry_after`: wait out a whole window. */
+const RATE_LIMITED_RETRY_MS = 60_000;
 
 /**
  * The wait before reconnect attempt `attempt` (1, 2, ...): the exponential step, of which the
@@ -70,6 +85,8 @@ export class LiveClient {
   private timer: number | null = null;
   private stopped = false;
   private interrupted = false;
+  /** The wait the server asked for before it closed with 4429 (ms). */
+  private retryAfterMs: number | null = null;
 
   constructor(store: LiveStore, options: ClientOptions) {
     this.store = store;
@@ -136,13 +153,16 @@ export class LiveClient {
     };
     socket.onmessage = (message: MessageEvent) => {
       if (this.socket !== socket) return;
-      let data: DebateEvent | Batch;
+      let data: DebateEvent | Batch | Refusal;
       try {
-        data = JSON.parse(String(message.data)) as DebateEvent | Batch;
+        data = JSON.parse(String(message.data)) as DebateEvent | Batch | Refusal;
       } catch {
         return;
       }
-      if (isBatch(data)) {
+      if (isRefusal(data)) {
+        const seconds = Number(data.error.retry_after);
+        this.retryAfterMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : null;
+      } else if (isBatch(data)) {
         for (const event of data.events) receive(this.store, event);
       } else {
         receive(this.store, data);
@@ -164,13 +184,27 @@ export class LiveClient {
       setConnection(this.store, "closed");
       return;
     }
+    const retryAfterMs = this.retryAfterMs;
+    this.retryAfterMs = null;
+    if (code === RATE_LIMITED_CLOSE_CODE) {
+      this.scheduleReconnect(retryAfterMs ?? RATE_LIMITED_RETRY_MS);
+      return;
+    }
     this.scheduleReconnect();
   }
 
-  private scheduleReconnect(): void {
+  /**
+   * The next attempt, after the backoff, or after `atLeastMs` when the server asked for a wait
+   * (plus up to a second of jitter, so the sockets it refused together do not return together).
+   */
+  private scheduleReconnect(atLeastMs = 0): void {
     this.attempt += 1;
     this.interrupted = true;
-    const delayMs = backoffDelay(this.attempt, this.options.random);
+    const backoffMs = backoffDelay(this.attempt, this.options.random);
+    const delayMs =
+      atLeastMs > 0
+        ? Math.round(Math.max(backoffMs, atLeastMs + this.options.random() * MIN_RETRY_MS))
+        : backoffMs;
     setConnection(this.store, "reconnecting", { delayMs, at: this.options.now() + delayMs });
     this.timer = this.options.schedule(() => this.connect(), delayMs);
   }

@@ -182,6 +182,32 @@ describe("LiveClient", () => {
     });
   }
 
+  test("4429 waits the retry_after of the error before it, then tries again", () => {
+    h.client.start();
+    const socket = h.sockets[0] as FakeSocket;
+    socket.open();
+    const refusal = { type: "error", error: { code: "rate_limited", detail: "Slow down.", retry_after: 42 } };
+    socket.onmessage?.({ data: JSON.stringify(refusal) } as MessageEvent);
+    socket.drop(4429);
+    assert.equal(h.store.getState().lastSeq, 0, "the refusal is not an event");
+    assert.equal(h.store.getState().connection, "reconnecting");
+    assert.equal(h.timers.at(-1)?.ms, 42_000 + 500, "retry_after plus the jitter");
+    h.fire();
+    assert.equal(h.sockets.length, 2);
+  });
+
+  test("4429 without a retry_after waits a whole window; other closes keep the backoff", () => {
+    h.client.start();
+    (h.sockets[0] as FakeSocket).drop(4429);
+    assert.equal(h.timers.at(-1)?.ms, 60_000 + 500);
+    h.fire();
+    const second = h.sockets[1] as FakeSocket;
+    const refusal = { type: "error", error: { code: "rate_limited", detail: "", retry_after: 42 } };
+    second.onmessage?.({ data: JSON.stringify(refusal) } as MessageEvent);
+    second.drop(1006);
+    assert.equal(h.timers.at(-1)?.ms, backoffDelay(2, () => 0.5));
+  });
+
   test("a finished debate does not connect at all", () => {
     receive(h.store, ev(1, "debate.cancelled", { status: "cancelled" }));
     h.client.start();
