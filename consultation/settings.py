@@ -413,9 +413,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# How long the API keeps a finished debate's rendered detail (the "renders" cache); 0 turns
-# the cache off. Entries are keyed by everything the detail shows, so a change is never served
-# stale: the time only bounds the memory a debate nobody reads any more keeps.
+# How long the API keeps a finished debate's rendered detail (the "renders" cache; a running
+# one's at most 60 s); 0 turns the cache off. Entries are keyed by everything the detail shows,
+# so a change is never served stale: the time only bounds the memory a debate nobody reads any
+# more keeps.
 API_DETAIL_CACHE_SECONDS: int = env.int("API_DETAIL_CACHE_SECONDS", default=3600)
 
 # --- API keys and rate limits ------------------------------------------------------------------

@@ -495,8 +495,8 @@ class DebateDetailApi(APIView):
                 "If-None-Match",
                 str,
                 location=OpenApiParameter.HEADER,
-                description="A finished debate's detail carries an ETag: send it back to get "
-                "a 304 (no body) while the detail is unchanged.",
+                description="The detail carries an ETag: send it back to get a 304 (no body) "
+                "while the detail is unchanged (a running debate's changes with every event).",
             )
         ],
         responses={200: DebateDetailOutput, 304: OpenApiResponse(description="Not modified.")},
@@ -505,7 +505,7 @@ class DebateDetailApi(APIView):
         user, team = _actor(request)
         debate = selectors.debate_get_brief_for_user(user=user, team=team, debate_id=debate_id)
         # An indented answer (Accept: application/json; indent=2) is rendered as asked.
-        if not detail_is_cacheable(debate) or request.accepted_media_type != JSON:
+        if not detail_is_cacheable() or request.accepted_media_type != JSON:
             return Response(debate_detail_data(debate))
         digest = detail_digest(debate)
         etag = f'"{digest}"'

@@ -1,23 +1,29 @@
-"""The API's render cache of a finished debate's detail (docs/PERFORMANCE.md, "API throughput").
+"""The API's render cache of a debate's detail (docs/PERFORMANCE.md, "API throughput").
 
-A finished debate changes rarely, but it does change: its link opens and closes, retention or
-an account's deletion wipes its text, its parent's deletion unlinks it, staff edit a turn in
-the admin, a model of the catalog is renamed. So an entry is never invalidated by hand: its
-key is a digest of everything the rendered bytes depend on, read from the row the access check
-fetches anyway (every column of the debate, the catalog's last change, the language and time
-zone of the response). A change to any of them is a new key, and the old entry is never read again
-(it expires after API_DETAIL_CACHE_SECONDS). The lists (seats, turns, judgments, documents)
-are not in the row: every service that changes them in a finished debate changes the row in
-the same transaction (retention sets `anonymised_at`; the admin's turn and judgment pages touch
-`updated_at`: debates.services.tidy.debate_touch), and the row is read before the lists, so a
-render stored under a key never holds lists older than that key's row.
+A debate changes: a running one with every event, a finished one rarely, but it does (its link
+opens and closes, retention or an account's deletion wipes its text, its parent's deletion
+unlinks it, staff edit a turn in the admin, a model of the catalog is renamed). So an entry is
+never invalidated by hand: its key is a digest of everything the rendered bytes depend on, read
+from the row the access check fetches anyway (every column of the debate, the catalog's last
+change, the language and time zone of the response). A change to any of them is a new key, and
+the old entry is never read again (it expires). The lists (seats, turns, judgments, documents)
+are not in the row, but every change to them changes the row in the same transaction:
+
+- while the debate runs, each of the pipeline's writes that adds a turn or a judgment or fails
+  a seat appends its event, and an event moves the row's `last_seq` (debates.events; the
+  detail shows `last_seq` too); a fork's copied turns are written with the fork's row;
+- once it is finished, retention sets `anonymised_at`, and the admin's turn and judgment pages
+  touch `updated_at` (debates.services.tidy.debate_touch).
+
+The row is read before the lists, so a render stored under a key never holds lists older than
+that key's row. A finished debate's entry is kept API_DETAIL_CACHE_SECONDS; a queued or
+running debate's at most UNFINISHED_SECONDS, since its next event replaces it within seconds.
 
 The detail is the same for every caller allowed to see it (no field depends on who asks), so
-the entry is shared; access is checked on every request before the cache is read. A debate
-still queued or running is never cached: its lists grow without its row telling.
+the entry is shared; access is checked on every request before the cache is read.
 
 The digest is also the response's ETag: a client that sends it back in If-None-Match gets a
-304 without the body.
+304 without the body (a client polling a running debate learns "nothing new" that way).
 """
 
 import hashlib
@@ -38,13 +44,23 @@ RENDER_VERSION = 1
 _COLUMNS = tuple(field.attname for field in Debate._meta.concrete_fields)
 
 
-def detail_is_cacheable(debate: Debate) -> bool:
-    return settings.API_DETAIL_CACHE_SECONDS > 0 and debate.status in FINISHED_STATUSES
+# How long the render of a debate not finished yet is kept: its next event makes a new one.
+UNFINISHED_SECONDS = 60
+
+
+def detail_is_cacheable() -> bool:
+    return settings.API_DETAIL_CACHE_SECONDS > 0
+
+
+def _keep_seconds(debate: Debate) -> int:
+    if debate.status in FINISHED_STATUSES:
+        return settings.API_DETAIL_CACHE_SECONDS
+    return min(UNFINISHED_SECONDS, settings.API_DETAIL_CACHE_SECONDS)
 
 
 def detail_digest(debate: Debate) -> str:
-    """The digest of everything a finished debate's rendered detail depends on. `debate` comes
-    from selectors.debate_get_brief_for_user (`catalog_changed_at` with it)."""
+    """The digest of everything a debate's rendered detail depends on. `debate` comes from
+    selectors.debate_get_brief_for_user (`catalog_changed_at` with it)."""
     parts = (
         RENDER_VERSION,
         translation.get_language(),
@@ -94,6 +110,6 @@ def detail_cached(debate: Debate, digest: str, render: Callable[[], bytes]) -> b
     body = cache.get(key)
     if not isinstance(body, bytes):
         body = render()
-        cache.set(key, body, timeout=settings.API_DETAIL_CACHE_SECONDS)
+        cache.set(key, body, timeout=_keep_seconds(debate))
     _recent.put(key, body)
     return body

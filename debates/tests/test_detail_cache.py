@@ -1,8 +1,9 @@
-"""The API's render cache of a finished debate's detail (debates.detail_cache): what it serves
-is what the uncached path renders, every change to what the detail shows is served at once,
-access is checked before it, and a debate still running never enters it."""
+"""The API's render cache of a debate's detail (debates.detail_cache): what it serves is what
+the uncached path renders, every change to what the detail shows is served at once, whether
+the debate runs or is finished, and access is checked before it."""
 
 import json
+from decimal import Decimal
 from fnmatch import fnmatch
 from functools import partial
 from typing import Any
@@ -21,9 +22,12 @@ from accounts.services import team_switch
 from apikeys.tests.factories import make_key
 from consultation.cache import RedisCache
 from debates.api import DebateDetailOutput
-from debates.detail_cache import _Recent
+from debates.detail_cache import UNFINISHED_SECONDS, _Recent
 from debates.models import Debate, DebateStatus, Judgment, LLMModel, Turn
+from debates.orchestration import writes
 from debates.orchestration.engine import DebatePipeline
+from debates.orchestration.progress import turn_complete
+from debates.prompts import ParsedTurn
 from debates.services.creation import debate_cancel
 from debates.services.retention import debate_anonymise, debates_anonymise_for_user
 from debates.services.running import debate_run
@@ -147,17 +151,92 @@ def test_an_uncached_read_takes_the_seven_detail_queries(owner: User, reader: Cl
     assert len(reads) == 7, reads
 
 
-def test_a_running_debate_is_never_cached(owner: User, reader: Client) -> None:
+def test_a_running_debate_is_cached_and_each_write_of_its_run_is_served_at_once(
+    owner: User, reader: Client, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After each of the pipeline's writes (on its database thread, as it commits) the cached
+    detail is what the uncached path renders then: no write changes what the detail shows
+    without moving its key (were there one, the read after it would be served the entry of the
+    read before it)."""
+    settings.RATELIMIT_ENABLE = False  # two reads per write: more than a plan's minute allows
+    debate = make_debate(owner, rounds=2)
+    etags: list[str] = []
+    stale: list[str] = []  # the writes after which the cache served something else
+
+    def check(after: str) -> None:
+        cached = reader.get(_url(debate))
+        assert cached.status_code == 200
+        if cached.content != _uncached(reader, debate, settings):
+            stale.append(after)
+        etags.append(cached["ETag"])
+
+    def checked(fn: Any) -> Any:
+        def write(**kwargs: Any) -> Any:
+            value = fn(**kwargs)
+            check(after=fn.__name__)
+            return value
+
+        return write
+
+    real_apply = writes._apply
+
+    def apply(batch: list[tuple[Any, Any, dict[str, Any]]]) -> Any:
+        return real_apply([(kind, checked(fn), kwargs) for kind, fn, kwargs in batch])
+
+    monkeypatch.setattr(writes, "_apply", apply)
+    pipeline = DebatePipeline(providers=lambda _name: ScriptedProvider(), heartbeat_s=3600)
+    async_to_sync(debate_run)(debate.pk, pipeline=pipeline)
+    check(after="debate_finalize")
+    debate.refresh_from_db()
+    assert debate.status == DebateStatus.COMPLETED
+    assert stale == []
+    # Every stage's start, text, turn and judgment was a write of its own, each a new render.
+    assert len(set(etags)) >= 9 + 6, etags
+    assert json.loads(reader.get(_url(debate)).content)["status"] == DebateStatus.COMPLETED
+
+
+def test_a_running_debate_is_cached_until_its_next_event(owner: User, reader: Client) -> None:
     debate = make_debate(owner, status=DebateStatus.RUNNING)
     before = reader.get(_url(debate))
     assert before.status_code == 200
-    assert "ETag" not in before
-    assert _entries(debate) == 0
+    assert _entries(debate) == 1
+    assert reader.get(_url(debate), headers={"If-None-Match": before["ETag"]}).status_code == 304
     seat = debate.seats.get(position=0)
-    Turn.objects.create(debate=debate, seat=seat, round=0, status="completed", content="Yes.")
-    after = json.loads(reader.get(_url(debate)).content)
-    assert [turn["content"] for turn in after["turns"]] == ["Yes."]
-    assert _entries(debate) == 0
+    turn_complete(
+        debate_id=debate.pk,
+        seat_id=seat.pk,
+        label="A",
+        round_number=0,
+        output=ParsedTurn(
+            content="Yes.", stance="for", confidence=0.9, key_claims=(), structured=True
+        ),
+        model_id=seat.llm_model_id,
+        input_tokens=10,
+        output_tokens=5,
+        cost=Decimal("0.001"),
+        latency_ms=20,
+    )
+    after = reader.get(_url(debate))
+    assert after["ETag"] != before["ETag"]
+    assert [turn["content"] for turn in json.loads(after.content)["turns"]] == ["Yes."]
+    assert _entries(debate) == 2
+
+
+def test_a_running_debates_render_is_kept_a_minute_at_most(
+    owner: User, reader: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept: list[int] = []
+    real_set = caches["renders"].set
+
+    def set_(key: str, value: Any, timeout: int) -> None:
+        kept.append(timeout)
+        real_set(key, value, timeout=timeout)
+
+    monkeypatch.setattr(caches["renders"], "set", set_)
+    reader.get(_url(make_debate(owner, status=DebateStatus.RUNNING)))
+    reader.get(_url(make_debate(owner, status=DebateStatus.QUEUED)))
+    reader.get(_url(_finished(owner)))
+    assert kept == [UNFINISHED_SECONDS, UNFINISHED_SECONDS, 3600]
 
 
 def _member_in(member: User, team: Team) -> Client:
@@ -369,16 +448,15 @@ def test_each_language_gets_its_own_render(owner: User, reader: Client, settings
     assert _detail(reader, debate)["ranking"]["explanation"] == english
 
 
-def test_a_cancelled_debate_enters_the_cache_once_finished(owner: User, reader: Client) -> None:
+def test_a_cancelled_debate_is_served_cancelled_at_once(owner: User, reader: Client) -> None:
     debate = make_debate(owner, status=DebateStatus.RUNNING)
     reader.get(_url(debate))
-    assert _entries(debate) == 0
     debate_cancel(debate=debate)
     Debate.objects.filter(pk=debate.pk).update(
         status=DebateStatus.CANCELLED, finished_at=timezone.now()
     )
     assert _detail(reader, debate)["status"] == DebateStatus.CANCELLED
-    assert _entries(debate) == 1
+    assert _entries(debate) == 2
 
 
 def test_an_indented_answer_is_rendered_as_asked(owner: User, reader: Client) -> None:
