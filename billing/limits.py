@@ -446,13 +446,12 @@ def rate_policy(*, team: Team | None, own_limit: int | None = None) -> RatePolic
 
 def rate_limited(policy: RatePolicy, decision: RateDecision) -> RateLimited:
     """The 429 of a request over its limit: the quota body shape and a sentence to show."""
-    sentence = ngettext(
-        "You made %(used)d request this minute, the limit of the %(plan)s plan. "
-        "Try again in %(wait)d seconds.",
-        "You made %(used)d requests this minute, the limit of the %(plan)s plan. "
-        "Try again in %(wait)d seconds.",
+    made = ngettext(
+        "You made %(used)d request this minute, the limit of the %(plan)s plan.",
+        "You made %(used)d requests this minute, the limit of the %(plan)s plan.",
         decision.limit,
-    ) % {"used": decision.limit, "plan": policy.plan_name, "wait": decision.reset_in}
+    ) % {"used": decision.limit, "plan": policy.plan_name}
+    sentence = f"{made} {decision.try_again()}"
     return RateLimited(
         sentence,
         limit=decision.limit,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django_ratelimit.core import get_usage
 
 WINDOW_SECONDS = 60
@@ -31,6 +32,12 @@ class RateDecision:
     reset_at: datetime
     allowed: bool
     window: int = WINDOW_SECONDS
+
+    def try_again(self) -> str:
+        """The sentence a refusal ends with: when the window turns over."""
+        return ngettext(
+            "Try again in %(wait)d second.", "Try again in %(wait)d seconds.", self.reset_in
+        ) % {"wait": self.reset_in}
 
 
 def rate_limit_hit(*, scope_key: str, rate_per_minute: int) -> RateDecision:

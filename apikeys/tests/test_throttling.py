@@ -43,7 +43,8 @@ def test_the_plan_admits_its_rate_then_refuses_with_the_quota_shape(
     assert 1 <= wait <= 60
     assert body["retry_after"] == wait
     assert body["detail"] == (
-        f"You made 3 requests this minute, the limit of the Free plan. Try again in {wait} seconds."
+        "You made 3 requests this minute, the limit of the Free plan. "
+        + ("Try again in 1 second." if wait == 1 else f"Try again in {wait} seconds.")
     )
     assert refused["RateLimit"] == f'"key";r=0;t={wait}'
     assert metric_totals(name="ratelimit.hit", since=_minute_ago()) == {"free": 1}

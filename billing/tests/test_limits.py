@@ -5,20 +5,23 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Team, User
 from accounts.tests.factories import make_team
 from billing.limits import (
     Meter,
+    RatePolicy,
     debate_limits_for_team,
     debate_shape_check,
     period_for,
     plan_for_team,
     quota_check,
     quota_status,
+    rate_limited,
 )
 from billing.models import BillingAccount, Plan, QuotaReservation, ReservationStatus
+from billing.ratelimits import RateDecision
 from billing.tests.factories import plan, put_on_plan
 from consultation.exceptions import PlanRestriction, QuotaExceeded
 
@@ -167,3 +170,32 @@ def test_without_any_plan_the_engine_bounds_apply(team: Team) -> None:
     Plan.objects.all().delete()
     limits = debate_limits_for_team(team=team)
     assert (limits.max_seats, limits.max_rounds) == (8, 5)
+
+
+@pytest.mark.parametrize(
+    ("language", "wait", "sentence"),
+    [
+        ("en", 1, "Try again in 1 second."),
+        ("en", 17, "Try again in 17 seconds."),
+        ("tr", 1, "1 saniye sonra yeniden deneyin."),
+        ("tr", 17, "17 saniye sonra yeniden deneyin."),
+    ],
+)
+def test_a_refusal_says_when_to_try_again_in_the_number_of_its_wait(
+    language: str, wait: int, sentence: str
+) -> None:
+    """The wait has its own plural, not the limit's ("You made 1 request ... in 17 seconds")."""
+    decision = RateDecision(
+        limit=1,
+        used=1,
+        remaining=0,
+        reset_in=wait,
+        reset_at=timezone.now(),
+        allowed=False,
+    )
+    with translation.override(language):
+        assert decision.try_again() == sentence
+        refusal = rate_limited(
+            RatePolicy(per_minute=1, plan_slug="free", plan_name="Free"), decision
+        )
+    assert str(refusal.detail).endswith(sentence)

@@ -118,15 +118,13 @@ def seat_from_letter(debate: Debate, letter: str) -> int:
 def _rate_check(actor: User) -> None:
     decision = rate_limit_hit(scope_key=f"votes:user:{actor.pk}", rate_per_minute=VOTES_PER_MINUTE)
     if not decision.allowed:
+        voted = ngettext(
+            "You voted %(count)d time this minute, the most we take.",
+            "You voted %(count)d times this minute, the most we take.",
+            decision.limit,
+        ) % {"count": decision.limit}
         raise RateLimited(
-            ngettext(
-                "You voted %(count)d time this minute, the most we take. "
-                "Try again in %(wait)d seconds.",
-                "You voted %(count)d times this minute, the most we take. "
-                "Try again in %(wait)d seconds.",
-                decision.limit,
-            )
-            % {"count": decision.limit, "wait": decision.reset_in},
+            f"{voted} {decision.try_again()}",
             limit=decision.limit,
             used=decision.limit,
             reset_at=decision.reset_at.isoformat(),
