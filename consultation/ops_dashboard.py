@@ -35,6 +35,7 @@ QUOTA_METRIC = "quota.exceeded"  # label: plan slug
 WEBHOOK_FAILED_METRIC = "billing.webhook_failed"  # label: Stripe event type
 RECENT_FAILURES = 20
 QUEUE_BACKEND = "django_tasks_db.DatabaseBackend"
+RQ_BACKEND = "django_tasks_rq.RQBackend"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class QueueState:
     waiting: int = 0
     running: int = 0
     oldest_waiting_at: datetime | None = None
+    unreachable: bool = False  # the backend's store (Redis) did not answer
 
     @property
     def oldest_age_s(self) -> int | None:
@@ -53,9 +55,11 @@ class QueueState:
 
 
 def queue_state() -> QueueState:
-    """Tasks waiting and running, and the oldest waiting one, where the backend can say
-    (the database backend; the RQ backend's queue lives in Redis)."""
+    """Tasks waiting and running, and the oldest waiting one: from the database backend's
+    table, or from the RQ backend's queues in Redis."""
     backend = str(settings.TASKS["default"]["BACKEND"])
+    if backend == RQ_BACKEND:
+        return _rq_queue_state(backend)
     if backend != QUEUE_BACKEND:
         return QueueState(backend=backend, measured=False)
     from django_tasks_db.models import DBTaskResult
@@ -67,6 +71,36 @@ def queue_state() -> QueueState:
         measured=True,
         waiting=waiting.count(),
         running=DBTaskResult.objects.running().count(),
+        oldest_waiting_at=oldest,
+    )
+
+
+def _rq_queue_state(backend: str) -> QueueState:
+    """The RQ queues' figures, read without side effects: the started registries are counted
+    without RQ's cleanup (which would fail the jobs of a worker that died; the workers'
+    recovery loop resumes those debates: docs/OPS.md)."""
+    # Imported here: django_rq is an installed app only with REDIS_URL.
+    import django_rq
+    from redis.exceptions import RedisError
+
+    waiting = running = 0
+    oldest: datetime | None = None
+    try:
+        for name in settings.TASKS["default"].get("QUEUES", ["default"]):
+            queue = django_rq.get_queue(name)
+            waiting += queue.count
+            running += queue.started_job_registry.get_job_count(cleanup=False)
+            first = queue.get_job_ids(0, 1)
+            job = queue.fetch_job(first[0]) if first else None
+            if job is not None and job.enqueued_at is not None:
+                oldest = min(oldest or job.enqueued_at, job.enqueued_at)
+    except RedisError:
+        return QueueState(backend=backend, measured=False, unreachable=True)
+    return QueueState(
+        backend=backend,
+        measured=True,
+        waiting=waiting,
+        running=running,
         oldest_waiting_at=oldest,
     )
 

@@ -169,6 +169,46 @@ def test_the_page_shows_running_and_failed_debates_and_the_queue(
     assert "ops-stale" in body
 
 
+def _rq_backend(settings: Any, url: str) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    settings.RQ_QUEUES = {"default": {"URL": url}}
+
+
+@pytest.mark.services
+def test_the_rq_backends_queue_is_read_from_redis(staff_client: Client, settings: Any) -> None:
+    """A Redis database of its own, so what other tests left in theirs does not count."""
+    import django_rq
+
+    _rq_backend(settings, "redis://127.0.0.1:6379/14")
+    # Enqueued at once, not when the test's transaction commits (it never does).
+    queue = django_rq.get_queue("default", commit_mode="auto")
+    queue.connection.flushdb()
+    try:
+        assert staff_client.get(URL).context["queue"].waiting == 0
+        # Two tasks nobody runs (no worker listens to this database).
+        queue.enqueue_call(func="os.getcwd")
+        queue.enqueue_call(func="os.getcwd")
+        response = staff_client.get(URL)
+        state = response.context["queue"]
+        assert (state.measured, state.waiting, state.running) == (True, 2, 0)
+        assert state.oldest_age_s is not None
+        assert 0 <= state.oldest_age_s < 60
+        assert "Oldest waiting task" in response.content.decode()
+    finally:
+        queue.connection.flushdb()
+
+
+def test_an_unreachable_redis_is_said_and_the_page_still_answers(
+    staff_client: Client, settings: Any
+) -> None:
+    # Nothing listens on port 1 of the loopback: the connection is refused at once.
+    _rq_backend(settings, "redis://127.0.0.1:1/0")
+    response = staff_client.get(URL)
+    assert response.status_code == 200
+    assert response.context["queue"].unreachable
+    assert "Redis does not answer" in response.content.decode()
+
+
 def test_circuit_buttons_reset_and_force_open_with_an_audit_entry(
     owner: User, staff: User, staff_client: Client
 ) -> None:
