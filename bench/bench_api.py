@@ -4,17 +4,20 @@ Starts the real web process (Daphne, production settings, DEBUG off) in the embe
 scratch SQLite file) and the services mode (a scratch PostgreSQL database, a Redis database
 number: the cache, so the rate limit is counted in Redis). A finished debate of 5 seats x 3
 rounds (judges, synthesis; the demo provider) is what the clients read, served from the render
-cache (debates.detail_cache) after the first request; a second one like it, marked running,
-is read the uncached way. `--clients` threads send requests for `--seconds`, first to
-`/healthz`, then to the finished debate, then to the running one, `--rounds` times over; the
-figures are the ratios of the request rates in the same round (they hold across machines),
-the median over the rounds.
+cache (debates.detail_cache) after the first request. A second one like it is marked running,
+and a process appends an event to its log every `--event-ms` (a `turn.delta`, as a streaming
+debate's seats do every DEBATE_DELTA_INTERVAL_SECONDS): each event is a new render, read once
+from the rows and then served from the cache until the next. `--clients` threads send requests
+for `--seconds`, first to `/healthz`, then to the finished debate, then to the running one,
+`--rounds` times over; the figures are the ratios of the request rates in the same round
+(they hold across machines), the median over the rounds.
 The key is checked and the rate limit counted on every request (the plan's limit is set high
 enough never to refuse one: the run checks that none was refused).
 
 In-process, with Django's test client against the same database: the queries one request
-makes, the CPU one request costs (median of `--samples`), and the microseconds of the key's
-verification plus the rate check (median of 5 x 500, with the mode's cache).
+makes, the CPU one request costs (median of `--samples`; served from the render cache, and
+with the cache off: a render from the rows), and the microseconds of the key's verification
+plus the rate check (median of 5 x 500, with the mode's cache).
 
     python -m bench.bench_api [--modes embedded,services] [--clients 16] [--seconds 5]
         [--rounds 3]
@@ -71,14 +74,29 @@ assert async_to_sync(debate_run)(debate.pk) == "completed"
 print(debate.pk)
 """
 
-# The same debate again, then marked running: a running debate is never served from the
-# render cache (debates.detail_cache), so this is the detail's uncached cost at the same size.
+# The same debate again, then marked running (its log grows during the run: LOG_GROWS).
 RUNNING = DEBATE.replace(
     "print(debate.pk)",
     "from debates.models import Debate\n"
     "Debate.objects.filter(pk=debate.pk).update(status='running', finished_at=None)\n"
     "print(debate.pk)",
 )
+
+# An event for the running debate every INTERVAL seconds, COUNT times at most: what moves a
+# running debate's render key (every column of its row is in it, `last_seq` included).
+LOG_GROWS = """
+import time
+from django.db import transaction
+from debates import events
+from debates.events import event_append
+from debates.models import Seat
+seat = Seat.objects.filter(debate_id="DEBATE_ID").order_by("position").first()
+for _ in range(COUNT):
+    with transaction.atomic():
+        delta = events.turn_delta(seat=seat.pk, round=1, text="x")
+        event_append(debate_id="DEBATE_ID", event=delta)
+    time.sleep(INTERVAL)
+"""
 
 # Queries and CPU of one request, in-process (the same view, middleware and database).
 PROFILE = """
@@ -115,7 +133,21 @@ for _ in range(5):
     for _ in range(500):
         both()
     runs.append((time.perf_counter() - started) / 500 * 1e6)
-print(len(queries), round(statistics.median(cpu), 2), round(statistics.median(runs), 1))
+cached_queries = len(queries)
+from django.test import override_settings
+with override_settings(API_DETAIL_CACHE_SECONDS=0):
+    uncached = []
+    for _ in range(SAMPLES):
+        started = time.process_time()
+        client.get(url)
+        uncached.append((time.process_time() - started) * 1000)
+    del queries[:]
+    with connection.execute_wrapper(counted):
+        assert client.get(url).status_code == 200
+print(
+    cached_queries, round(statistics.median(cpu), 2), round(statistics.median(runs), 1),
+    len(queries), round(statistics.median(uncached), 2),
+)
 """
 
 
@@ -126,6 +158,9 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--samples", type=int, default=50)
+    parser.add_argument(
+        "--event-ms", type=int, default=300, help="an event of the running debate this often"
+    )
     parser.add_argument(
         "--database-url", default="postgres://postgres@127.0.0.1:5432/postgres", help="admin URL"
     )
@@ -174,10 +209,20 @@ def _run(mode: str, args: argparse.Namespace) -> dict[str, Any]:
         debate_id = processes.shell(DEBATE)
         running_id = processes.shell(RUNNING)
         profile = PROFILE.replace("KEY", key).replace("SAMPLES", str(args.samples))
-        queries, cpu_ms, key_us = processes.shell(profile.replace("DEBATE_ID", debate_id)).split()
-        running_queries, running_cpu_ms, _key_us = processes.shell(
+        queries, cpu_ms, key_us, uncached_queries, uncached_cpu_ms = processes.shell(
+            profile.replace("DEBATE_ID", debate_id)
+        ).split()
+        running_queries, running_cpu_ms, _key_us, _queries, _cpu_ms = processes.shell(
             profile.replace("DEBATE_ID", running_id)
         ).split()
+        # Bounded: enough events for every round's loads, and a few more.
+        events = int(args.rounds * 4 * (args.seconds + 5) / (args.event_ms / 1000))
+        processes.start(
+            f"{mode}-log-grows",
+            [sys.executable, "manage.py", "shell", "-c",
+             LOG_GROWS.replace("DEBATE_ID", running_id).replace("COUNT", str(events))
+             .replace("INTERVAL", str(args.event_ms / 1000))],
+        )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         processes.start(
             f"{mode}-web",
@@ -224,6 +269,9 @@ def _run(mode: str, args: argparse.Namespace) -> dict[str, Any]:
         "running_queries_per_request": int(running_queries),
         "cpu_ms_per_request": float(cpu_ms),
         "running_cpu_ms_per_request": float(running_cpu_ms),
+        "uncached_queries_per_request": int(uncached_queries),
+        "uncached_cpu_ms_per_request": float(uncached_cpu_ms),
+        "running_events_every_ms": args.event_ms,
         "key_and_rate_check_us": float(key_us),
         "load": [round(v, 2) for v in os.getloadavg()],
     }
