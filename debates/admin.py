@@ -32,9 +32,10 @@ class LLMModelAdmin(admin.ModelAdmin[LLMModel]):
         "price_in_per_mtok",
         "price_out_per_mtok",
         "context_window",
+        "supports_streaming",
         "enabled",
     ]
-    list_filter = ["provider", "tier", "enabled"]
+    list_filter = ["provider", "tier", "enabled", "supports_streaming"]
     list_editable = ["enabled", "price_in_per_mtok", "price_out_per_mtok"]
     search_fields = ["key", "display_name", "model_id"]
 

@@ -337,7 +337,13 @@ class Gateway:
         """Stream a call. A retry after text already flowed first tells listeners to start the
         turn's text over (on_restart), so nobody sees half an answer glued to a new one. A
         stream silent for longer than the first-token or idle limit (StreamTimeouts) fails
-        that attempt with provider_timeout."""
+        that attempt with provider_timeout. A model the catalog marks as not streaming is
+        asked for the whole answer (with the same retries), which listeners get in one piece."""
+        if not model.supports_streaming:
+            completion = await self.complete(model, request)
+            if completion.text:
+                await on_delta(completion.text)
+            return completion
         flowed = False
 
         async def consume(provider: Provider, first_token: Callable[[], None]) -> Completion:

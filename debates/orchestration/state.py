@@ -38,6 +38,9 @@ class ModelRef:
     # The team's own key for this model's provider, when it has one: the gateway then calls
     # with it, under the team's own breaker, and the usage is metered as "own key".
     credential: TeamCredential | None = None
+    # The catalog's flag: a model (or endpoint) that cannot stream is asked for the whole
+    # answer, which then arrives as one piece of text (Gateway.stream).
+    supports_streaming: bool = True
 
     def cost(self, input_tokens: int, output_tokens: int) -> Decimal:
         return (
@@ -139,6 +142,7 @@ def model_ref(model: LLMModel, credentials: Mapping[str, TeamCredential] | None 
         display_name=model.display_name,
         price_in_per_mtok=model.price_in_per_mtok,
         price_out_per_mtok=model.price_out_per_mtok,
+        supports_streaming=model.supports_streaming,
     )
 
 

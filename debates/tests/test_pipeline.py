@@ -468,3 +468,37 @@ def test_debates_sharing_a_loop_close_its_client_once_after_the_last_one(owner: 
 
     assert async_to_sync(both)() == [DebateStatus.COMPLETED, DebateStatus.COMPLETED]
     assert provider.closes == 1
+
+
+def test_a_model_that_cannot_stream_is_asked_for_its_whole_answer(owner: User) -> None:
+    """The catalog's supports_streaming: the skeptic's model is called without a stream in
+    both rounds, and its turns arrive as one piece of text each; the others still stream."""
+    LLMModel.objects.filter(key="demo:demo-skeptic").update(supports_streaming=False)
+    debate = make_debate(owner, rounds=1)
+    calls: list[tuple[str, str]] = []
+
+    class Recording(ScriptedProvider):
+        async def complete(self, request: CompletionRequest) -> Any:
+            calls.append(("complete", request.model))
+            return await super().complete(request)
+
+        async def stream(self, request: CompletionRequest) -> Any:
+            calls.append(("stream", request.model))
+            async for event in super().stream(request):
+                yield event
+
+    assert run(debate, Recording()) == DebateStatus.COMPLETED
+    skeptic = LLMModel.objects.get(key="demo:demo-skeptic").model_id
+    assert [way for way, model in calls if model == skeptic] == ["complete", "complete"]
+    assert ("stream", LLMModel.objects.get(key="demo:demo-sage").model_id) in calls
+    seat = Seat.objects.get(debate=debate, llm_model__key="demo:demo-skeptic")
+    for turn in Turn.objects.filter(debate=debate, seat=seat):
+        assert turn.status == TurnStatus.COMPLETED
+        deltas = [
+            e.payload["text"]
+            for e in events(debate)
+            if e.type == "turn.delta"
+            and (e.payload["seat"], e.payload["round"]) == (seat.pk, turn.round)
+        ]
+        assert len(deltas) == 1, deltas
+        assert turn.content in deltas[0].replace("\\", "")
