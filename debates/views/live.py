@@ -79,6 +79,9 @@ def live_strings() -> dict[str, str]:
         "connecting": _("Connecting to the live debate…"),
         "reconnecting": _("Live updates interrupted, reconnecting in {seconds} s"),
         "reconnectingNow": _("Live updates interrupted, reconnecting…"),
+        "rateLimited": _(
+            "Too many live connections this minute for your plan: reconnecting in {seconds} s"
+        ),
         "reconnected": _("Reconnected"),
         "unavailable": _("Live updates are unavailable. Reload the page to try again."),
         "waiting": _("Waiting for the debate to start…"),

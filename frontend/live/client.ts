@@ -187,7 +187,7 @@ export class LiveClient {
     const retryAfterMs = this.retryAfterMs;
     this.retryAfterMs = null;
     if (code === RATE_LIMITED_CLOSE_CODE) {
-      this.scheduleReconnect(retryAfterMs ?? RATE_LIMITED_RETRY_MS);
+      this.scheduleReconnect(retryAfterMs ?? RATE_LIMITED_RETRY_MS, "rate_limited");
       return;
     }
     this.scheduleReconnect();
@@ -195,9 +195,10 @@ export class LiveClient {
 
   /**
    * The next attempt, after the backoff, or after `atLeastMs` when the server asked for a wait
-   * (plus up to a second of jitter, so the sockets it refused together do not return together).
+   * (plus up to a second of jitter, so the sockets it refused together do not return together),
+   * and why when the server said (the banner tells the reader).
    */
-  private scheduleReconnect(atLeastMs = 0): void {
+  private scheduleReconnect(atLeastMs = 0, reason?: string): void {
     this.attempt += 1;
     this.interrupted = true;
     const backoffMs = backoffDelay(this.attempt, this.options.random);
@@ -205,7 +206,11 @@ export class LiveClient {
       atLeastMs > 0
         ? Math.round(Math.max(backoffMs, atLeastMs + this.options.random() * MIN_RETRY_MS))
         : backoffMs;
-    setConnection(this.store, "reconnecting", { delayMs, at: this.options.now() + delayMs });
+    setConnection(this.store, "reconnecting", {
+      delayMs,
+      at: this.options.now() + delayMs,
+      reason,
+    });
     this.timer = this.options.schedule(() => this.connect(), delayMs);
   }
 }

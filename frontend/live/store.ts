@@ -134,6 +134,8 @@ export interface LiveState {
   /** While reconnecting: the chosen delay and when the next attempt starts (epoch ms). */
   retryDelayMs: number | null;
   retryAt: number | null;
+  /** Why the socket is waiting to reconnect, when the server said ("rate_limited"). */
+  retryReason: string | null;
   /** When the socket came back after an interruption (epoch ms), for a short notice. */
   reconnectedAt: number | null;
   lastSeq: number;
@@ -184,6 +186,7 @@ export function initialState(config: LiveConfig, rendered?: Rendered): LiveState
     connection: "connecting",
     retryDelayMs: null,
     retryAt: null,
+    retryReason: null,
     reconnectedAt: null,
     lastSeq: 0,
     startedAt: null,
@@ -478,6 +481,7 @@ export function rebuild(base: LiveState, events: readonly DebateEvent[], n: numb
     connection: base.connection,
     retryDelayMs: base.retryDelayMs,
     retryAt: base.retryAt,
+    retryReason: base.retryReason,
     reconnectedAt: base.reconnectedAt,
   };
   const end = Math.max(0, Math.min(n, events.length));
@@ -633,13 +637,14 @@ export function addRendered(store: LiveStore, rendered: Partial<Rendered>): void
 export function setConnection(
   store: LiveStore,
   connection: ConnectionState,
-  retry?: { delayMs: number; at: number },
+  retry?: { delayMs: number; at: number; reason?: string },
 ): void {
   const state = store.getState();
   store.setState({
     connection,
     retryDelayMs: retry ? retry.delayMs : null,
     retryAt: retry ? retry.at : null,
+    retryReason: retry?.reason ?? null,
     reconnectedAt: state.reconnectedAt,
   });
 }

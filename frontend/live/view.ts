@@ -596,9 +596,10 @@ export class DebateView {
     let tone = "";
     if (state.connection === "reconnecting") {
       const seconds = state.retryAt === null ? 0 : Math.ceil((state.retryAt - now) / 1000);
+      const limited = state.retryReason === "rate_limited";
       text =
         seconds > 0
-          ? t(this.strings, "reconnecting", { seconds })
+          ? t(this.strings, limited ? "rateLimited" : "reconnecting", { seconds })
           : t(this.strings, "reconnectingNow");
       tone = "warning";
     } else if (state.connection === "closed" && !isFinished(state)) {

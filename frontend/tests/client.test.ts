@@ -192,6 +192,7 @@ describe("LiveClient", () => {
     assert.equal(h.store.getState().lastSeq, 0, "the refusal is not an event");
     assert.equal(h.store.getState().connection, "reconnecting");
     assert.equal(h.timers.at(-1)?.ms, 42_000 + 500, "retry_after plus the jitter");
+    assert.equal(h.store.getState().retryReason, "rate_limited", "the banner says why");
     h.fire();
     assert.equal(h.sockets.length, 2);
   });
@@ -206,6 +207,7 @@ describe("LiveClient", () => {
     second.onmessage?.({ data: JSON.stringify(refusal) } as MessageEvent);
     second.drop(1006);
     assert.equal(h.timers.at(-1)?.ms, backoffDelay(2, () => 0.5));
+    assert.equal(h.store.getState().retryReason, null);
   });
 
   test("a finished debate does not connect at all", () => {

@@ -1,11 +1,16 @@
 """Small helpers shared by the browser tests: accounts, signing in, screenshots."""
 
 import re
+import secrets
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from playwright.sync_api import Page, expect
+
+if TYPE_CHECKING:
+    from tests.e2e.server import E2EServer
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PASSWORD = "correct-horse-battery-staple"
@@ -51,3 +56,19 @@ def save_screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=path, full_page=True)
     return path
+
+
+_TIGHT_PLAN = """
+from accounts.models import Team
+from billing.models import BillingAccount, Plan
+plan = Plan.objects.create(slug={slug!r}, name="Free", is_public=False, sort_order=99,
+                           api_requests_per_minute={rate})
+team = Team.objects.get(created_by_id={user_id}, is_personal=True)
+BillingAccount.objects.update_or_create(team=team, defaults={{"plan": plan}})
+"""
+
+
+def tight_plan(e2e_server: "E2EServer", user: E2EUser, rate: int) -> None:
+    """Puts `user`'s personal team on a plan of its own, of `rate` API requests a minute."""
+    slug = f"e2e-{secrets.token_hex(4)}"
+    e2e_server.shell(_TIGHT_PLAN.format(slug=slug, rate=rate, user_id=user.id))

@@ -6,29 +6,14 @@ Each test puts its user's personal team on a plan of its own with a tiny rate, s
 test (they share the e2e database) is limited."""
 
 import re
-import secrets
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import E2EUser, log_in, save_screenshot
+from tests.e2e.helpers import E2EUser, log_in, save_screenshot, tight_plan
 from tests.e2e.server import E2EServer
 
 pytestmark = pytest.mark.e2e
-
-_TIGHT_PLAN = """
-from accounts.models import Team
-from billing.models import BillingAccount, Plan
-plan = Plan.objects.create(slug={slug!r}, name="Free", is_public=False, sort_order=99,
-                           api_requests_per_minute={rate})
-team = Team.objects.get(created_by_id={user_id}, is_personal=True)
-BillingAccount.objects.update_or_create(team=team, defaults={{"plan": plan}})
-"""
-
-
-def tight_plan(e2e_server: E2EServer, user: E2EUser, rate: int) -> None:
-    slug = f"e2e-{secrets.token_hex(4)}"
-    e2e_server.shell(_TIGHT_PLAN.format(slug=slug, rate=rate, user_id=user.id))
 
 
 def create_key(page: Page, name: str) -> str:

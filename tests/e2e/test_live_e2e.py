@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import pytest
 from playwright.sync_api import Dialog, Page, expect
 
-from tests.e2e.helpers import E2EUser, log_in, save_screenshot
+from tests.e2e.helpers import E2EUser, log_in, save_screenshot, tight_plan
 from tests.e2e.server import E2EServer
 
 pytestmark = pytest.mark.e2e
@@ -205,6 +205,61 @@ def test_live_debate_streams_survives_a_cut_and_replays(
     page.get_by_role("button", name="Judging").click()
     expect(page.locator("[data-live=stage]")).to_have_text("Judging")
     save_screenshot(page, "replay-desktop-judging")
+
+
+_QUEUED_DEBATE = """
+import json
+from accounts.models import User
+from accounts.selectors import active_team_for_user
+from debates.services.creation import SeatInput, debate_create
+args = json.loads({args!r})
+user = User.objects.get(email=args["email"])
+debate = debate_create(
+    user=user, team=active_team_for_user(user=user), question=args["question"],
+    seats=[SeatInput(s["model"], s["role"]) for s in args["panel"]], rounds=3,
+)
+print(debate.pk)
+"""
+
+
+def test_a_viewer_over_the_rate_limit_is_told_why_and_waits(
+    page: Page, e2e_server: E2EServer, user: E2EUser
+) -> None:
+    """Opening the live socket is one request against the plan's per-minute API rate, as
+    opening the event stream is. On a plan of one a minute the second page's socket is refused
+    (or the third's, if the minute turned over between the first two): that page says why and
+    counts down the wait the server gave, instead of retrying every second."""
+    tight_plan(e2e_server, user, rate=1)
+    args = {
+        "email": user.email,
+        "question": "Should we move our servers to Iceland?",
+        "panel": PANEL,
+    }
+    # Created server-side (no API request counted); the workers run it, paced.
+    debate_id = e2e_server.shell(_QUEUED_DEBATE.format(args=json.dumps(args))).split()[-1]
+    log_in(page, email=user.email)
+    refused: Page | None = None
+    for _page in range(3):
+        viewer = page if _page == 0 else page.context.new_page()
+        with viewer.expect_websocket() as opened:
+            viewer.goto(f"/debates/{debate_id}/live/")
+        first = json.loads(str(opened.value.wait_for_event("framereceived")))
+        if first.get("type") == "error":
+            assert first["error"]["code"] == "rate_limited"
+            refused = viewer
+            break
+    assert refused is not None, "no socket was refused"
+    assert refused is not page, "the first socket of the minute was refused"
+    banner = refused.locator("[data-live=banner]")
+    expect(banner).to_contain_text(
+        re.compile(r"Too many live connections this minute for your plan: reconnecting in \d+ s")
+    )
+    save_screenshot(refused, "live-rate-limited")
+    # The first page, admitted, follows the debate meanwhile.
+    expect(page.locator("[data-live=banner]")).to_be_hidden()
+    expect(page.locator(".live-turn-stream:not(.is-thinking)").first).to_contain_text(
+        "[demo]", timeout=DEBATE_TIMEOUT_MS
+    )
 
 
 def test_cancel_stops_a_running_debate(page: Page, user: E2EUser) -> None:
