@@ -45,8 +45,9 @@ Refusals close right after the handshake, with a code the client can act on:
 the API key is not valid (also when it is revoked while connected); 4403 the key lacks the
 `debates:read` scope, or access was taken away while connected; 4404 no such debate, or not
 one this user may see (the two look the same); 4429 over the caller's per-minute rate limit:
-opening a socket is one request against it, as opening a stream is, and the close comes after
-one message `{"type": "error", "error": <the API's error, retry_after included>}`.
+opening a socket with a key or a session is one request against it, as opening a stream is
+(an anonymous viewer of a public debate is not counted), and the close comes after one message
+`{"type": "error", "error": <the API's error, retry_after included>}`.
 
 Access is checked again whenever it may have been taken away: on an `access.changed` message
 (accounts/realtime.py: sent to the debate's group when it is unshared or its public link
@@ -313,9 +314,14 @@ class DebateEventsConsumer(
 
         client = self.scope.get("client") or ("", 0)
         try:
-            await database_sync_to_async(_count_request)(
-                api_key=self._key(), user=user, ip=str(client[0])
-            )
+            # A key's or a signed-in viewer's socket counts against their plan's rate. An
+            # anonymous viewer of a public debate is not counted, no more than the page it
+            # comes from: viewers behind one address (an office sharing a link) would refuse
+            # each other.
+            if self._key() is not None or user.is_authenticated:
+                await database_sync_to_async(_count_request)(
+                    api_key=self._key(), user=user, ip=str(client[0])
+                )
         except RateLimited as limited:
             # The close frame cannot say when to come back (Daphne drops its reason): the
             # error, in the API's shape, comes first, as the stream's `event: error` does.

@@ -15,6 +15,7 @@ from django.db import connections, transaction
 from django.test import Client
 
 from accounts.models import User
+from billing.models import Plan
 from consultation.asgi import application
 from consultation.exceptions import NotAuthenticated, NotFound
 from debates import consumers, fanout, follower, selectors
@@ -143,6 +144,28 @@ async def test_anyone_may_watch_a_public_debate(
         communicator = await connect(public.pk, user=user)
         assert await seqs(communicator, 1) == [1]
         await communicator.disconnect()
+
+
+async def test_a_signed_in_viewers_sockets_count_and_an_anonymous_ones_do_not(
+    connect: Any, owner: User, outsider: User, no_follower: None
+) -> None:
+    """A session's socket is one request of its plan's per-minute rate (the key's: test_consumers_
+    keys.py); an anonymous viewer of a public debate is not counted, as the page is not."""
+    await database_sync_to_async(
+        lambda: Plan.objects.filter(is_default=True).update(api_requests_per_minute=1)
+    )()
+    public = await database_sync_to_async(make_debate)(owner, is_public=True)
+    await database_sync_to_async(append_elsewhere)(public.pk, 1)
+    for _viewer in range(3):
+        anonymous = await connect(public.pk)
+        assert await seqs(anonymous, 1) == [1]
+        await anonymous.disconnect()
+    admitted = await connect(public.pk, user=outsider)
+    assert await seqs(admitted, 1) == [1]
+    await admitted.disconnect()
+    over = await connect(public.pk, user=outsider)
+    assert (await over.receive_json_from(timeout=TIMEOUT))["error"]["code"] == "rate_limited"
+    assert await close_code(over) == consumers.CLOSE_RATE_LIMITED
 
 
 @pytest.mark.parametrize("query", ["after=x", "after=-1", "after=1.5", "after=99999999999999"])
