@@ -54,10 +54,18 @@ def test_api_keys_page_and_the_limit_banner_in_english(
     expect(page.locator("tr[data-api-key]").first).to_contain_text("Revoked")
     create_key(page, "Second")  # post 3
     page.locator("dialog.key-dialog button[type=submit]").click()
-    # Post 4 is over the limit: back on the page, the sentence and the link to the plans.
-    page.locator("input[name=name]").fill("Third")
-    page.locator("main form[data-busy-form] button[type=submit]").click()
+    # Post 4 is over the limit: back on the page, the sentence and the link to the plans. (A
+    # limit's minute is a fixed window that starts anywhere in the clock's minute: when it
+    # turned over since post 1, the new one's posts go through, and at most 3 more reach it.)
     message = page.locator(".messages .message.limit")
+    dialog = page.locator("dialog.key-dialog")
+    for name in ("Third", "Fourth", "Fifth", "Sixth"):
+        page.locator("input[name=name]").fill(name)
+        page.locator("main form[data-busy-form] button[type=submit]").click()
+        expect(message.or_(dialog)).to_be_visible()
+        if message.is_visible():
+            break
+        dialog.locator("button[type=submit]").click()
     expect(message).to_contain_text("requests this minute, the limit of the Free plan")
     expect(message).to_contain_text("Try again in")
     expect(message.locator("a")).to_have_attribute("href", "/pricing/")
@@ -79,9 +87,17 @@ def test_api_keys_page_and_the_htmx_limit_banner_in_turkish(
     page.locator("dialog.key-dialog button[type=submit]").click()
     expect(page.locator("tr[data-api-key]").first).to_contain_text("Etkin")
     save_screenshot(page, "apikeys-list-tr")
-    # The new-debate page's live estimate is an htmx post: over the limit, the banner.
+    # The new-debate page's live estimate is an htmx post: over the limit, the banner. (Unless
+    # the limit's minute turned over since post 1: then the next post is the one refused.)
     page.goto("/debates/new/")
-    page.locator("#id_question").fill("Yirmi kişilik bir girişim dört günlük haftaya geçmeli mi?")
+    for question in (
+        "Yirmi kişilik bir girişim dört günlük haftaya geçmeli mi?",
+        "Yirmi kişilik bir girişim dört günlük haftaya hemen geçmeli mi?",
+    ):
+        with page.expect_response(lambda r: r.url.endswith("/debates/new/estimate/")) as sent:
+            page.locator("#id_question").fill(question)
+        if sent.value.status == 429:
+            break
     banner = page.locator("[data-limit-banner]")
     expect(banner).to_contain_text("Bu dakika 1 istek yaptınız")
     expect(banner).to_contain_text("Free")
