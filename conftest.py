@@ -10,9 +10,12 @@ it, whatever ran before, with no `serialized_rollback`.
 
 import gc
 import logging
+import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
+import django_ratelimit.core
 import pytest
 from django.apps import AppConfig
 from django.core.cache import caches
@@ -58,6 +61,16 @@ def _isolated_cache() -> Iterator[None]:
     yield
     for each in caches.all():
         each.clear()
+
+
+@pytest.fixture(autouse=True)
+def _rate_windows_hold_still(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rate limit's minute is a fixed window that starts anywhere in the clock's minute
+    (billing.ratelimits): a test that sends a limit's worth of requests and expects the next
+    one refused failed whenever the window turned over between them. django-ratelimit reads
+    the clock here alone, to pick the window; within a test it reads one instant."""
+    now = time.time()
+    monkeypatch.setattr(django_ratelimit.core, "time", SimpleNamespace(time=lambda: now))
 
 
 @pytest.fixture
