@@ -76,9 +76,10 @@ def queue_state() -> QueueState:
 
 
 def _rq_queue_state(backend: str) -> QueueState:
-    """The RQ queues' figures, read without side effects: the started registries are counted
-    without RQ's cleanup (which would fail the jobs of a worker that died; the workers'
-    recovery loop resumes those debates: docs/OPS.md)."""
+    """The RQ queues' figures. The started registries are counted without RQ's cleanup, which
+    would fail the jobs of a worker that died (the workers' recovery loop resumes those
+    debates: docs/OPS.md); RQ's own fetch of the oldest job still drops its id if the job is
+    gone."""
     # Imported here: django_rq is an installed app only with REDIS_URL.
     import django_rq
     from redis.exceptions import RedisError

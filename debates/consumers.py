@@ -312,22 +312,18 @@ class DebateEventsConsumer(
             await self.close(code=CLOSE_NOT_FOUND)
             return
 
-        client = self.scope.get("client") or ("", 0)
-        try:
-            # A key's or a signed-in viewer's socket counts against their plan's rate. An
-            # anonymous viewer of a public debate is not counted, no more than the page it
-            # comes from: viewers behind one address (an office sharing a link) would refuse
-            # each other.
-            if self._key() is not None or user.is_authenticated:
-                await database_sync_to_async(_count_request)(
-                    api_key=self._key(), user=user, ip=str(client[0])
-                )
-        except RateLimited as limited:
-            # The close frame cannot say when to come back (Daphne drops its reason): the
-            # error, in the API's shape, comes first, as the stream's `event: error` does.
-            await self.send_json({"type": "error", "error": limited.as_dict()})
-            await self.close(code=CLOSE_RATE_LIMITED)
-            return
+        # A key's or a signed-in viewer's socket counts against their plan's rate. An anonymous
+        # viewer of a public debate is not counted, no more than the page it comes from:
+        # viewers behind one address (an office sharing a link) would refuse each other.
+        if (key := self._key()) is not None or user.is_authenticated:
+            try:
+                await database_sync_to_async(_count_request)(api_key=key, user=user, ip="")
+            except RateLimited as limited:
+                # The close frame cannot say when to come back (Daphne drops its reason): the
+                # error, in the API's shape, comes first, as the stream's `event: error` does.
+                await self.send_json({"type": "error", "error": limited.as_dict()})
+                await self.close(code=CLOSE_RATE_LIMITED)
+                return
 
         self.last_sent = after
         self.user = user
